@@ -1,0 +1,189 @@
+/**
+ * The contract every credential layer provides: a way to get a bearer token
+ * for the workspace, and a way to say that the last one was refused.
+ *
+ * `make` is the one caching wrapper that every OAuth layer is built on:
+ * single-flight, refresh-ahead in the background, failures not cached,
+ * expiry from `expires_in` or the JWT `exp` claim, and time from `Clock` so
+ * `TestClock` drives it.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import type * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
+import type { AuthenticationError } from "./DatabricksError.js"
+import * as internal from "./internal/tokenCache.js"
+
+/**
+ * A bearer token and, when known, when it expires.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccessToken {
+  readonly value: Redacted.Redacted<string>
+  readonly expiresAt: Option.Option<DateTime.Utc>
+}
+
+/**
+ * The service every credential layer provides.
+ *
+ * - `authType` names the credential (`"pat"`, `"oauth-m2m"`, ...), for logs
+ *   and the user agent.
+ * - `token` returns a token that is valid now. Call it for every request: it
+ *   is cheap when the token is cached.
+ * - `invalidate` drops the cached token after the server refused it (401, or
+ *   a 403 for an expired token), so the next `token` fetches a new one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenSource {
+  readonly authType: string
+  readonly token: Effect.Effect<AccessToken, AuthenticationError>
+  readonly invalidate: Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export const TokenSource: Context.Tag<TokenSource, TokenSource> = Context.GenericTag<TokenSource>(
+  "@effect-databricks/auth/TokenSource"
+)
+
+/**
+ * What a token endpoint returns, before `make` works out the expiry: from
+ * `expiresAt` if given, else from `expiresIn` (OAuth `expires_in`), else from
+ * the JWT `exp` claim of `value`, else the token never expires.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface IssuedToken {
+  readonly value: Redacted.Redacted<string>
+  readonly expiresIn?: Duration.DurationInput | undefined
+  readonly expiresAt?: DateTime.DateTime | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface MakeOptions {
+  readonly authType: string
+  /**
+   * Refresh in the background once less than this is left before expiry.
+   * Defaults to 5 minutes; values under 60 seconds are raised to 60 seconds,
+   * because Databricks rejects tokens that expire within 30 seconds. A token
+   * is never refreshed before half of its lifetime has passed.
+   */
+  readonly refreshAhead?: Duration.DurationInput | undefined
+  /**
+   * The wait before the next attempt after consecutive failed fetches,
+   * doubling from `initial` (500 ms) up to `max` (10 s). Failures are never
+   * cached: the next call after the wait fetches again.
+   */
+  readonly failureBackoff?: {
+    readonly initial?: Duration.DurationInput | undefined
+    readonly max?: Duration.DurationInput | undefined
+  } | undefined
+}
+
+/**
+ * Wraps a token fetch in the shared cache.
+ *
+ * - Concurrent callers on a cold cache share one fetch.
+ * - Inside the refresh window the current token is served while exactly one
+ *   background refresh runs; nobody waits while the token is still valid.
+ * - A failed fetch is not cached: the next call fetches again, after a
+ *   bounded backoff that grows with consecutive failures.
+ * - `invalidate` makes the next call fetch.
+ *
+ * The background refresh runs in the scope of `make`, so it ends with the
+ * layer that built the source.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: <R>(
+  fetch: Effect.Effect<IssuedToken, AuthenticationError, R>,
+  options: MakeOptions
+) => Effect.Effect<TokenSource, never, Scope.Scope | R> = internal.make
+
+const static_ = (
+  token: Redacted.Redacted<string> | AccessToken,
+  options?: { readonly authType?: string | undefined }
+): TokenSource => {
+  const access: AccessToken = Redacted.isRedacted(token) ? { value: token, expiresAt: Option.none() } : token
+  return { authType: options?.authType ?? "static", token: Effect.succeed(access), invalidate: Effect.void }
+}
+
+export {
+  /**
+   * A source that always returns the same token, for tests. `invalidate`
+   * does nothing.
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static_ as static
+}
+
+/**
+ * `static` as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStatic = (
+  token: Redacted.Redacted<string> | AccessToken,
+  options?: { readonly authType?: string | undefined }
+): Layer.Layer<TokenSource> => Layer.succeed(TokenSource, static_(token, options))
+
+/**
+ * The `Authorization` header for a token.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const bearerHeader = (token: AccessToken): { readonly Authorization: string } => ({
+  Authorization: `Bearer ${Redacted.value(token.value)}`
+})
+
+/**
+ * Adapts a source to the `authenticate()` provider shape of
+ * `@databricks/sql` (`authType: "custom"`), for users of the plain driver.
+ *
+ * The driver calls `authenticate()` once per RPC, so the cache in the source
+ * decides how often a token is really fetched. A failure rejects with the
+ * tagged error itself (the driver passes it through unchanged), so it can
+ * still be matched by `_tag`.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toDriverAuthentication = (
+  source: TokenSource,
+  options?: { readonly runtime?: Runtime.Runtime<never> | undefined }
+): { readonly authenticate: () => Promise<Record<string, string>> } => {
+  const run = Runtime.runPromiseExit(options?.runtime ?? Runtime.defaultRuntime)
+  const headers = Effect.map(source.token, (token): Record<string, string> => ({ ...bearerHeader(token) }))
+  return {
+    authenticate: () =>
+      run(headers).then((exit) =>
+        Exit.isSuccess(exit)
+          ? exit.value
+          : Promise.reject(Option.getOrElse(Cause.failureOption(exit.cause), () => Cause.squash(exit.cause)))
+      )
+  }
+}

@@ -1,0 +1,148 @@
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as SynchronizedRef from "effect/SynchronizedRef"
+import type { AuthenticationError } from "../DatabricksError.js"
+import type { AccessToken, IssuedToken, MakeOptions, TokenSource } from "../TokenSource.js"
+import * as Jwt from "./jwt.js"
+
+/** Databricks rejects a token that expires within 30 s, so refreshing later than this is never useful. */
+export const minimumRefreshAhead = Duration.seconds(60)
+const defaultRefreshAhead = Duration.minutes(5)
+/** A token is not served when less than this is left (the SDKs use 40 s against the backend's 30 s). */
+const usableMargin = 40_000
+
+interface Cached {
+  readonly token: AccessToken
+  /** From here on, serve the token but start one background refresh. */
+  readonly refreshAt: number
+  /** From here on, the token is not served: callers wait for a new one. */
+  readonly unusableAt: number
+}
+
+interface State {
+  readonly cached: Cached | undefined
+  readonly flight: Deferred.Deferred<AccessToken, AuthenticationError> | undefined
+  readonly failures: number
+  readonly nextAttemptAt: number
+}
+
+type Decision =
+  | { readonly _tag: "Serve"; readonly token: AccessToken }
+  | { readonly _tag: "Await"; readonly flight: Deferred.Deferred<AccessToken, AuthenticationError> }
+
+const initial: State = { cached: undefined, flight: undefined, failures: 0, nextAttemptAt: 0 }
+
+/** @internal */
+export const make = <R>(
+  fetch: Effect.Effect<IssuedToken, AuthenticationError, R>,
+  options: MakeOptions
+): Effect.Effect<TokenSource, never, Scope.Scope | R> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const context = yield* Effect.context<R>()
+    const authType = options.authType
+    const refreshAhead = Duration.toMillis(
+      Duration.max(Duration.decode(options.refreshAhead ?? defaultRefreshAhead), minimumRefreshAhead)
+    )
+    const backoffInitial = Duration.toMillis(options.failureBackoff?.initial ?? Duration.millis(500))
+    const backoffMax = Duration.toMillis(options.failureBackoff?.max ?? Duration.seconds(10))
+    const backoff = (failures: number) => Math.min(backoffInitial * 2 ** (failures - 1), backoffMax)
+    const state = yield* SynchronizedRef.make(initial)
+
+    const resolve = (issued: IssuedToken, now: number): Cached => {
+      const expiry = issued.expiresAt !== undefined
+        ? Option.some(DateTime.toEpochMillis(issued.expiresAt))
+        : issued.expiresIn !== undefined
+        ? Option.some(now + Duration.toMillis(Duration.decode(issued.expiresIn)))
+        : Jwt.expiryMillis(Redacted.value(issued.value))
+      if (Option.isNone(expiry)) {
+        return { token: { value: issued.value, expiresAt: Option.none() }, refreshAt: Infinity, unusableAt: Infinity }
+      }
+      const expiresAt = expiry.value
+      const lifetime = expiresAt - now
+      // Short-lived tokens: keep a quarter of the lifetime as the margin, and never refresh
+      // before half of it has passed, so a token shorter than `refreshAhead` causes no storm.
+      const unusableAt = expiresAt - Math.min(usableMargin, Math.max(lifetime, 0) / 4)
+      const refreshAt = Math.min(Math.max(expiresAt - refreshAhead, now + lifetime / 2), unusableAt)
+      return { token: { value: issued.value, expiresAt: Option.some(DateTime.unsafeMake(expiresAt)) }, refreshAt, unusableAt }
+    }
+
+    const runFlight = (deferred: Deferred.Deferred<AccessToken, AuthenticationError>, notBefore: number) =>
+      Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        if (notBefore > start) {
+          yield* Effect.logDebug(`waiting ${notBefore - start} ms before the next token request after a failure`)
+          yield* Effect.sleep(notBefore - start)
+        }
+        const exit = yield* Effect.exit(Effect.provide(fetch, context))
+        const now = yield* Clock.currentTimeMillis
+        if (Exit.isSuccess(exit)) {
+          const cached = resolve(exit.value, now)
+          if (cached.unusableAt <= now) {
+            yield* Effect.logWarning("the issuer returned a token that has already expired; check the clock")
+          }
+          yield* SynchronizedRef.set(state, { ...initial, cached })
+          yield* Effect.logDebug("token obtained").pipe(
+            Effect.annotateLogs("expiresAt", Option.match(cached.token.expiresAt, {
+              onNone: () => "never",
+              onSome: DateTime.formatIso
+            }))
+          )
+          return yield* Deferred.succeed(deferred, cached.token)
+        }
+        yield* SynchronizedRef.update(state, (s) => ({
+          ...s,
+          flight: undefined,
+          failures: s.failures + 1,
+          nextAttemptAt: now + backoff(s.failures + 1)
+        }))
+        yield* Effect.logWarning("token request failed", exit.cause)
+        return yield* Deferred.failCause(deferred, exit.cause)
+      }).pipe(
+        Effect.onInterrupt(() => Deferred.interrupt(deferred)),
+        Effect.annotateLogs("authType", authType),
+        Effect.withSpan("TokenSource.fetch", { attributes: { "databricks.auth_type": authType } }),
+        Effect.forkIn(scope)
+      )
+
+    const startFlight = (s: State, notBefore: number) =>
+      Deferred.make<AccessToken, AuthenticationError>().pipe(
+        Effect.tap((deferred) => runFlight(deferred, notBefore)),
+        Effect.map((flight) => [flight, { ...s, flight }] as const)
+      )
+
+    const decide = (s: State, now: number): Effect.Effect<readonly [Decision, State]> => {
+      const cached = s.cached
+      if (cached !== undefined && now < cached.unusableAt) {
+        const serve: Decision = { _tag: "Serve", token: cached.token }
+        if (now >= cached.refreshAt && s.flight === undefined && now >= s.nextAttemptAt) {
+          // Inside the refresh window: one background refresh, nobody waits.
+          return Effect.map(startFlight(s, 0), ([, next]) => [serve, next] as const)
+        }
+        return Effect.succeed([serve, s] as const)
+      }
+      if (s.flight !== undefined) return Effect.succeed([{ _tag: "Await", flight: s.flight }, s] as const)
+      return Effect.map(startFlight(s, s.nextAttemptAt), ([flight, next]) => [{ _tag: "Await", flight }, next] as const)
+    }
+
+    const token: Effect.Effect<AccessToken, AuthenticationError> = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const current = yield* SynchronizedRef.get(state)
+      if (current.cached !== undefined && now < current.cached.refreshAt) return current.cached.token
+      const decision = yield* SynchronizedRef.modifyEffect(state, (s) => decide(s, now))
+      return decision._tag === "Serve" ? decision.token : yield* Deferred.await(decision.flight)
+    })
+
+    // A flight already under way keeps going: it was started for a newer token anyway.
+    const invalidate = SynchronizedRef.update(state, (s) => ({ ...s, cached: undefined }))
+
+    return { authType, token, invalidate }
+  })
+
