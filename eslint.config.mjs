@@ -1,6 +1,5 @@
 import * as effectEslint from "@effect/eslint-plugin"
 import js from "@eslint/js"
-import simpleImportSort from "eslint-plugin-simple-import-sort"
 import sortDestructureKeys from "eslint-plugin-sort-destructure-keys"
 import tseslint from "typescript-eslint"
 
@@ -11,7 +10,6 @@ export default tseslint.config(
   ...effectEslint.configs.dprint,
   {
     plugins: {
-      "simple-import-sort": simpleImportSort,
       "sort-destructure-keys": sortDestructureKeys
     },
     languageOptions: {
@@ -29,7 +27,6 @@ export default tseslint.config(
       "require-yield": "off",
       "prefer-rest-params": "off",
       "prefer-spread": "off",
-      "simple-import-sort/imports": "error",
       "sort-destructure-keys/sort-destructure-keys": "error",
       "@typescript-eslint/array-type": ["warn", { default: "generic", readonly: "generic" }],
       "@typescript-eslint/consistent-type-imports": "warn",

@@ -20,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+
 import type { AuthenticationError } from "./DatabricksError.js"
 import * as internal from "./internal/tokenCache.js"
 

@@ -9,8 +9,9 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+
 import { ConfigurationError } from "./DatabricksError.js"
 
 /**
@@ -64,7 +65,10 @@ const show = (input: string): string => {
  */
 export const parse = (input: string, options?: ParseOptions): Either.Either<WorkspaceHost, ConfigurationError> => {
   const setting = options?.setting ?? "DATABRICKS_HOST"
-  const fail = (problem: string, hint = "Use the workspace URL, for example https://adb-1234567890.12.azuredatabricks.net") =>
+  const fail = (
+    problem: string,
+    hint = "Use the workspace URL, for example https://adb-1234567890.12.azuredatabricks.net"
+  ) =>
     Either.left(
       new ConfigurationError({ setting, message: `${setting} ${problem}. ${hint}.`, hint })
     )

@@ -141,7 +141,10 @@ describe("TokenSource.make", () => {
 
   it.scoped("after invalidate, the next call fetches", () =>
     Effect.gen(function*() {
-      const { calls, fetch } = yield* scripted([Effect.succeed(issued(1, "1 hour")), Effect.succeed(issued(2, "1 hour"))])
+      const { calls, fetch } = yield* scripted([
+        Effect.succeed(issued(1, "1 hour")),
+        Effect.succeed(issued(2, "1 hour"))
+      ])
       const source = yield* TokenSource.make(fetch, { authType: "test" })
       assert.strictEqual(value(yield* source.token), secret(1))
       assert.strictEqual(value(yield* source.token), secret(1))
@@ -194,7 +197,10 @@ describe("TokenSource.make", () => {
 
   it.scoped("refreshAhead is never under 60 seconds", () =>
     Effect.gen(function*() {
-      const { calls, fetch } = yield* scripted([Effect.succeed(issued(1, "1 hour")), Effect.succeed(issued(2, "1 hour"))])
+      const { calls, fetch } = yield* scripted([
+        Effect.succeed(issued(1, "1 hour")),
+        Effect.succeed(issued(2, "1 hour"))
+      ])
       const source = yield* TokenSource.make(fetch, { authType: "test", refreshAhead: "10 seconds" })
       yield* source.token
       // With the 60 s floor the window opens at 59:00, not at 59:50.
@@ -206,7 +212,10 @@ describe("TokenSource.make", () => {
 
   it.scoped("a short-lived token is not refreshed before half its lifetime", () =>
     Effect.gen(function*() {
-      const { calls, fetch } = yield* scripted([Effect.succeed(issued(1, "100 seconds")), Effect.succeed(issued(2, "100 seconds"))])
+      const { calls, fetch } = yield* scripted([
+        Effect.succeed(issued(1, "100 seconds")),
+        Effect.succeed(issued(2, "100 seconds"))
+      ])
       const source = yield* TokenSource.make(fetch, { authType: "test" })
       yield* source.token
       yield* TestClock.adjust("49 seconds")

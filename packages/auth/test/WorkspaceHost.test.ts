@@ -3,14 +3,24 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 
 const good: ReadonlyArray<readonly [input: string, url: string, hostname: string, port: number]> = [
-  ["https://adb-123.4.azuredatabricks.net", "https://adb-123.4.azuredatabricks.net", "adb-123.4.azuredatabricks.net", 443],
+  [
+    "https://adb-123.4.azuredatabricks.net",
+    "https://adb-123.4.azuredatabricks.net",
+    "adb-123.4.azuredatabricks.net",
+    443
+  ],
   ["https://dbc-1.cloud.databricks.com/", "https://dbc-1.cloud.databricks.com", "dbc-1.cloud.databricks.com", 443],
   ["dbc-1.cloud.databricks.com", "https://dbc-1.cloud.databricks.com", "dbc-1.cloud.databricks.com", 443],
   ["HTTPS://DBC-1.Cloud.Databricks.com", "https://dbc-1.cloud.databricks.com", "dbc-1.cloud.databricks.com", 443],
   ["https://h.example.com:443", "https://h.example.com", "h.example.com", 443],
   ["https://h.example.com:8443/", "https://h.example.com:8443", "h.example.com", 8443],
   ["h.example.com:8443", "https://h.example.com:8443", "h.example.com", 8443],
-  ["https://adb-1.azuredatabricks.net/?o=1234#setting/account", "https://adb-1.azuredatabricks.net", "adb-1.azuredatabricks.net", 443],
+  [
+    "https://adb-1.azuredatabricks.net/?o=1234#setting/account",
+    "https://adb-1.azuredatabricks.net",
+    "adb-1.azuredatabricks.net",
+    443
+  ],
   ["https://h.example.com/sql/1.0/warehouses/abc//", "https://h.example.com", "h.example.com", 443],
   ["  https://h.example.com \n", "https://h.example.com", "h.example.com", 443],
   ["https://127.0.0.1:8443", "https://127.0.0.1:8443", "127.0.0.1", 8443],

@@ -8,6 +8,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+
 import type { AuthenticationError } from "../DatabricksError.js"
 import type { AccessToken, IssuedToken, MakeOptions, TokenSource } from "../TokenSource.js"
 import * as Jwt from "./jwt.js"
@@ -71,7 +72,11 @@ export const make = <R>(
       // before half of it has passed, so a token shorter than `refreshAhead` causes no storm.
       const unusableAt = expiresAt - Math.min(usableMargin, Math.max(lifetime, 0) / 4)
       const refreshAt = Math.min(Math.max(expiresAt - refreshAhead, now + lifetime / 2), unusableAt)
-      return { token: { value: issued.value, expiresAt: Option.some(DateTime.unsafeMake(expiresAt)) }, refreshAt, unusableAt }
+      return {
+        token: { value: issued.value, expiresAt: Option.some(DateTime.unsafeMake(expiresAt)) },
+        refreshAt,
+        unusableAt
+      }
     }
 
     const runFlight = (deferred: Deferred.Deferred<AccessToken, AuthenticationError>, notBefore: number) =>
@@ -90,10 +95,13 @@ export const make = <R>(
           }
           yield* SynchronizedRef.set(state, { ...initial, cached })
           yield* Effect.logDebug("token obtained").pipe(
-            Effect.annotateLogs("expiresAt", Option.match(cached.token.expiresAt, {
-              onNone: () => "never",
-              onSome: DateTime.formatIso
-            }))
+            Effect.annotateLogs(
+              "expiresAt",
+              Option.match(cached.token.expiresAt, {
+                onNone: () => "never",
+                onSome: DateTime.formatIso
+              })
+            )
           )
           return yield* Deferred.succeed(deferred, cached.token)
         }
@@ -145,4 +153,3 @@ export const make = <R>(
 
     return { authType, token, invalidate }
   })
-

@@ -1,0 +1,157 @@
+/**
+ * The SQL-only errors, and every shared error re-exported, so SQL users
+ * import all of them from one place and match them with `Effect.catchTag`.
+ *
+ * @since 0.1.0
+ */
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  AuthenticationError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  ConfigurationError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  NetworkError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  PermissionError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  RateLimitError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  TimeoutError
+} from "@effect-databricks/auth/DatabricksError"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-databricks/sql/SqlError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * The warehouse cannot run statements right now: it is `"Starting"` (a cold
+ * start, which takes from seconds to minutes) or `"Unavailable"` (stopped,
+ * deleted, or answering 503).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class WarehouseError extends Schema.TaggedError<WarehouseError>()("WarehouseError", {
+  reason: Schema.Literal("Starting", "Unavailable"),
+  message: Schema.String,
+  hint: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect)
+}) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+}
+
+/**
+ * The warehouse ran the statement and reported an error. `errorClass` is the
+ * documented `[ERROR_CLASS]` of the message (for example
+ * `TABLE_OR_VIEW_NOT_FOUND`) and `sqlState` the five-character SQLSTATE.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class QueryError extends Schema.TaggedError<QueryError>()("QueryError", {
+  message: Schema.String,
+  errorClass: Schema.optional(Schema.String),
+  sqlState: Schema.optional(Schema.String),
+  statementId: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect)
+}) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * Builds a `QueryError` from a server message, reading `errorClass` from
+   * its `[ERROR_CLASS]` and, when `sqlState` is not given, the SQLSTATE from
+   * its `SQLSTATE: xxxxx` suffix.
+   *
+   * @since 0.1.0
+   */
+  static fromServerMessage(
+    message: string,
+    options?: {
+      readonly sqlState?: string | undefined
+      readonly statementId?: string | undefined
+      readonly cause?: unknown
+    }
+  ): QueryError {
+    const sqlState = options?.sqlState ?? sqlStatePattern.exec(message)?.[1]
+    const errorClass = errorClassPattern.exec(message)?.[1]
+    return new QueryError({
+      message,
+      ...(errorClass === undefined ? {} : { errorClass }),
+      ...(sqlState === undefined || sqlState === "" ? {} : { sqlState }),
+      ...(options?.statementId === undefined ? {} : { statementId: options.statementId }),
+      ...(options?.cause === undefined ? {} : { cause: options.cause })
+    })
+  }
+}
+
+// `[TABLE_OR_VIEW_NOT_FOUND]`, `[UNRESOLVED_COLUMN.WITH_SUGGESTION]`: upper case, dotted sub-classes.
+const errorClassPattern = /\[([A-Z][A-Z0-9_]*(?:\.[A-Z][A-Z0-9_]*)*)\]/
+const sqlStatePattern = /SQLSTATE:\s*([0-9A-Z]{5})\b/
+
+/**
+ * A row did not match the schema it was decoded with. `row` is the 0-based
+ * row index and `column` the column that failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResultDecodeError extends Schema.TaggedError<ResultDecodeError>()("ResultDecodeError", {
+  message: Schema.String,
+  row: Schema.Number,
+  column: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect)
+}) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+}
+
+/**
+ * The SQL-only errors.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SqlError = WarehouseError | QueryError | ResultDecodeError
+
+/**
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isSqlError = (u: unknown): u is SqlError => Predicate.hasProperty(u, TypeId)
