@@ -23,7 +23,8 @@ await build({
   outdir: cjs,
   outbase: esm,
   format: "cjs",
-  platform: "node",
+  // "neutral" omits the `0 && (module.exports = {...})` lexer hint, which breaks on the export named `static`.
+  platform: "neutral",
   target: "node20",
   sourcemap: true,
   logLevel: "warning"
