@@ -53,6 +53,12 @@ export default tseslint.config(
     }
   },
   {
+    files: ["scripts/**/*.mjs"],
+    languageOptions: {
+      globals: { console: "readonly", process: "readonly", URL: "readonly" }
+    }
+  },
+  {
     files: ["packages/*/src/**/*", "packages/*/test/**/*"],
     rules: { "no-console": "error" }
   },

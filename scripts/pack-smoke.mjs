@@ -54,7 +54,10 @@ const main = async () => {
 }
 `
   writeFileSync(path.join(project, "esm.mjs"), checks((m) => `await import(${JSON.stringify(m)})`) + "await main()\n")
-  writeFileSync(path.join(project, "cjs.cjs"), checks((m) => `require(${JSON.stringify(m)})`) + "main().catch((e) => { console.error(e); process.exit(1) })\n")
+  writeFileSync(
+    path.join(project, "cjs.cjs"),
+    checks((m) => `require(${JSON.stringify(m)})`) + "main().catch((e) => { console.error(e); process.exit(1) })\n"
+  )
   for (const [kind, file] of [["ESM", "esm.mjs"], ["CJS", "cjs.cjs"]]) {
     run(process.execPath, [file], project)
     console.log(`pack smoke: ${kind} import of ${packages.length} packed packages ok`)
