@@ -4,3 +4,11 @@
  * @since 0.1.0
  */
 export * as LoopbackCertificate from "./LoopbackCertificate.js"
+
+/**
+ * The loopback emulator: a Databricks workspace host (identity provider,
+ * SCIM, admin API) and a Posit Connect server.
+ *
+ * @since 0.1.0
+ */
+export * as Emulator from "./Emulator.js"

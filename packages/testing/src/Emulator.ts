@@ -1,0 +1,311 @@
+/**
+ * A loopback stand-in for a Databricks workspace and a Posit Connect server,
+ * for tests and demos with no workspace.
+ *
+ * - The **workspace host** serves HTTPS on 127.0.0.1 with a certificate made
+ *   at start: the OIDC identity provider (`/oidc/...`: discovery,
+ *   `client_credentials`, the PKCE code flow, rotating refresh tokens), SCIM
+ *   `Me`, and the admin API (`/__emulator/...`).
+ * - The **Connect server** serves HTTP on 127.0.0.1: `server_settings` and the
+ *   OAuth credential exchange, with Connect's wire format and errors.
+ *
+ * Both listen on random ports unless told otherwise, and close with every
+ * open socket when the layer's scope ends. Time comes from Effect's `Clock`,
+ * so under `TestClock` tokens and codes expire when the test says.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as internalFault from "./internal/emulator/fault.js"
+import * as internal from "./internal/emulator/make.js"
+
+/**
+ * A user or service principal known to the emulated workspace. For a service
+ * principal, `userName` is its application (client) id, as SCIM reports it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Principal {
+  readonly id: string
+  readonly kind: "user" | "service-principal"
+  readonly userName: string
+  readonly displayName: string
+}
+
+/**
+ * A Posit Connect OAuth integration associated with the emulated content
+ * item. A `"viewer"` integration exchanges user-session tokens for the
+ * viewer's own token; a `"service-account"` one exchanges content-session
+ * tokens for a token of `servicePrincipal` (a client id; the default service
+ * principal when absent).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectIntegration {
+  readonly guid: string
+  readonly name: string
+  readonly authType: "viewer" | "service-account"
+  readonly servicePrincipal?: string | undefined
+}
+
+/**
+ * What a fault can target. `"*"` is every endpoint.
+ *
+ * @since 0.1.0
+ * @category faults
+ */
+export const FaultTarget: typeof internalFault.FaultTarget = internalFault.FaultTarget
+
+/**
+ * An injected fault, as the admin API's `POST /__emulator/faults` takes it.
+ *
+ * - `status`, `headers`, `body`: answer with this instead of the real handler.
+ * - `emptyBody`: answer HTTP `status` (default 200) with no body at all.
+ * - `delayMs`: wait first (on Effect's `Clock`).
+ * - `reset`: destroy the connection `"before"` handling, or `"after"` the
+ *   handler ran (its side effects happen, the client hears nothing).
+ * - `count`: how many matching requests it hits (default 1; unlimited with
+ *   `probability`). `probability` with `seed` hits a reproducible share.
+ *
+ * @since 0.1.0
+ * @category faults
+ */
+export const Fault: typeof internalFault.Fault = internalFault.Fault
+
+/**
+ * @since 0.1.0
+ * @category faults
+ */
+export type Fault = typeof internalFault.Fault.Type
+
+/**
+ * One request as the stats remember it: never a secret, never a query string.
+ *
+ * @since 0.1.0
+ * @category stats
+ */
+export interface RecentRequest {
+  readonly method: string
+  readonly path: string
+  readonly endpoint: string
+  readonly status: number
+  readonly principal?: string
+}
+
+/**
+ * The counters, as `GET /__emulator/stats` returns them.
+ *
+ * @since 0.1.0
+ * @category stats
+ */
+export interface Stats {
+  /** Token endpoint requests by `grant_type`, failed ones included. */
+  readonly tokenRequests: Readonly<Record<string, number>>
+  /** Connect exchanges by `subject_token_type`. */
+  readonly exchanges: Readonly<Record<string, number>>
+  /** Requests by endpoint (`token`, `authorize`, `scim`, `exchange`, ...). */
+  readonly requests: Readonly<Record<string, number>>
+  /** Injected faults by endpoint. */
+  readonly faultsInjected: Readonly<Record<string, number>>
+  /** The last 200 requests, oldest first. */
+  readonly recentRequests: ReadonlyArray<RecentRequest>
+}
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  /** The workspace host's port; 0 (the default) picks a free one. */
+  readonly port?: number | undefined
+  /** The Connect server's port; 0 (the default) picks a free one. */
+  readonly connectPort?: number | undefined
+  /** Lifetime of the access tokens the identity provider issues. Default 3600 seconds. */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
+  /** The user the authorize endpoint approves as, and who owns the default PAT. */
+  readonly user?: { readonly userName: string; readonly displayName: string } | undefined
+  readonly connect?: {
+    /** What `server_settings` reports. Default `2025.09.0`. */
+    readonly version?: string | undefined
+    /** The integrations associated with the content. Default: one viewer and one service-account integration. */
+    readonly integrations?: ReadonlyArray<ConnectIntegration> | undefined
+  } | undefined
+}
+
+/**
+ * What a client needs to connect, with the secrets in the clear: the
+ * `--json` line of `pnpm emulator`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectionInfo {
+  readonly host: string
+  readonly caCertPath: string
+  readonly adminToken: string
+  readonly pat: string
+  readonly servicePrincipal: { readonly clientId: string; readonly clientSecret: string }
+  readonly u2m: { readonly clientId: string }
+  readonly connect: {
+    readonly url: string
+    readonly apiKey: string
+    readonly userSessionToken: string
+    readonly contentSessionToken: string
+  }
+}
+
+/**
+ * The running emulator.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Emulator {
+  /** `https://127.0.0.1:PORT`. */
+  readonly host: string
+  /** The PEM of the workspace host's self-signed certificate: trust it as a CA. */
+  readonly caCertPem: string
+  /** The same PEM in a file, for tools that want a path; removed when the emulator stops. */
+  readonly caCertPath: string
+  /** Bearer token for the admin API. */
+  readonly adminToken: Redacted.Redacted<string>
+  /** The default user: the authorize endpoint approves as them, and `pat` is theirs. */
+  readonly user: Principal
+  /** A personal access token of `user`. */
+  readonly pat: Redacted.Redacted<string>
+  /** A service principal with an OAuth secret, for `client_credentials`. */
+  readonly servicePrincipal: {
+    readonly clientId: string
+    readonly clientSecret: Redacted.Redacted<string>
+    readonly principal: Principal
+  }
+  /** A public OAuth client registered for the PKCE code flow. */
+  readonly u2m: { readonly clientId: string }
+  /** The Connect server, its API key, and one session token of each kind. */
+  readonly connect: {
+    readonly url: string
+    readonly apiKey: Redacted.Redacted<string>
+    readonly userSessionToken: Redacted.Redacted<string>
+    readonly contentSessionToken: Redacted.Redacted<string>
+    readonly integrations: ReadonlyArray<ConnectIntegration>
+  }
+  readonly registerUser: (user: { readonly userName: string; readonly displayName: string }) => Effect.Effect<Principal>
+  readonly registerServicePrincipal: (options?: {
+    readonly displayName?: string | undefined
+    readonly clientId?: string | undefined
+    readonly clientSecret?: Redacted.Redacted<string> | undefined
+  }) => Effect.Effect<{ readonly clientId: string; readonly clientSecret: Redacted.Redacted<string>; readonly principal: Principal }>
+  /** A PAT (`dapi…`) for a principal (default `user`), optionally expiring. */
+  readonly registerPat: (options?: {
+    readonly principal?: Principal | undefined
+    readonly lifetime?: Duration.DurationInput | undefined
+  }) => Effect.Effect<Redacted.Redacted<string>>
+  /** An OAuth client for the code flow; confidential when it has a secret. */
+  readonly registerOAuthClient: (options: {
+    readonly clientId: string
+    readonly clientSecret?: Redacted.Redacted<string> | undefined
+  }) => Effect.Effect<void>
+  /** A Connect user-session token for a user (default `user`). */
+  readonly registerUserSessionToken: (options?: { readonly user?: Principal | undefined }) => Effect.Effect<Redacted.Redacted<string>>
+  /** A Connect content-session token. */
+  readonly registerContentSessionToken: Effect.Effect<Redacted.Redacted<string>>
+  /** Marks a Connect session token as expired: exchanges with it fail as Connect's do. */
+  readonly expireSessionToken: (token: Redacted.Redacted<string>) => Effect.Effect<void>
+  /** Replaces the integrations associated with the content. */
+  readonly setConnectIntegrations: (integrations: ReadonlyArray<ConnectIntegration>) => Effect.Effect<void>
+  /** Who the authorize endpoint approves as, and whether it denies instead (`error=access_denied`). */
+  readonly setAuthorize: (options: {
+    readonly user?: Principal | undefined
+    readonly decision?: "approve" | "deny" | undefined
+  }) => Effect.Effect<void>
+  readonly faults: {
+    readonly add: (fault: Fault) => Effect.Effect<void>
+    readonly clear: Effect.Effect<void>
+    readonly list: Effect.Effect<ReadonlyArray<Fault>>
+  }
+  readonly stats: Effect.Effect<Stats>
+  /** Clears faults and stats; principals and credentials stay. */
+  readonly reset: Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export const Emulator: Context.Tag<Emulator, Emulator> = Context.GenericTag<Emulator>(
+  "@effect-databricks/testing/Emulator"
+)
+
+/**
+ * The emulator could not start (a port in use, for example).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EmulatorError extends Data.TaggedError("EmulatorError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/**
+ * Starts the emulator for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options?: Options) => Effect.Effect<Emulator, EmulatorError, import("effect/Scope").Scope> =
+  internal.make
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<Emulator, EmulatorError> => Layer.scoped(Emulator, make(options))
+
+/**
+ * An `HttpClient` that trusts the emulator's certificate (and only it), for
+ * tests and the demo.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const httpClient: Layer.Layer<HttpClient.HttpClient, never, Emulator> = Layer.unwrapEffect(
+  Effect.map(
+    Emulator,
+    (emulator) =>
+      NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ ca: emulator.caCertPem })))
+  )
+)
+
+/**
+ * The `--json` line: what a client in any language needs to connect.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const connectionInfo = (emulator: Emulator): ConnectionInfo => ({
+  host: emulator.host,
+  caCertPath: emulator.caCertPath,
+  adminToken: Redacted.value(emulator.adminToken),
+  pat: Redacted.value(emulator.pat),
+  servicePrincipal: {
+    clientId: emulator.servicePrincipal.clientId,
+    clientSecret: Redacted.value(emulator.servicePrincipal.clientSecret)
+  },
+  u2m: { clientId: emulator.u2m.clientId },
+  connect: {
+    url: emulator.connect.url,
+    apiKey: Redacted.value(emulator.connect.apiKey),
+    userSessionToken: Redacted.value(emulator.connect.userSessionToken),
+    contentSessionToken: Redacted.value(emulator.connect.contentSessionToken)
+  }
+})

@@ -1,0 +1,33 @@
+import * as Schema from "effect/Schema"
+
+/** Targets and the fault shape: the admin API's JSON contract. Public via `Emulator`. */
+export const FaultTarget = Schema.Literal(
+  "discovery",
+  "token",
+  "authorize",
+  "exchange",
+  "scim",
+  "server_settings",
+  "*"
+)
+
+export type Fault = typeof Fault.Type
+export const Fault = Schema.Struct({
+  target: FaultTarget,
+  status: Schema.optional(Schema.Int.pipe(Schema.between(100, 599))),
+  headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  body: Schema.optional(Schema.String),
+  delayMs: Schema.optional(Schema.NonNegativeInt),
+  reset: Schema.optional(Schema.Literal("before", "after")),
+  emptyBody: Schema.optional(Schema.Literal(true)),
+  count: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  probability: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
+  seed: Schema.optional(Schema.Int)
+}).pipe(
+  Schema.filter((fault) =>
+    fault.status !== undefined || fault.delayMs !== undefined || fault.reset !== undefined ||
+    fault.emptyBody === true || "A fault needs at least one of status, delayMs, reset or emptyBody"
+  )
+)
+
+

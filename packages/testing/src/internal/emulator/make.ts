@@ -1,0 +1,197 @@
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Fs from "node:fs/promises"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import type { ConnectIntegration, Emulator, Options, Principal } from "../../Emulator.js"
+import { EmulatorError } from "../../Emulator.js"
+import * as LoopbackCertificate from "../../LoopbackCertificate.js"
+import * as Connect from "./connect.js"
+import { Faults } from "./faults.js"
+import * as Random from "./random.js"
+import { Registry } from "./registry.js"
+import { Stats } from "./stats.js"
+import * as Workspace from "./workspace.js"
+
+/** The OAuth client ids the identity provider knows as public PKCE clients from the start. */
+const defaultU2mClient = "effect-databricks-u2m"
+const sdkClients = ["databricks-cli", "databricks-sql-connector"]
+
+/**
+ * Listens on 127.0.0.1 with a Node server we create, so that closing the scope
+ * also destroys keep-alive and in-flight sockets (`server.close` alone waits for them).
+ */
+const listen = (create: () => Http.Server, port: number, what: string) =>
+  Effect.gen(function*() {
+    let raw: Http.Server | undefined
+    const server = yield* NodeHttpServer.make(() => (raw = create()), { port, host: "127.0.0.1" }).pipe(
+      Effect.mapError((error) =>
+        new EmulatorError({
+          message: `The emulator's ${what} could not listen on 127.0.0.1:${port}${
+            port === 0 ? "" : "; is the port in use? Pick another, or 0 for any free port"
+          }`,
+          cause: error
+        })
+      )
+    )
+    yield* Effect.addFinalizer(() => Effect.sync(() => raw?.closeAllConnections()))
+    if (server.address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
+    return { server, port: server.address.port }
+  })
+
+const defaultIntegrations = (): Array<ConnectIntegration> => [
+  { guid: Random.uuid(), name: "Databricks (viewer)", authType: "viewer" },
+  { guid: Random.uuid(), name: "Databricks (service account)", authType: "service-account" }
+]
+
+export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const certificate = yield* LoopbackCertificate.generate().pipe(
+      Effect.mapError((error) => new EmulatorError({ message: error.message, cause: error.cause }))
+    )
+    const caDir = yield* Effect.acquireRelease(
+      Effect.promise(() => Fs.mkdtemp(Path.join(Os.tmpdir(), "effect-databricks-emulator-"))),
+      (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }))
+    )
+    const caCertPath = Path.join(caDir, "ca.pem")
+    yield* Effect.promise(() => Fs.writeFile(caCertPath, certificate.certPem))
+
+    const workspace = yield* listen(
+      () => Https.createServer({ cert: certificate.certPem, key: certificate.keyPem }),
+      options?.port ?? 0,
+      "workspace host"
+    )
+    const connect = yield* listen(() => Http.createServer(), options?.connectPort ?? 0, "Connect server")
+    const host = `https://127.0.0.1:${workspace.port}`
+    const connectUrl = `http://127.0.0.1:${connect.port}`
+
+    const now = yield* Clock.currentTimeMillis
+    const lifetimeMs = Duration.toMillis(Duration.decode(options?.tokenLifetime ?? Duration.hours(1)))
+    const registry = new Registry(`${host}/oidc`, lifetimeMs, [...(options?.connect?.integrations ?? defaultIntegrations())])
+    const user = registry.addUser(options?.user ?? { userName: "ada@example.com", displayName: "Ada Lovelace" })
+    registry.approval = { principalId: user.id, decision: "approve" }
+    const servicePrincipal = registry.addServicePrincipal({ displayName: "effect-databricks-emulator" })
+    const pat = registry.addPat(user.id, undefined, now)
+    for (const clientId of [defaultU2mClient, ...sdkClients]) registry.addOAuthClient(clientId)
+
+    const apiKey = Random.secret("", 16)
+    const userSessionToken = Random.secret("user-session-", 24)
+    const contentSessionToken = Random.secret("content-session-", 24)
+    const contentGuid = Random.uuid()
+    registry.userSessions.set(userSessionToken, { principalId: user.id, expired: false })
+    registry.contentSessions.set(contentSessionToken, { contentGuid, expired: false })
+    const connectVersion = options?.connect?.version ?? "2025.09.0"
+
+    const faults = new Faults()
+    const stats = new Stats()
+    const adminToken = Random.secret("admin-", 24)
+
+    const workspaceRoutes = Workspace.router({ host, registry, faults, stats, adminToken })
+    const workspacePaths = new Set(Array.from(workspaceRoutes.routes, (route) => route.path as string))
+    yield* workspace.server.serve(workspaceRoutes.pipe(Effect.catchTag("RouteNotFound", () => Workspace.notFound(workspacePaths))))
+    const connectRoutes = Connect.router({
+      registry,
+      faults,
+      stats,
+      apiKey,
+      version: () => connectVersion,
+      defaultServicePrincipal: servicePrincipal.clientId
+    })
+    yield* connect.server.serve(connectRoutes.pipe(Effect.catchTag("RouteNotFound", () => Connect.notFound)))
+
+    const lookup = (principal: Principal | undefined) => principal?.id ?? user.id
+
+    const emulator: Emulator = {
+      host,
+      caCertPem: certificate.certPem,
+      caCertPath,
+      adminToken: Redacted.make(adminToken),
+      user,
+      pat: Redacted.make(pat),
+      servicePrincipal: {
+        clientId: servicePrincipal.clientId,
+        clientSecret: Redacted.make(servicePrincipal.clientSecret),
+        principal: servicePrincipal.principal
+      },
+      u2m: { clientId: defaultU2mClient },
+      connect: {
+        url: connectUrl,
+        apiKey: Redacted.make(apiKey),
+        userSessionToken: Redacted.make(userSessionToken),
+        contentSessionToken: Redacted.make(contentSessionToken),
+        get integrations() {
+          return [...registry.integrations]
+        }
+      },
+      registerUser: (newUser) => Effect.sync(() => registry.addUser(newUser)),
+      registerServicePrincipal: (spOptions) =>
+        Effect.sync(() => {
+          const created = registry.addServicePrincipal({
+            displayName: spOptions?.displayName,
+            clientId: spOptions?.clientId,
+            clientSecret: spOptions?.clientSecret === undefined ? undefined : Redacted.value(spOptions.clientSecret)
+          })
+          return { clientId: created.clientId, clientSecret: Redacted.make(created.clientSecret), principal: created.principal }
+        }),
+      registerPat: (patOptions) =>
+        Effect.map(Clock.currentTimeMillis, (at) =>
+          Redacted.make(registry.addPat(
+            lookup(patOptions?.principal),
+            patOptions?.lifetime === undefined ? undefined : Duration.toMillis(Duration.decode(patOptions.lifetime)),
+            at
+          ))),
+      registerOAuthClient: (client) =>
+        Effect.sync(() =>
+          registry.addOAuthClient(
+            client.clientId,
+            client.clientSecret === undefined ? undefined : Redacted.value(client.clientSecret)
+          )
+        ),
+      registerUserSessionToken: (sessionOptions) =>
+        Effect.sync(() => {
+          const token = Random.secret("user-session-", 24)
+          registry.userSessions.set(token, { principalId: lookup(sessionOptions?.user), expired: false })
+          return Redacted.make(token)
+        }),
+      registerContentSessionToken: Effect.sync(() => {
+        const token = Random.secret("content-session-", 24)
+        registry.contentSessions.set(token, { contentGuid, expired: false })
+        return Redacted.make(token)
+      }),
+      expireSessionToken: (token) =>
+        Effect.sync(() => {
+          const value = Redacted.value(token)
+          const session = registry.userSessions.get(value) ?? registry.contentSessions.get(value)
+          if (session !== undefined) session.expired = true
+        }),
+      setConnectIntegrations: (integrations) =>
+        Effect.sync(() => {
+          registry.integrations.splice(0, registry.integrations.length, ...integrations)
+        }),
+      setAuthorize: (authorizeOptions) =>
+        Effect.sync(() => {
+          registry.approval = {
+            principalId: authorizeOptions.user?.id ?? registry.approval.principalId,
+            decision: authorizeOptions.decision ?? registry.approval.decision
+          }
+        }),
+      faults: {
+        add: (fault) => Effect.sync(() => faults.add(fault)),
+        clear: Effect.sync(() => faults.clear()),
+        list: Effect.sync(() => faults.list())
+      },
+      stats: Effect.sync(() => stats.snapshot()),
+      reset: Effect.sync(() => {
+        faults.clear()
+        stats.reset()
+      })
+    }
+    return emulator
+  }).pipe(Effect.annotateLogs("component", "emulator"))
+

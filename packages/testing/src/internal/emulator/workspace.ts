@@ -1,0 +1,127 @@
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type { Principal } from "../../Emulator.js"
+import { Fault } from "./fault.js"
+import type { Faults } from "./faults.js"
+import { credential, endpoint, fail, json, readJson, Reply, type RequestInfo } from "./http.js"
+import * as OAuth from "./oauth.js"
+import * as Random from "./random.js"
+import type { Registry } from "./registry.js"
+import type { Stats } from "./stats.js"
+
+export interface Deps {
+  readonly host: string
+  readonly registry: Registry
+  readonly faults: Faults
+  readonly stats: Stats
+  readonly adminToken: string
+}
+
+/**
+ * The bearer check every protected workspace endpoint makes, as Databricks
+ * answers it: 401 for a missing or unknown token, 403 for an expired one.
+ */
+export const authenticate = (registry: Registry, info: RequestInfo) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const bearer = credential(request, "Bearer")
+    if (bearer === undefined) {
+      return yield* fail(401, {
+        error_code: "UNAUTHENTICATED",
+        message: "Credential was not sent or was of an unsupported type for this API."
+      }, { "www-authenticate": "Bearer" })
+    }
+    const result = registry.authenticate(bearer, yield* Clock.currentTimeMillis)
+    if (result._tag === "Expired") {
+      return yield* fail(403, { error_code: "PERMISSION_DENIED", message: "Invalid access token." })
+    }
+    if (result._tag === "Unknown") {
+      return yield* fail(401, { error_code: "UNAUTHENTICATED", message: "Invalid access token." }, {
+        "www-authenticate": "Bearer error=\"invalid_token\""
+      })
+    }
+    info.principal = result.principal.userName
+    return result.principal
+  })
+
+const me = (registry: Registry) => (info: RequestInfo) =>
+  Effect.map(authenticate(registry, info), (principal: Principal) =>
+    json(200, {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      id: principal.id,
+      userName: principal.userName,
+      displayName: principal.displayName,
+      active: true,
+      ...(principal.kind === "user" ? { emails: [{ value: principal.userName, primary: true, type: "work" }] } : {})
+    }))
+
+const adminError = (status: number, message: string) => new Reply({ response: json(status, { error: message }) })
+
+const decodeFaults = Schema.decodeUnknownEither(Schema.Union(Fault, Schema.Array(Fault)))
+
+/** The admin API: loopback only like everything else, and behind the admin bearer token. */
+const admin = (
+  deps: Deps,
+  handler: () => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
+) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const bearer = credential(request, "Bearer")
+    if (bearer === undefined || !Random.safeEqual(bearer, deps.adminToken)) {
+      return json(401, { error: "The admin API needs Authorization: Bearer <adminToken>" })
+    }
+    return yield* handler().pipe(Effect.catchTag("Reply", (reply) => Effect.succeed(reply.response)))
+  })
+
+const addFaults = (deps: Deps) => () =>
+  Effect.gen(function*() {
+    const body = yield* readJson(adminError)
+    const decoded = decodeFaults(body)
+    if (Either.isLeft(decoded)) {
+      return json(400, { error: "Invalid fault", details: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
+    }
+    const faults = Array.isArray(decoded.right) ? decoded.right : [decoded.right as Fault]
+    for (const fault of faults) deps.faults.add(fault)
+    return json(200, { faults: deps.faults.list() })
+  })
+
+/** The workspace host's routes, before the SQL warehouse joins them. */
+export const router = (deps: Deps) => {
+  const on = (name: string, handler: (info: RequestInfo) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>) =>
+    endpoint(name, deps, handler)
+  const discovery = on("discovery", () => OAuth.discovery(deps.host))
+  return HttpRouter.empty.pipe(
+    HttpRouter.get("/oidc/.well-known/oauth-authorization-server", discovery),
+    HttpRouter.get("/oidc/.well-known/openid-configuration", discovery),
+    HttpRouter.post("/oidc/v1/token", on("token", OAuth.token(deps.registry, deps.stats))),
+    HttpRouter.get("/oidc/v1/authorize", on("authorize", OAuth.authorize(deps.registry))),
+    HttpRouter.get("/api/2.0/preview/scim/v2/Me", on("scim", me(deps.registry))),
+    HttpRouter.get("/__emulator/stats", admin(deps, () => Effect.succeed(json(200, deps.stats.snapshot())))),
+    HttpRouter.get("/__emulator/faults", admin(deps, () => Effect.succeed(json(200, { faults: deps.faults.list() })))),
+    HttpRouter.post("/__emulator/faults", admin(deps, addFaults(deps))),
+    HttpRouter.del(
+      "/__emulator/faults",
+      admin(deps, () => Effect.sync(() => (deps.faults.clear(), json(200, { faults: [] }))))
+    ),
+    HttpRouter.post(
+      "/__emulator/reset",
+      admin(deps, () => Effect.sync(() => (deps.faults.clear(), deps.stats.reset(), json(200, { reset: true }))))
+    )
+  )
+}
+
+/** Unknown paths get a JSON 404 (or 405 for a known path with the wrong method), as Databricks answers them. */
+export const notFound = (knownPaths: ReadonlySet<string>) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const path = request.url.split("?")[0]
+    return knownPaths.has(path)
+      ? json(405, { error_code: "METHOD_NOT_ALLOWED", message: `${request.method} is not allowed on ${path}` })
+      : json(404, { error_code: "ENDPOINT_NOT_FOUND", message: `No API found for '${request.method} ${path}'` })
+  })
