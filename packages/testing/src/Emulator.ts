@@ -15,14 +15,15 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as internalFault from "./internal/emulator/fault.js"
 import * as internal from "./internal/emulator/make.js"
 
@@ -203,7 +204,9 @@ export interface Emulator {
     readonly displayName?: string | undefined
     readonly clientId?: string | undefined
     readonly clientSecret?: Redacted.Redacted<string> | undefined
-  }) => Effect.Effect<{ readonly clientId: string; readonly clientSecret: Redacted.Redacted<string>; readonly principal: Principal }>
+  }) => Effect.Effect<
+    { readonly clientId: string; readonly clientSecret: Redacted.Redacted<string>; readonly principal: Principal }
+  >
   /** A PAT (`dapi…`) for a principal (default `user`), optionally expiring. */
   readonly registerPat: (options?: {
     readonly principal?: Principal | undefined
@@ -215,7 +218,9 @@ export interface Emulator {
     readonly clientSecret?: Redacted.Redacted<string> | undefined
   }) => Effect.Effect<void>
   /** A Connect user-session token for a user (default `user`). */
-  readonly registerUserSessionToken: (options?: { readonly user?: Principal | undefined }) => Effect.Effect<Redacted.Redacted<string>>
+  readonly registerUserSessionToken: (
+    options?: { readonly user?: Principal | undefined }
+  ) => Effect.Effect<Redacted.Redacted<string>>
   /** A Connect content-session token. */
   readonly registerContentSessionToken: Effect.Effect<Redacted.Redacted<string>>
   /** Marks a Connect session token as expired: exchanges with it fail as Connect's do. */
@@ -262,7 +267,7 @@ export class EmulatorError extends Data.TaggedError("EmulatorError")<{
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => Effect.Effect<Emulator, EmulatorError, import("effect/Scope").Scope> =
+export const make: (options?: Options) => Effect.Effect<Emulator, EmulatorError, Scope.Scope> =
   internal.make
 
 /**

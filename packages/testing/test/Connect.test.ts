@@ -72,7 +72,11 @@ describe("Posit Connect", () => {
       const emulator = yield* Emulator.Emulator
       const carol = yield* emulator.registerUser({ userName: "carol@example.com", displayName: "Carol" })
       const session = yield* emulator.registerUserSessionToken({ user: carol })
-      const reply = yield* exchange({ grant_type: grant, subject_token_type: userSession, subject_token: Redacted.value(session) })
+      const reply = yield* exchange({
+        grant_type: grant,
+        subject_token_type: userSession,
+        subject_token: Redacted.value(session)
+      })
       assert.strictEqual((yield* me(reply.body.access_token)).body.displayName, "Carol")
     }).pipe(Effect.provide(emulatorLayer())))
 
@@ -80,10 +84,16 @@ describe("Posit Connect", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const badKey = yield* viewer().pipe(
-        Effect.zipRight(exchange({ grant_type: grant, subject_token_type: userSession, subject_token: "x" }, "wrong-key"))
+        Effect.zipRight(
+          exchange({ grant_type: grant, subject_token_type: userSession, subject_token: "x" }, "wrong-key")
+        )
       )
       assert.strictEqual(badKey.status, 401)
-      assert.deepStrictEqual(badKey.body, { code: 30, error: "The requested operation requires authentication.", payload: null })
+      assert.deepStrictEqual(badKey.body, {
+        code: 30,
+        error: "The requested operation requires authentication.",
+        payload: null
+      })
 
       const unknown = yield* exchange({ grant_type: grant, subject_token_type: userSession, subject_token: "nope" })
       assert.strictEqual(unknown.body.code, 215)
@@ -93,7 +103,11 @@ describe("Posit Connect", () => {
       const expired = yield* viewer()
       assert.strictEqual(expired.body.code, 215)
 
-      const wrongGrant = yield* exchange({ grant_type: "client_credentials", subject_token_type: userSession, subject_token: "x" })
+      const wrongGrant = yield* exchange({
+        grant_type: "client_credentials",
+        subject_token_type: userSession,
+        subject_token: "x"
+      })
       assert.strictEqual(wrongGrant.status, 400)
       assert.strictEqual(wrongGrant.body.code, 4)
       const apiKeyType = yield* exchange({
@@ -122,7 +136,10 @@ describe("Posit Connect", () => {
       assert.strictEqual(ambiguous.body.code, 216)
       const chosen = yield* viewer({ audience: b.guid })
       assert.strictEqual(chosen.status, 200)
-      assert.strictEqual(JSON.parse(Buffer.from(chosen.body.access_token.split(".")[1], "base64url").toString()).aud, b.guid)
+      assert.strictEqual(
+        JSON.parse(Buffer.from(chosen.body.access_token.split(".")[1], "base64url").toString()).aud,
+        b.guid
+      )
       const unknown = yield* viewer({ audience: "44444444-4444-4444-8444-444444444444" })
       assert.strictEqual(unknown.body.code, 214)
       const wrongKind = yield* viewer({ audience: sa.guid })

@@ -213,12 +213,17 @@ describe("bad input", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const url = `${emulator.host}/oidc/v1/token`
-      const asJson = yield* send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson({ grant_type: "x" })))
+      const asJson = yield* send(
+        HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson({ grant_type: "x" }))
+      )
       assert.strictEqual(asJson.status, 400)
       assert.strictEqual(asJson.body.error, "invalid_request")
       const repeated = yield* send(
         HttpClientRequest.post(url).pipe(
-          HttpClientRequest.bodyText("grant_type=client_credentials&grant_type=password", "application/x-www-form-urlencoded")
+          HttpClientRequest.bodyText(
+            "grant_type=client_credentials&grant_type=password",
+            "application/x-www-form-urlencoded"
+          )
         )
       )
       assert.strictEqual(repeated.status, 400)

@@ -28,7 +28,11 @@ describe("identity provider", () => {
       assert.strictEqual(reply.body.token_endpoint, `${emulator.host}/oidc/v1/token`)
       assert.strictEqual(reply.body.authorization_endpoint, `${emulator.host}/oidc/v1/authorize`)
       assert.deepStrictEqual(reply.body.code_challenge_methods_supported, ["S256"])
-      assert.includeMembers(reply.body.grant_types_supported, ["client_credentials", "authorization_code", "refresh_token"])
+      assert.includeMembers(reply.body.grant_types_supported, [
+        "client_credentials",
+        "authorization_code",
+        "refresh_token"
+      ])
       assert.match(emulator.host, /^https:\/\/127\.0\.0\.1:\d+$/)
     }).pipe(Effect.provide(emulatorLayer())))
 
@@ -39,8 +43,16 @@ describe("identity provider", () => {
         const url = yield* tokenUrl
         const { clientId } = emulator.servicePrincipal
         const secret = Redacted.value(emulator.servicePrincipal.clientSecret)
-        const viaBasic = yield* postForm(url, { grant_type: "client_credentials", scope: "all-apis" }, basic(clientId, secret))
-        const viaForm = yield* postForm(url, { grant_type: "client_credentials", client_id: clientId, client_secret: secret })
+        const viaBasic = yield* postForm(
+          url,
+          { grant_type: "client_credentials", scope: "all-apis" },
+          basic(clientId, secret)
+        )
+        const viaForm = yield* postForm(url, {
+          grant_type: "client_credentials",
+          client_id: clientId,
+          client_secret: secret
+        })
         for (const reply of [viaBasic, viaForm]) {
           assert.strictEqual(reply.status, 200)
           assert.strictEqual(reply.body.token_type, "Bearer")
@@ -71,7 +83,11 @@ describe("identity provider", () => {
         assert.strictEqual(wrongSecret.status, 401)
         assert.strictEqual(wrongSecret.body.error, "invalid_client")
         assert.match(wrongSecret.headers["www-authenticate"], /^Basic/)
-        const unknown = yield* postForm(url, { grant_type: "client_credentials", client_id: "nobody", client_secret: "x" })
+        const unknown = yield* postForm(url, {
+          grant_type: "client_credentials",
+          client_id: "nobody",
+          client_secret: "x"
+        })
         assert.strictEqual(unknown.status, 401)
         assert.strictEqual(unknown.body.error, "invalid_client")
         const both = yield* postForm(
@@ -140,7 +156,11 @@ describe("identity provider", () => {
         assert.strictEqual(reused.body.error, "invalid_grant")
 
         // Refresh rotates: the new token works, the old one is then refused.
-        const refresh = { grant_type: "refresh_token", refresh_token: first.body.refresh_token, client_id: emulator.u2m.clientId }
+        const refresh = {
+          grant_type: "refresh_token",
+          refresh_token: first.body.refresh_token,
+          client_id: emulator.u2m.clientId
+        }
         const second = yield* postForm(url, refresh)
         assert.strictEqual(second.status, 200)
         assert.notStrictEqual(second.body.refresh_token, first.body.refresh_token)

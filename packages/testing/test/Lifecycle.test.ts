@@ -52,7 +52,9 @@ describe("Emulator lifecycle", () => {
           // And one request still in flight when the scope closes: shutdown must not wait for it.
           yield* emulator.faults.add({ target: "scim", delayMs: 600_000 })
           inFlight.push(
-            yield* Effect.fork(Effect.either(keepAliveGet(`${emulator.host}/api/2.0/preview/scim/v2/Me`, httpsAgent, emulator.caCertPem)))
+            yield* Effect.fork(
+              Effect.either(keepAliveGet(`${emulator.host}/api/2.0/preview/scim/v2/Me`, httpsAgent, emulator.caCertPem))
+            )
           )
           while (((yield* emulator.stats).requests.scim ?? 0) === 0) yield* settle
           ports.push(Number(new URL(emulator.host).port), Number(new URL(emulator.connect.url).port))

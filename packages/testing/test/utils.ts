@@ -30,7 +30,12 @@ export const send = (request: HttpClientRequest.HttpClientRequest) =>
   })
 
 export const postForm = (url: string, params: Record<string, string>, headers?: Record<string, string>) =>
-  send(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUrlParams(params), HttpClientRequest.setHeaders(headers ?? {})))
+  send(
+    HttpClientRequest.post(url).pipe(
+      HttpClientRequest.bodyUrlParams(params),
+      HttpClientRequest.setHeaders(headers ?? {})
+    )
+  )
 
 export const basic = (id: string, secret: string) => ({
   authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`

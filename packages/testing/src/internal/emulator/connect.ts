@@ -76,8 +76,16 @@ const chooseIntegration = (
   if (ofKind.length === 1) return Effect.succeed(ofKind[0])
   return Effect.fail(
     ofKind.length === 0
-      ? connectError(400, ErrorCode.NoIntegration, `No ${flowName(kind)} OAuth integration is associated with this content item.`)
-      : connectError(400, ErrorCode.AmbiguousIntegration, "Several OAuth integrations match; pass an audience to choose one.")
+      ? connectError(
+        400,
+        ErrorCode.NoIntegration,
+        `No ${flowName(kind)} OAuth integration is associated with this content item.`
+      )
+      : connectError(
+        400,
+        ErrorCode.AmbiguousIntegration,
+        "Several OAuth integrations match; pass an audience to choose one."
+      )
   )
 }
 
@@ -133,10 +141,17 @@ const exchange = (deps: Deps) => (info: RequestInfo) =>
       ))
     }
     if (principal === undefined) {
-      return yield* Effect.fail(connectError(500, ErrorCode.InvalidRequest, "The integration's principal is not registered"))
+      return yield* Effect.fail(
+        connectError(500, ErrorCode.InvalidRequest, "The integration's principal is not registered")
+      )
     }
     info.principal = principal.userName
-    const { token } = deps.registry.issueAccessToken(principal, "all-apis", integration.guid, yield* Clock.currentTimeMillis)
+    const { token } = deps.registry.issueAccessToken(
+      principal,
+      "all-apis",
+      integration.guid,
+      yield* Clock.currentTimeMillis
+    )
     return json(200, { access_token: token, issued_token_type: accessTokenType, token_type: "Bearer" })
   })
 
@@ -144,10 +159,15 @@ const exchange = (deps: Deps) => (info: RequestInfo) =>
 export const router = (deps: Deps) => {
   const on = (
     name: string,
-    handler: (info: RequestInfo) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
+    handler: (
+      info: RequestInfo
+    ) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
   ) => endpoint(name, deps, handler)
   return HttpRouter.empty.pipe(
-    HttpRouter.get("/__api__/server_settings", on("server_settings", () => Effect.sync(() => json(200, { version: deps.version() })))),
+    HttpRouter.get(
+      "/__api__/server_settings",
+      on("server_settings", () => Effect.sync(() => json(200, { version: deps.version() })))
+    ),
     HttpRouter.post("/__api__/v1/oauth/integrations/credentials", on("exchange", exchange(deps)))
   )
 }
@@ -155,5 +175,9 @@ export const router = (deps: Deps) => {
 /** Connect answers unknown paths with its error shape too. */
 export const notFound = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
-  return json(404, { code: ErrorCode.InvalidRequest, error: `No such endpoint: ${request.method} ${request.url.split("?")[0]}`, payload: null })
+  return json(404, {
+    code: ErrorCode.InvalidRequest,
+    error: `No such endpoint: ${request.method} ${request.url.split("?")[0]}`,
+    payload: null
+  })
 })

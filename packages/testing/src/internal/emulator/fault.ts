@@ -29,5 +29,3 @@ export const Fault = Schema.Struct({
     fault.emptyBody === true || "A fault needs at least one of status, delayMs, reset or emptyBody"
   )
 )
-
-

@@ -1,6 +1,6 @@
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -41,7 +41,9 @@ export const bodyText = (onError: (status: number, message: string) => Reply) =>
     const text = yield* request.text.pipe(
       Effect.mapError(() => onError(413, "The request body is larger than 1 MiB or could not be read"))
     )
-    if (Buffer.byteLength(text) > maxBodyBytes) return yield* Effect.fail(onError(413, "The request body is larger than 1 MiB"))
+    if (Buffer.byteLength(text) > maxBodyBytes) {
+      return yield* Effect.fail(onError(413, "The request body is larger than 1 MiB"))
+    }
     return text
   })
 
@@ -74,7 +76,10 @@ export const readJson = (onError: (status: number, message: string) => Reply) =>
       return yield* Effect.fail(onError(415, "The Content-Type must be application/json"))
     }
     const text = yield* bodyText(onError)
-    return yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => onError(400, "The body is not valid JSON") })
+    return yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: () => onError(400, "The body is not valid JSON")
+    })
   })
 
 /** The token of an `Authorization: <scheme> <token>` header, if it has that scheme. */
@@ -120,7 +125,9 @@ const injected = (fault: Fault, handler: Effect.Effect<HttpServerResponse.HttpSe
 export const endpoint = (
   name: string,
   deps: { readonly faults: Faults; readonly stats: Stats },
-  handler: (info: RequestInfo) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
+  handler: (
+    info: RequestInfo
+  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest

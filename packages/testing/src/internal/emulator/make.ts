@@ -73,7 +73,9 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
 
     const now = yield* Clock.currentTimeMillis
     const lifetimeMs = Duration.toMillis(Duration.decode(options?.tokenLifetime ?? Duration.hours(1)))
-    const registry = new Registry(`${host}/oidc`, lifetimeMs, [...(options?.connect?.integrations ?? defaultIntegrations())])
+    const registry = new Registry(`${host}/oidc`, lifetimeMs, [
+      ...(options?.connect?.integrations ?? defaultIntegrations())
+    ])
     const user = registry.addUser(options?.user ?? { userName: "ada@example.com", displayName: "Ada Lovelace" })
     registry.approval = { principalId: user.id, decision: "approve" }
     const servicePrincipal = registry.addServicePrincipal({ displayName: "effect-databricks-emulator" })
@@ -94,7 +96,9 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
 
     const workspaceRoutes = Workspace.router({ host, registry, faults, stats, adminToken })
     const workspacePaths = new Set(Array.from(workspaceRoutes.routes, (route) => route.path as string))
-    yield* workspace.server.serve(workspaceRoutes.pipe(Effect.catchTag("RouteNotFound", () => Workspace.notFound(workspacePaths))))
+    yield* workspace.server.serve(
+      workspaceRoutes.pipe(Effect.catchTag("RouteNotFound", () => Workspace.notFound(workspacePaths)))
+    )
     const connectRoutes = Connect.router({
       registry,
       faults,
@@ -137,7 +141,11 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
             clientId: spOptions?.clientId,
             clientSecret: spOptions?.clientSecret === undefined ? undefined : Redacted.value(spOptions.clientSecret)
           })
-          return { clientId: created.clientId, clientSecret: Redacted.make(created.clientSecret), principal: created.principal }
+          return {
+            clientId: created.clientId,
+            clientSecret: Redacted.make(created.clientSecret),
+            principal: created.principal
+          }
         }),
       registerPat: (patOptions) =>
         Effect.map(Clock.currentTimeMillis, (at) =>
@@ -194,4 +202,3 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
     }
     return emulator
   }).pipe(Effect.annotateLogs("component", "emulator"))
-

@@ -69,7 +69,9 @@ const clientAuth = (request: HttpServerRequest.HttpServerRequest, form: Map<stri
       return { clientId: form.get("client_id"), secret: form.get("client_secret"), basic: false } satisfies ClientAuth
     }
     if (form.has("client_secret")) {
-      return yield* Effect.fail(invalidRequest(400, "Use one client authentication method, not Basic and client_secret"))
+      return yield* Effect.fail(
+        invalidRequest(400, "Use one client authentication method, not Basic and client_secret")
+      )
     }
     const decoded = Buffer.from(basic, "base64").toString("utf8")
     const colon = decoded.indexOf(":")
@@ -168,7 +170,9 @@ export const token = (registry: Registry, stats: Stats) => (info: RequestInfo) =
           return yield* Effect.fail(oauthError(400, "invalid_grant", "The code was issued to another client"))
         }
         if (grant.redirectUri !== redirectUri) {
-          return yield* Effect.fail(oauthError(400, "invalid_grant", "redirect_uri does not match the authorization request"))
+          return yield* Effect.fail(
+            oauthError(400, "invalid_grant", "redirect_uri does not match the authorization request")
+          )
         }
         if (s256(verifier) !== grant.challenge) {
           return yield* Effect.fail(oauthError(400, "invalid_grant", "PKCE verification failed"))
@@ -183,7 +187,9 @@ export const token = (registry: Registry, stats: Stats) => (info: RequestInfo) =
         const refreshToken = yield* required(form, "refresh_token")
         const grant = registry.takeRefreshToken(refreshToken, auth.clientId!)
         if (grant === "rotated") {
-          return yield* Effect.fail(oauthError(400, "invalid_grant", "The refresh token was already used; refresh tokens rotate"))
+          return yield* Effect.fail(
+            oauthError(400, "invalid_grant", "The refresh token was already used; refresh tokens rotate")
+          )
         }
         if (grant === "unknown") return yield* Effect.fail(oauthError(400, "invalid_grant", "Unknown refresh token"))
         const scope = form.get("scope") ?? grant.scope

@@ -93,8 +93,12 @@ const addFaults = (deps: Deps) => () =>
 
 /** The workspace host's routes, before the SQL warehouse joins them. */
 export const router = (deps: Deps) => {
-  const on = (name: string, handler: (info: RequestInfo) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>) =>
-    endpoint(name, deps, handler)
+  const on = (
+    name: string,
+    handler: (
+      info: RequestInfo
+    ) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
+  ) => endpoint(name, deps, handler)
   const discovery = on("discovery", () => OAuth.discovery(deps.host))
   return HttpRouter.empty.pipe(
     HttpRouter.get("/oidc/.well-known/oauth-authorization-server", discovery),
