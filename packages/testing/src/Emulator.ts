@@ -267,8 +267,7 @@ export class EmulatorError extends Data.TaggedError("EmulatorError")<{
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => Effect.Effect<Emulator, EmulatorError, Scope.Scope> =
-  internal.make
+export const make: (options?: Options) => Effect.Effect<Emulator, EmulatorError, Scope.Scope> = internal.make
 
 /**
  * @since 0.1.0
