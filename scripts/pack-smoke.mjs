@@ -34,7 +34,7 @@ try {
   const checks = (load) => `
 const { DatabricksError, TokenSource, WorkspaceHost } = ${load("@effect-databricks/auth")}
 const { SqlError } = ${load("@effect-databricks/sql")}
-const { LoopbackCertificate } = ${load("@effect-databricks/testing")}
+const { Emulator, LoopbackCertificate } = ${load("@effect-databricks/testing")}
 const { Effect, Redacted } = ${load("effect")}
 const deep = ${load("@effect-databricks/auth/TokenSource")}
 const assert = (ok, what) => { if (!ok) throw new Error("smoke check failed: " + what) }
@@ -48,6 +48,8 @@ const main = async () => {
   assert(SqlError.QueryError.fromServerMessage("[X_Y] no").errorClass === "X_Y", "QueryError")
   const certificate = await Effect.runPromise(LoopbackCertificate.generate())
   assert(certificate.certPem.includes("BEGIN CERTIFICATE"), "LoopbackCertificate")
+  const host = await Effect.runPromise(Effect.scoped(Effect.map(Emulator.make(), (emulator) => emulator.host)))
+  assert(host.startsWith("https://127.0.0.1:"), "Emulator starts and stops")
   let blocked = false
   try { ${load("@effect-databricks/auth/internal/jwt")} } catch { blocked = true }
   assert(blocked, "internal modules are not exported")
@@ -62,6 +64,9 @@ const main = async () => {
     run(process.execPath, [file], project)
     console.log(`pack smoke: ${kind} import of ${packages.length} packed packages ok`)
   }
+  const help = run(path.join(project, "node_modules", ".bin", "effect-databricks-emulator"), ["--help"], project)
+  if (!help.toString().startsWith("Usage:")) throw new Error("the packed emulator command did not print its usage")
+  console.log("pack smoke: effect-databricks-emulator --help ok")
 } finally {
   rmSync(work, { recursive: true, force: true })
 }
