@@ -96,6 +96,23 @@ export class RateLimitError extends Schema.TaggedError<RateLimitError>()("RateLi
 }
 
 /**
+ * The server failed (HTTP 5xx other than a warehouse that is starting).
+ * Retried for idempotent calls; `status` is the HTTP status.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+  ...common,
+  status: Schema.Number
+}) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+}
+
+/**
  * The request never got an HTTP answer: connection refused or reset, DNS, or
  * TLS failure. `code` is the system error code (`ECONNRESET`, ...) if known.
  *
@@ -158,6 +175,7 @@ export type DatabricksError =
   | AuthenticationError
   | PermissionError
   | RateLimitError
+  | ServerError
   | NetworkError
   | TimeoutError
   | ConfigurationError

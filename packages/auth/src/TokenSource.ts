@@ -86,7 +86,7 @@ export interface MakeOptions {
    * Refresh in the background once less than this is left before expiry.
    * Defaults to 5 minutes; values under 60 seconds are raised to 60 seconds,
    * because Databricks rejects tokens that expire within 30 seconds. A token
-   * is never refreshed before half of its lifetime has passed.
+   * whose whole lifetime is shorter than this is refreshed at half-life.
    */
   readonly refreshAhead?: Duration.DurationInput | undefined
   /**

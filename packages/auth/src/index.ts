@@ -20,3 +20,38 @@ export * as TokenSource from "./TokenSource.js"
  * @since 0.1.0
  */
 export * as WorkspaceHost from "./WorkspaceHost.js"
+
+/**
+ * A personal access token.
+ *
+ * @since 0.1.0
+ */
+export * as Pat from "./Pat.js"
+
+/**
+ * A token obtained beforehand (`DATABRICKS_ACCESS_TOKEN`).
+ *
+ * @since 0.1.0
+ */
+export * as TokenEnv from "./TokenEnv.js"
+
+/**
+ * OAuth machine-to-machine (a service principal's client credentials).
+ *
+ * @since 0.1.0
+ */
+export * as LocalM2M from "./LocalM2M.js"
+
+/**
+ * The credential resolved from options, the environment and `~/.databrickscfg`.
+ *
+ * @since 0.1.0
+ */
+export * as AuthConfig from "./AuthConfig.js"
+
+/**
+ * Authenticated REST calls to the workspace.
+ *
+ * @since 0.1.0
+ */
+export * as WorkspaceClient from "./WorkspaceClient.js"

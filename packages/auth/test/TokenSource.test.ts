@@ -210,7 +210,7 @@ describe("TokenSource.make", () => {
       assert.strictEqual(yield* calls, 2)
     }))
 
-  it.scoped("a short-lived token is not refreshed before half its lifetime", () =>
+  it.scoped("a token shorter-lived than refreshAhead is refreshed at half-life, not on every call", () =>
     Effect.gen(function*() {
       const { calls, fetch } = yield* scripted([
         Effect.succeed(issued(1, "100 seconds")),

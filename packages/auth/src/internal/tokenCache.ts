@@ -68,10 +68,11 @@ export const make = <R>(
       }
       const expiresAt = expiry.value
       const lifetime = expiresAt - now
-      // Short-lived tokens: keep a quarter of the lifetime as the margin, and never refresh
-      // before half of it has passed, so a token shorter than `refreshAhead` causes no storm.
+      // Short-lived tokens keep a quarter of their lifetime as the margin. One whose whole
+      // lifetime is within `refreshAhead` is refreshed at half-life instead of on every call.
       const unusableAt = expiresAt - Math.min(usableMargin, Math.max(lifetime, 0) / 4)
-      const refreshAt = Math.min(Math.max(expiresAt - refreshAhead, now + lifetime / 2), unusableAt)
+      const ahead = expiresAt - refreshAhead
+      const refreshAt = Math.min(ahead > now ? ahead : now + lifetime / 2, unusableAt)
       return {
         token: { value: issued.value, expiresAt: Option.some(DateTime.unsafeMake(expiresAt)) },
         refreshAt,

@@ -1,0 +1,97 @@
+/**
+ * OAuth machine-to-machine: a service principal's client id and OAuth secret
+ * exchanged for short-lived tokens with the `client_credentials` grant.
+ *
+ * - The token endpoint comes from OIDC discovery at
+ *   `{host}/oidc/.well-known/oauth-authorization-server` (cached after the
+ *   first success), or from `tokenEndpoint` when given.
+ * - Client authentication is HTTP Basic; `scopes` default to `["all-apis"]`.
+ * - Tokens are cached by `TokenSource.make`: refreshed ahead of expiry in the
+ *   background, one request at a time.
+ * - 429, 5xx, timeouts and network failures are retried with exponential
+ *   backoff and jitter; an OAuth error (4xx) fails at once, as an
+ *   `AuthenticationError` that carries the OAuth `error`, its description and
+ *   a hint.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type { ConfigurationError } from "./DatabricksError.js"
+import * as Settings from "./internal/config.js"
+import * as internal from "./internal/m2m.js"
+import type * as Retry from "./internal/retry.js"
+import * as TokenSource from "./TokenSource.js"
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  /** The workspace URL, for example `https://adb-123.4.azuredatabricks.net`. */
+  readonly host: string
+  /** The service principal's application (client) id. */
+  readonly clientId: string
+  /** An OAuth secret of the service principal. */
+  readonly clientSecret: Redacted.Redacted<string>
+  /** Default `["all-apis"]`. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** Skip discovery and use this token endpoint (for example `{host}/oidc/v1/token`). */
+  readonly tokenEndpoint?: string | undefined
+  /** See `TokenSource.MakeOptions.refreshAhead`. Default 5 minutes. */
+  readonly refreshAhead?: Duration.DurationInput | undefined
+  /** Deadline for one HTTP request to the identity provider. Default 30 seconds. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Transient-failure retries: `times` (default 4), `base` (250 ms), `maxDelay` (5 s). */
+  readonly retry?: Retry.RetryOptions | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<
+  TokenSource.TokenSource,
+  ConfigurationError,
+  HttpClient.HttpClient | Scope.Scope
+> => internal.make(options, internal.optionNames)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
+  Layer.scoped(TokenSource.TokenSource, make(options))
+
+/**
+ * Reads `DATABRICKS_HOST`, `DATABRICKS_CLIENT_ID` and `DATABRICKS_CLIENT_SECRET`;
+ * the other options may be passed directly.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options?: Omit<Options, "host" | "clientId" | "clientSecret">
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
+  Layer.scoped(
+    TokenSource.TokenSource,
+    Effect.gen(function*() {
+      const host = yield* Settings.env("DATABRICKS_HOST")
+      const clientId = yield* Settings.env("DATABRICKS_CLIENT_ID")
+      const clientSecret = yield* Settings.envSecret("DATABRICKS_CLIENT_SECRET")
+      const hostValue = yield* Settings.nonBlank(host, { name: "DATABRICKS_HOST", hint: "Set it to the workspace URL" })
+      const id = yield* Settings.nonBlank(clientId, {
+        name: "DATABRICKS_CLIENT_ID",
+        hint: "Set it to the service principal's application (client) id"
+      })
+      const secret = yield* Settings.nonBlankSecret(clientSecret, {
+        name: "DATABRICKS_CLIENT_SECRET",
+        hint: "Set it to an OAuth secret of the service principal"
+      })
+      return yield* internal.make({ ...options, host: hostValue, clientId: id, clientSecret: secret }, internal.envNames)
+    })
+  )

@@ -1,0 +1,57 @@
+/**
+ * A personal access token (`dapi…`), sent as `Authorization: Bearer`.
+ *
+ * PATs do not expire on a schedule the client knows and cannot be
+ * refreshed, so the source serves the same token until the server refuses
+ * it; `invalidate` does nothing.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type { ConfigurationError } from "./DatabricksError.js"
+import * as Settings from "./internal/config.js"
+import * as TokenSource from "./TokenSource.js"
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  readonly token: Redacted.Redacted<string>
+}
+
+const hint = "Use a personal access token (dapi…), created under Settings > Developer > Access tokens"
+
+const fromToken = (token: Redacted.Redacted<string> | undefined, setting: string) =>
+  Effect.map(
+    Settings.nonBlankSecret(token, { name: setting, hint }),
+    (value) => TokenSource.static(value, { authType: "pat" })
+  )
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<TokenSource.TokenSource, ConfigurationError> =>
+  fromToken(options.token, "token")
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<TokenSource.TokenSource, ConfigurationError> =>
+  Layer.effect(TokenSource.TokenSource, make(options))
+
+/**
+ * Reads the token from `DATABRICKS_TOKEN`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (): Layer.Layer<TokenSource.TokenSource, ConfigurationError> =>
+  Layer.effect(
+    TokenSource.TokenSource,
+    Effect.flatMap(Settings.envSecret("DATABRICKS_TOKEN"), (token) => fromToken(token, "DATABRICKS_TOKEN"))
+  )
