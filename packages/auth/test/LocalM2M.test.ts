@@ -59,7 +59,7 @@ describe("LocalM2M", () => {
       yield* until(Effect.map(tokenRequests, (n) => n === 2), "the background refresh to reach the emulator")
       yield* TestClock.adjust("10 seconds")
       yield* until(
-        Effect.map(source.token, (token) => Redacted.value(token.value) !== Redacted.value(first.value)),
+        Effect.map(Effect.orDie(source.token), (token) => Redacted.value(token.value) !== Redacted.value(first.value)),
         "the refreshed token"
       )
       assert.strictEqual(yield* tokenRequests, 2)
