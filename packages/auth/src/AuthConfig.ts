@@ -178,7 +178,9 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
     for (const key of keys) {
       const secret = key === "token" || key === "client_secret" || key === "access_token"
       const value = secret
-        ? Option.getOrUndefined(Option.map(Option.fromNullable(yield* Settings.envSecret(envNames[key])), Redacted.value))
+        ? Option.getOrUndefined(
+          Option.map(Option.fromNullable(yield* Settings.envSecret(envNames[key])), Redacted.value)
+        )
         : yield* Settings.env(envNames[key])
       put(key, value, "env", envNames[key])
     }
@@ -249,7 +251,8 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
           new ConfigurationError({
             setting: "DATABRICKS_AUTH_TYPE",
             message: `More than one authorization method is configured: ${described.join(" and ")}`,
-            hint: "Choose one with DATABRICKS_AUTH_TYPE or APP_AUTH_TYPE, or unset the others (for example run with env -i)"
+            hint:
+              "Choose one with DATABRICKS_AUTH_TYPE or APP_AUTH_TYPE, or unset the others (for example run with env -i)"
           })
         )
       }
@@ -309,7 +312,9 @@ const required = (settings: ReadonlyMap<Key, Setting>, key: Key, method: Method)
     ? Effect.fail(
       new ConfigurationError({
         setting: envNames[key],
-        message: `${method} needs ${envNames[key]}, which is not set (nor ${optionNames[key]}, nor ${key} in a profile)`,
+        message: `${method} needs ${envNames[key]}, which is not set (nor ${
+          optionNames[key]
+        }, nor ${key} in a profile)`,
         hint: `Set ${envNames[key]}`
       })
     )

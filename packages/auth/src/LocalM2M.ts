@@ -64,7 +64,9 @@ export const make = (options: Options): Effect.Effect<
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
+export const layer = (
+  options: Options
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
   Layer.scoped(TokenSource.TokenSource, make(options))
 
 /**
@@ -92,6 +94,9 @@ export const layerConfig = (
         name: "DATABRICKS_CLIENT_SECRET",
         hint: "Set it to an OAuth secret of the service principal"
       })
-      return yield* internal.make({ ...options, host: hostValue, clientId: id, clientSecret: secret }, internal.envNames)
+      return yield* internal.make(
+        { ...options, host: hostValue, clientId: id, clientSecret: secret },
+        internal.envNames
+      )
     })
   )

@@ -33,7 +33,11 @@ export interface Options {
 
 const margin = 30_000
 
-const fromToken = (token: Redacted.Redacted<string> | undefined, expiresAt: DateTime.DateTime | undefined, setting: string) =>
+const fromToken = (
+  token: Redacted.Redacted<string> | undefined,
+  expiresAt: DateTime.DateTime | undefined,
+  setting: string
+) =>
   Effect.map(
     Settings.nonBlankSecret(token, { name: setting, hint: "Pass an access token obtained beforehand" }),
     (value): TokenSource.TokenSource => {
@@ -54,7 +58,8 @@ const fromToken = (token: Redacted.Redacted<string> | undefined, expiresAt: Date
         token: Option.match(expiry, {
           onNone: () => Effect.succeed(access),
           onSome: (at) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) => now >= at - margin ? Effect.fail(expired(at)) : Effect.succeed(access))
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              now >= at - margin ? Effect.fail(expired(at)) : Effect.succeed(access))
         }),
         invalidate: Effect.void
       }

@@ -154,7 +154,9 @@ export const make = (options?: Options): Effect.Effect<
         })
       }
       return HttpErrors.fromStatus(details, what) ?? new ApiError({
-        message: `${what} failed with HTTP ${details.status}${details.description === undefined ? "" : `: ${details.description}`}`,
+        message: `${what} failed with HTTP ${details.status}${
+          details.description === undefined ? "" : `: ${details.description}`
+        }`,
         status: details.status,
         ...(details.errorCode === undefined ? {} : { errorCode: details.errorCode })
       })
@@ -172,7 +174,9 @@ export const make = (options?: Options): Effect.Effect<
           yield* source.invalidate
           const fresh = yield* source.token
           if (Redacted.value(fresh.value) !== Redacted.value(token.value)) {
-            yield* Effect.logInfo(`${what}: the token was refused (HTTP ${details.status}); retrying once with a new one`)
+            yield* Effect.logInfo(
+              `${what}: the token was refused (HTTP ${details.status}); retrying once with a new one`
+            )
             refreshed = true
             response = yield* exchange(request, fresh, what)
             if (response.status < 400) return response
@@ -209,7 +213,11 @@ export const make = (options?: Options): Effect.Effect<
           )
         )
       ),
-      Effect.map((me): CurrentUser => ({ id: me.id, userName: me.userName, displayName: me.displayName ?? me.userName }))
+      Effect.map((me): CurrentUser => ({
+        id: me.id,
+        userName: me.userName,
+        displayName: me.displayName ?? me.userName
+      }))
     )
 
     return { host, http, currentUser }

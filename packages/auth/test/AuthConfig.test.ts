@@ -107,7 +107,11 @@ client_secret = dose-dev
       const config = yield* resolveWith({ DATABRICKS_CONFIG_FILE: file, DATABRICKS_CONFIG_PROFILE: "dev" })
       assert.strictEqual(config.authType, "oauth-m2m")
       assert.deepStrictEqual(config.host, Option.some("https://dev.example.com"))
-      assert.deepStrictEqual(config.sources, { host: "profile:dev", client_id: "profile:dev", client_secret: "profile:dev" })
+      assert.deepStrictEqual(config.sources, {
+        host: "profile:dev",
+        client_id: "profile:dev",
+        client_secret: "profile:dev"
+      })
       assert.deepStrictEqual(config.profile, Option.some({ name: "dev", file }))
       // [DEFAULT] keys are not merged into a named profile.
       const viaOption = yield* resolveWith({ DATABRICKS_CONFIG_FILE: file }, { profile: "dev" })
@@ -155,7 +159,14 @@ token = dapi-staging
       const error = yield* Effect.flip(resolveWith({ DATABRICKS_CONFIG_FILE: yield* noFile }))
       assert.strictEqual(error._tag, "ConfigurationError")
       assert.include(error.message, "No Databricks credentials are configured")
-      for (const name of ["DATABRICKS_TOKEN", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CONFIG_PROFILE"]) {
+      for (
+        const name of [
+          "DATABRICKS_TOKEN",
+          "DATABRICKS_CLIENT_ID",
+          "DATABRICKS_CLIENT_SECRET",
+          "DATABRICKS_CONFIG_PROFILE"
+        ]
+      ) {
         assert.include(error.hint, name)
       }
     }))

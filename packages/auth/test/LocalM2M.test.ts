@@ -18,17 +18,21 @@ const tokenRequests = Effect.map(Emulator.Emulator, (e) => e.stats).pipe(
 )
 
 describe("LocalM2M", () => {
-  it.scoped("1000 sequential SCIM calls within one token lifetime make exactly 1 token request", () =>
-    Effect.gen(function*() {
-      for (let i = 0; i < 1000; i++) {
-        const me = yield* WorkspaceClient.currentUser
-        if (i === 0) assert.strictEqual(me.displayName, "effect-databricks-emulator")
-      }
-      const stats = yield* Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
-      assert.strictEqual(stats.requests.scim, 1000)
-      assert.deepStrictEqual(stats.tokenRequests, { client_credentials: 1 })
-      assert.strictEqual(stats.requests.discovery, 1)
-    }).pipe(Effect.provide(stack(m2m()))), { timeout: 60_000 })
+  it.scoped(
+    "1000 sequential SCIM calls within one token lifetime make exactly 1 token request",
+    () =>
+      Effect.gen(function*() {
+        for (let i = 0; i < 1000; i++) {
+          const me = yield* WorkspaceClient.currentUser
+          if (i === 0) assert.strictEqual(me.displayName, "effect-databricks-emulator")
+        }
+        const stats = yield* Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
+        assert.strictEqual(stats.requests.scim, 1000)
+        assert.deepStrictEqual(stats.tokenRequests, { client_credentials: 1 })
+        assert.strictEqual(stats.requests.discovery, 1)
+      }).pipe(Effect.provide(stack(m2m()))),
+    { timeout: 60_000 }
+  )
 
   it.scoped("100 concurrent calls on a cold client make 1 token request", () =>
     Effect.gen(function*() {

@@ -41,35 +41,64 @@ describe("secrets", () => {
       const secret = Redacted.value(emulator.servicePrincipal.clientSecret)
       const pat = Redacted.value(emulator.pat)
       const http = Emulator.httpClient.pipe(Layer.provide(Layer.succeed(Emulator.Emulator, emulator)))
-      const run = <A, E>(layer: Layer.Layer<WorkspaceClient.WorkspaceClient | TokenSource.TokenSource, E>, go: Effect.Effect<A, unknown, WorkspaceClient.WorkspaceClient | TokenSource.TokenSource>) =>
+      const run = <A, E>(
+        layer: Layer.Layer<WorkspaceClient.WorkspaceClient | TokenSource.TokenSource, E>,
+        go: Effect.Effect<A, unknown, WorkspaceClient.WorkspaceClient | TokenSource.TokenSource>
+      ) =>
         drive(Effect.exit(go.pipe(Effect.provide(layer)))).pipe(
           Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
           Logger.withMinimumLogLevel(LogLevel.All)
         )
       const client = (credential: Layer.Layer<TokenSource.TokenSource, unknown, any>) =>
-        WorkspaceClient.layer({ host: emulator.host }).pipe(Layer.provideMerge(credential), Layer.provide(http)) as Layer.Layer<
+        WorkspaceClient.layer({ host: emulator.host }).pipe(
+          Layer.provideMerge(credential),
+          Layer.provide(http)
+        ) as Layer.Layer<
           WorkspaceClient.WorkspaceClient | TokenSource.TokenSource,
           unknown
         >
 
       // A working M2M client, to learn a real access token for the scan.
       const good = yield* run(
-        client(LocalM2M.layer({ host: emulator.host, clientId: emulator.servicePrincipal.clientId, clientSecret: emulator.servicePrincipal.clientSecret })),
+        client(
+          LocalM2M.layer({
+            host: emulator.host,
+            clientId: emulator.servicePrincipal.clientId,
+            clientSecret: emulator.servicePrincipal.clientSecret
+          })
+        ),
         Effect.flatMap(TokenSource.TokenSource, (source) => source.token)
       )
       assert.isTrue(Exit.isSuccess(good))
       const accessToken = Exit.isSuccess(good) ? Redacted.value(good.value.value) : ""
 
-      yield* emulator.faults.add({ target: "scim", status: 403, body: "{\"message\":\"Invalid access token.\"}", count: 2 })
+      yield* emulator.faults.add({
+        target: "scim",
+        status: 403,
+        body: "{\"message\":\"Invalid access token.\"}",
+        count: 2
+      })
       const exits: Array<Exit.Exit<unknown, unknown>> = [
         // Wrong secret (the real one plus a character, so a partial echo would show).
         yield* run(
-          client(LocalM2M.layer({ host: emulator.host, clientId: emulator.servicePrincipal.clientId, clientSecret: Redacted.make(`${secret}x`) })),
+          client(
+            LocalM2M.layer({
+              host: emulator.host,
+              clientId: emulator.servicePrincipal.clientId,
+              clientSecret: Redacted.make(`${secret}x`)
+            })
+          ),
           WorkspaceClient.currentUser
         ),
         // Expired-token answers, refreshed once, then refused again.
         yield* run(
-          client(LocalM2M.layer({ host: emulator.host, clientId: emulator.servicePrincipal.clientId, clientSecret: emulator.servicePrincipal.clientSecret })),
+          client(
+            LocalM2M.layer({
+              host: emulator.host,
+              clientId: emulator.servicePrincipal.clientId,
+              clientSecret: emulator.servicePrincipal.clientSecret
+            })
+          ),
           WorkspaceClient.currentUser
         ),
         // An unknown PAT.
@@ -86,13 +115,15 @@ describe("secrets", () => {
           WorkspaceClient.currentUser
         ),
         // A conflict with secrets in the environment.
-        yield* Effect.exit(AuthConfig.resolve().pipe(Effect.provide(withEnv({
-          DATABRICKS_HOST: emulator.host,
-          DATABRICKS_TOKEN: pat,
-          DATABRICKS_CLIENT_ID: "x",
-          DATABRICKS_CLIENT_SECRET: secret,
-          DATABRICKS_CONFIG_FILE: "/nonexistent/cfg"
-        }))))
+        yield* Effect.exit(
+          AuthConfig.resolve().pipe(Effect.provide(withEnv({
+            DATABRICKS_HOST: emulator.host,
+            DATABRICKS_TOKEN: pat,
+            DATABRICKS_CLIENT_ID: "x",
+            DATABRICKS_CLIENT_SECRET: secret,
+            DATABRICKS_CONFIG_FILE: "/nonexistent/cfg"
+          })))
+        )
       ]
       assert.isTrue(exits.every((exit) => Exit.isFailure(exit)))
       const texts = [...exits.flatMap(renderings), ...lines]
@@ -135,7 +166,12 @@ describe("bad input gives a typed error, never a hang", () => {
     ["no scopes", m2m({ scopes: [] }), "ConfigurationError", "scopes"],
     ["a scope with a space", m2m({ scopes: ["all apis"] }), "ConfigurationError", "scopes"],
     ["token endpoint not a URL", m2m({ tokenEndpoint: "not a url" }), "ConfigurationError", "tokenEndpoint"],
-    ["plain http token endpoint", m2m({ tokenEndpoint: "http://idp.example.com/token" }), "ConfigurationError", "tokenEndpoint"],
+    [
+      "plain http token endpoint",
+      m2m({ tokenEndpoint: "http://idp.example.com/token" }),
+      "ConfigurationError",
+      "tokenEndpoint"
+    ],
     [
       "DATABRICKS_CLIENT_SECRET unset",
       Effect.provide(TokenSource.TokenSource, LocalM2M.layerConfig()).pipe(
@@ -148,19 +184,27 @@ describe("bad input gives a typed error, never a hang", () => {
     ],
     [
       "unknown APP_AUTH_TYPE",
-      AuthConfig.resolve().pipe(Effect.provide(withEnv({ APP_AUTH_TYPE: "kerberos", DATABRICKS_CONFIG_FILE: "/nonexistent" }))),
+      AuthConfig.resolve().pipe(
+        Effect.provide(withEnv({ APP_AUTH_TYPE: "kerberos", DATABRICKS_CONFIG_FILE: "/nonexistent" }))
+      ),
       "ConfigurationError",
       "APP_AUTH_TYPE"
     ],
     [
       "unknown DATABRICKS_AUTH_TYPE",
-      AuthConfig.resolve().pipe(Effect.provide(withEnv({ DATABRICKS_AUTH_TYPE: "azure-msi", DATABRICKS_CONFIG_FILE: "/nonexistent" }))),
+      AuthConfig.resolve().pipe(
+        Effect.provide(withEnv({ DATABRICKS_AUTH_TYPE: "azure-msi", DATABRICKS_CONFIG_FILE: "/nonexistent" }))
+      ),
       "ConfigurationError",
       "DATABRICKS_AUTH_TYPE"
     ],
     [
       "AuthConfig with a bad host",
-      AuthConfig.resolve().pipe(Effect.provide(withEnv({ DATABRICKS_HOST: "https://", DATABRICKS_TOKEN: "t", DATABRICKS_CONFIG_FILE: "/nonexistent" }))),
+      AuthConfig.resolve().pipe(
+        Effect.provide(
+          withEnv({ DATABRICKS_HOST: "https://", DATABRICKS_TOKEN: "t", DATABRICKS_CONFIG_FILE: "/nonexistent" })
+        )
+      ),
       "ConfigurationError",
       "DATABRICKS_HOST"
     ]
@@ -186,7 +230,9 @@ describe("bad input gives a typed error, never a hang", () => {
     it.scoped(`a profile file with ${what}`, () =>
       Effect.gen(function*() {
         const file = yield* configFile(text)
-        const error = yield* Effect.flip(AuthConfig.resolve().pipe(Effect.provide(withEnv({ DATABRICKS_CONFIG_FILE: file }))))
+        const error = yield* Effect.flip(
+          AuthConfig.resolve().pipe(Effect.provide(withEnv({ DATABRICKS_CONFIG_FILE: file })))
+        )
         assert.strictEqual(error._tag, "ConfigurationError")
         assert.include(error.message, `${file} ${line}`)
       }))
@@ -195,7 +241,9 @@ describe("bad input gives a typed error, never a hang", () => {
   it.scoped("a profile path that is a directory", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
-      const error = yield* Effect.flip(AuthConfig.resolve().pipe(Effect.provide(withEnv({ DATABRICKS_CONFIG_FILE: dir }))))
+      const error = yield* Effect.flip(
+        AuthConfig.resolve().pipe(Effect.provide(withEnv({ DATABRICKS_CONFIG_FILE: dir })))
+      )
       assert.strictEqual(error.setting, "DATABRICKS_CONFIG_FILE")
       assert.include(error.message, "could not be read")
     }))

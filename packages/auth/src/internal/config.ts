@@ -27,7 +27,11 @@ const empty = (setting: Setting) =>
 
 /** A value that must be present and not blank. */
 export const nonBlank = (value: string | undefined, setting: Setting): Effect.Effect<string, ConfigurationError> =>
-  value === undefined ? Effect.fail(missing(setting)) : value.trim() === "" ? Effect.fail(empty(setting)) : Effect.succeed(value.trim())
+  value === undefined
+    ? Effect.fail(missing(setting))
+    : value.trim() === ""
+    ? Effect.fail(empty(setting))
+    : Effect.succeed(value.trim())
 
 /** A secret that must be present and not blank; it stays `Redacted`. */
 export const nonBlankSecret = (
@@ -38,7 +42,9 @@ export const nonBlankSecret = (
     ? Effect.fail(missing(setting))
     : Redacted.value(value).trim() === ""
     ? Effect.fail(empty(setting))
-    : Effect.succeed(Redacted.value(value) === Redacted.value(value).trim() ? value : Redacted.make(Redacted.value(value).trim()))
+    : Effect.succeed(
+      Redacted.value(value) === Redacted.value(value).trim() ? value : Redacted.make(Redacted.value(value).trim())
+    )
 
 /** Reads an optional environment variable through Effect's `ConfigProvider` (so tests can swap it). */
 export const env = (name: string): Effect.Effect<string | undefined> =>

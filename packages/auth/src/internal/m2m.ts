@@ -41,10 +41,12 @@ const TokenResponse = Schema.Struct({
 const hints = (names: Names): Record<string, string> => ({
   invalid_client:
     `Check ${names.clientId} / ${names.clientSecret}; the service principal needs an OAuth secret (Settings > Identity and access > Service principals > Secrets)`,
-  unauthorized_client: "The service principal may not use the client_credentials grant; check that OAuth is enabled for it",
+  unauthorized_client:
+    "The service principal may not use the client_credentials grant; check that OAuth is enabled for it",
   invalid_scope: "Check the scopes; Databricks machine-to-machine tokens use \"all-apis\"",
   invalid_request: "The token endpoint rejected the request; check that it is a Databricks /oidc/v1/token endpoint",
-  unsupported_grant_type: "The token endpoint does not support client_credentials; check that it is a Databricks endpoint"
+  unsupported_grant_type:
+    "The token endpoint does not support client_credentials; check that it is a Databricks endpoint"
 })
 
 const checkEndpoint = (url: string, setting: string): Either.Either<string, ConfigurationError> => {
@@ -129,7 +131,10 @@ export const make = (options: Options, names: Names): Effect.Effect<
       }
       const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
       const metadata = Schema.decodeUnknownOption(Discovery)(body)
-      const endpoint = Option.flatMap(metadata, (m) => Either.getRight(checkEndpoint(m.token_endpoint, "token_endpoint")))
+      const endpoint = Option.flatMap(
+        metadata,
+        (m) => Either.getRight(checkEndpoint(m.token_endpoint, "token_endpoint"))
+      )
       if (Option.isNone(endpoint)) {
         return yield* Effect.fail(
           new AuthenticationError({
@@ -210,4 +215,3 @@ export const make = (options: Options, names: Names): Effect.Effect<
 
     return yield* TokenSource.make(fetch, { authType: "oauth-m2m", refreshAhead: options.refreshAhead })
   })
-

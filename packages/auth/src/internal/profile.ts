@@ -86,7 +86,10 @@ export const load = (path: string): Effect.Effect<ConfigFile | undefined, Config
 export const select = (
   file: ConfigFile,
   named: { readonly name: string; readonly from: string } | undefined
-): Either.Either<{ readonly name: string; readonly keys: ReadonlyMap<string, string> } | undefined, ConfigurationError> => {
+): Either.Either<
+  { readonly name: string; readonly keys: ReadonlyMap<string, string> } | undefined,
+  ConfigurationError
+> => {
   const settingsDefault = file.sections.get("__settings__")?.get("default_profile")
   const chosen = named ?? (settingsDefault === undefined || settingsDefault === ""
     ? undefined

@@ -41,7 +41,10 @@ export const transient = <E extends Tagged>(what: string, options?: RetryOptions
     Schedule.zipRight(Schedule.identity<E>()),
     Schedule.whileInput((error: E) =>
       isTransient(error) &&
-      Option.match(retryAfter(error), { onNone: () => true, onSome: (d) => Duration.lessThanOrEqualTo(d, maxRetryAfter) })
+      Option.match(retryAfter(error), {
+        onNone: () => true,
+        onSome: (d) => Duration.lessThanOrEqualTo(d, maxRetryAfter)
+      })
     ),
     Schedule.modifyDelay((error, delay) =>
       Option.match(retryAfter(error), { onNone: () => delay, onSome: (floor) => Duration.max(delay, floor) })
@@ -50,7 +53,9 @@ export const transient = <E extends Tagged>(what: string, options?: RetryOptions
       decision._tag === "Done" ? Effect.void : Effect.gen(function*() {
         const wait = ScheduleIntervals.start(decision.intervals) - (yield* Clock.currentTimeMillis)
         yield* Effect.logWarning(
-          `${what} failed (${error._tag}: ${error.message}); retrying in ${Duration.format(Duration.millis(Math.max(0, wait)))}`
+          `${what} failed (${error._tag}: ${error.message}); retrying in ${
+            Duration.format(Duration.millis(Math.max(0, wait)))
+          }`
         )
       })
     )
