@@ -229,6 +229,25 @@ describe("TokenSource.make", () => {
       assert.strictEqual(value(yield* source.token), secret(2))
     }))
 
+  it.scoped("lifetime 65 s and refreshAhead 60 s: the window opens after 5 s", () =>
+    Effect.gen(function*() {
+      const { calls, fetch } = yield* scripted([
+        Effect.succeed(issued(1, "65 seconds")),
+        Effect.succeed(issued(2, "65 seconds"))
+      ])
+      const source = yield* TokenSource.make(fetch, { authType: "test", refreshAhead: "60 seconds" })
+      yield* source.token
+      yield* TestClock.adjust("4999 millis")
+      yield* source.token
+      yield* settle
+      assert.strictEqual(yield* calls, 1)
+      yield* TestClock.adjust("2 millis")
+      assert.strictEqual(value(yield* source.token), secret(1))
+      yield* settle
+      assert.strictEqual(yield* calls, 2)
+      assert.strictEqual(value(yield* source.token), secret(2))
+    }))
+
   it.scoped("an expired token is never served: callers wait for the new one", () =>
     Effect.gen(function*() {
       const gate = yield* Deferred.make<void>()
