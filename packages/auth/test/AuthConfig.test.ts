@@ -2,23 +2,8 @@ import { AuthConfig, TokenSource, WorkspaceClient } from "@effect-databricks/aut
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
-import { withEnv } from "./utils.js"
-
-/** A temporary directory for profile files, removed with the scope. */
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-databricks-cfg-"))),
-  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-)
-
-const writeConfig = (text: string) =>
-  Effect.map(tempDir, (dir) => {
-    const path = Path.join(dir, "databrickscfg")
-    Fs.writeFileSync(path, text)
-    return path
-  })
+import { tempDir, withEnv, writeConfig } from "./utils.js"
 
 /** A path that does not exist, so no test ever reads the real ~/.databrickscfg. */
 const noFile = Effect.map(tempDir, (dir) => Path.join(dir, "absent"))

@@ -2,22 +2,7 @@ import { AuthConfig, LocalM2M, Pat, TokenEnv, TokenSource, WorkspaceClient } fro
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel, Redacted } from "effect"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
-import { drive, withEnv } from "./utils.js"
-
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-databricks-bad-"))),
-  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-)
-
-const configFile = (text: string) =>
-  Effect.map(tempDir, (dir) => {
-    const path = Path.join(dir, "cfg")
-    Fs.writeFileSync(path, text)
-    return path
-  })
+import { drive, tempDir, withEnv, writeConfig } from "./utils.js"
 
 /** Everything that can show an error to a person or a log pipeline. */
 const renderings = (exit: Exit.Exit<unknown, unknown>): ReadonlyArray<string> => {
@@ -229,7 +214,7 @@ describe("bad input gives a typed error, never a hang", () => {
   for (const [what, text, line] of profiles) {
     it.scoped(`a profile file with ${what}`, () =>
       Effect.gen(function*() {
-        const file = yield* configFile(text)
+        const file = yield* writeConfig(text)
         const error = yield* Effect.flip(
           AuthConfig.resolve().pipe(Effect.provide(withEnv({ DATABRICKS_CONFIG_FILE: file })))
         )

@@ -6,6 +6,9 @@ import type { HttpClient } from "@effect/platform"
 import { assert } from "@effect/vitest"
 import type { Duration } from "effect"
 import { ConfigProvider, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 
 export type Credential = (
   emulator: Emulator.Emulator
@@ -55,4 +58,18 @@ export const until = (check: Effect.Effect<boolean, never, Emulator.Emulator>, w
       yield* realPause
     }
     assert.fail(`timed out waiting for ${what}`)
+  })
+
+/** A temporary directory for profile files, removed with the scope. */
+export const tempDir = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-databricks-test-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+/** Writes a config file into a fresh temporary directory. */
+export const writeConfig = (text: string) =>
+  Effect.map(tempDir, (dir) => {
+    const path = Path.join(dir, "databrickscfg")
+    Fs.writeFileSync(path, text)
+    return path
   })
