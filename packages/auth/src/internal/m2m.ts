@@ -1,21 +1,15 @@
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
-import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { AuthenticationError, ConfigurationError, type DatabricksError } from "../DatabricksError.js"
+import { ConfigurationError } from "../DatabricksError.js"
 import type { Options } from "../LocalM2M.js"
 import * as TokenSource from "../TokenSource.js"
 import * as WorkspaceHost from "../WorkspaceHost.js"
 import * as Settings from "./config.js"
-import * as HttpErrors from "./httpErrors.js"
-import * as Retry from "./retry.js"
+import * as Oidc from "./oidc.js"
 
 /** How the settings are named to the user: options, or environment variables. */
 export interface Names {
@@ -31,13 +25,6 @@ export const envNames: Names = {
   clientSecret: "DATABRICKS_CLIENT_SECRET"
 }
 
-const Discovery = Schema.Struct({ token_endpoint: Schema.String })
-const TokenResponse = Schema.Struct({
-  access_token: Schema.String.pipe(Schema.minLength(1)),
-  token_type: Schema.optional(Schema.String),
-  expires_in: Schema.optional(Schema.Number.pipe(Schema.nonNegative()))
-})
-
 const hints = (names: Names): Record<string, string> => ({
   invalid_client:
     `Check ${names.clientId} / ${names.clientSecret}; the service principal needs an OAuth secret (Settings > Identity and access > Service principals > Secrets)`,
@@ -48,28 +35,6 @@ const hints = (names: Names): Record<string, string> => ({
   unsupported_grant_type:
     "The token endpoint does not support client_credentials; check that it is a Databricks endpoint"
 })
-
-const checkEndpoint = (url: string, setting: string): Either.Either<string, ConfigurationError> => {
-  const bad = (problem: string) =>
-    Either.left(
-      new ConfigurationError({
-        setting,
-        message: `${setting} ${problem}`,
-        hint: "Use the full URL of the token endpoint, for example https://<workspace>/oidc/v1/token"
-      })
-    )
-  let parsed: URL
-  try {
-    parsed = new URL(url.trim())
-  } catch {
-    return bad(`${JSON.stringify(url.slice(0, 80))} is not a valid URL`)
-  }
-  if (parsed.username !== "" || parsed.password !== "") return bad("must not contain credentials")
-  if (parsed.protocol === "https:" || (parsed.protocol === "http:" && WorkspaceHost.isLoopback(parsed.hostname))) {
-    return Either.right(parsed.toString())
-  }
-  return bad("must use https:// (http:// only for loopback hosts)")
-}
 
 const checkScopes = (scopes: ReadonlyArray<string>): Either.Either<string, ConfigurationError> => {
   const bad = scopes.length === 0 || scopes.some((scope) => scope.trim() === "" || /\s/.test(scope.trim()))
@@ -100,116 +65,26 @@ export const make = (options: Options, names: Names): Effect.Effect<
       hint: "Use an OAuth secret of the service principal"
     })
     const scope = yield* checkScopes(options.scopes ?? ["all-apis"])
-    const configured = options.tokenEndpoint === undefined
+    const tokenEndpoint = options.tokenEndpoint === undefined
       ? Option.none<string>()
-      : Option.some(yield* checkEndpoint(options.tokenEndpoint, "tokenEndpoint"))
-    const requestTimeout = Duration.decode(options.requestTimeout ?? Duration.seconds(30))
-    const http = yield* HttpClient.HttpClient
-    const discovered = yield* Ref.make(configured)
-    const discoveryUrl = `${host.url}/oidc/.well-known/oauth-authorization-server`
-    const oauthHints = hints(names)
+      : Option.some(yield* Oidc.checkEndpoint(options.tokenEndpoint, "tokenEndpoint"))
+    const oidc = yield* Oidc.make({
+      host,
+      hostSetting: names.host,
+      tokenEndpoint,
+      requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),
+      retry: options.retry
+    })
+    const grant: Oidc.GrantOptions = {
+      what: "the client credentials",
+      basic: { id: clientId, secret: clientSecret },
+      hints: hints(names),
+      defaultHint: `Check ${names.clientId} / ${names.clientSecret} and that ${names.host} is the right workspace`
+    }
 
-    /** One HTTP exchange: a transport failure or timeout becomes a tagged error, the answer is passed on. */
-    const send = (request: HttpClientRequest.HttpClientRequest, what: string) =>
-      http.execute(request).pipe(
-        Effect.mapError((error) => HttpErrors.fromTransport(error, what)),
-        Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => HttpErrors.timeout(what, requestTimeout) })
-      )
-
-    const discover: Effect.Effect<string, DatabricksError> = Effect.gen(function*() {
-      const what = `OIDC discovery at ${discoveryUrl}`
-      const response = yield* send(HttpClientRequest.get(discoveryUrl).pipe(HttpClientRequest.acceptJson), what)
-      if (response.status !== 200) {
-        const details = yield* HttpErrors.errorDetails(response)
-        return yield* Effect.fail(
-          HttpErrors.fromStatus(details, what) ?? new AuthenticationError({
-            message: `${what} answered HTTP ${response.status}`,
-            status: response.status,
-            hint: `Check that ${names.host} is the workspace URL, or set tokenEndpoint explicitly`
-          })
-        )
-      }
-      const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
-      const metadata = Schema.decodeUnknownOption(Discovery)(body)
-      const endpoint = Option.flatMap(
-        metadata,
-        (m) => Either.getRight(checkEndpoint(m.token_endpoint, "token_endpoint"))
-      )
-      if (Option.isNone(endpoint)) {
-        return yield* Effect.fail(
-          new AuthenticationError({
-            message: `${what} did not return a usable token_endpoint`,
-            hint: `Check that ${names.host} is a Databricks workspace URL, or set tokenEndpoint explicitly`
-          })
-        )
-      }
-      yield* Ref.set(discovered, endpoint)
-      return endpoint.value
-    }).pipe(Effect.retry(Retry.transient("OIDC discovery", options.retry)))
-
-    const tokenEndpoint = Effect.flatMap(
-      Ref.get(discovered),
-      Option.match({ onNone: () => discover, onSome: Effect.succeed })
-    )
-
-    const refused = (details: HttpErrors.ErrorDetails): DatabricksError =>
-      details.status === 429 || details.status >= 500
-        ? HttpErrors.fromStatus(details, "the token endpoint")!
-        : new AuthenticationError({
-          message: `The token endpoint refused the client credentials (HTTP ${details.status})${
-            details.errorCode === undefined ? "" : `: ${details.errorCode}`
-          }${details.description === undefined ? "" : ` (${details.description})`}`,
-          status: details.status,
-          ...(details.errorCode === undefined ? {} : { oauthError: details.errorCode }),
-          ...(details.description === undefined ? {} : { oauthErrorDescription: details.description }),
-          hint: oauthHints[details.errorCode ?? ""] ??
-            `Check ${names.clientId} / ${names.clientSecret} and that ${names.host} is the right workspace`
-        })
-
-    const issued = (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.gen(function*() {
-        const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
-        // The decode error is dropped on purpose: it would print the body, token included.
-        const token = Schema.decodeUnknownOption(TokenResponse)(body)
-        if (Option.isNone(token) || (token.value.token_type ?? "bearer").toLowerCase() !== "bearer") {
-          return yield* Effect.fail(
-            new AuthenticationError({
-              message: "The token endpoint answered 200 without a usable bearer access_token",
-              hint: "Check that tokenEndpoint is a Databricks /oidc/v1/token endpoint"
-            })
-          )
-        }
-        return {
-          value: Redacted.make(token.value.access_token),
-          expiresIn: token.value.expires_in === undefined ? undefined : Duration.seconds(token.value.expires_in)
-        } satisfies TokenSource.IssuedToken
-      })
-
-    const request = (endpoint: string) =>
-      Effect.gen(function*() {
-        const response = yield* send(
-          HttpClientRequest.post(endpoint).pipe(
-            HttpClientRequest.basicAuth(clientId, Redacted.value(clientSecret)),
-            HttpClientRequest.acceptJson,
-            HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", scope })
-          ),
-          "the token endpoint"
-        )
-        if (response.status !== 200) return yield* Effect.fail(refused(yield* HttpErrors.errorDetails(response)))
-        return yield* issued(response)
-      }).pipe(Effect.retry(Retry.transient("the token request", options.retry)))
-
-    const fetch = tokenEndpoint.pipe(
-      Effect.flatMap(request),
-      Effect.catchAll((error) =>
-        Effect.fail(
-          error._tag === "AuthenticationError" ? error : new AuthenticationError({
-            message: `Could not obtain an OAuth token for ${clientId}: ${error.message}`,
-            ...(error.hint === undefined ? {} : { hint: error.hint }),
-            cause: error
-          })
-        )
-      ),
+    const fetch = oidc.grant({ grant_type: "client_credentials", scope }, grant).pipe(
+      Effect.map((granted): TokenSource.IssuedToken => ({ value: granted.accessToken, expiresIn: granted.expiresIn })),
+      Effect.mapError((error) => Oidc.asAuthenticationError(error, `Could not obtain an OAuth token for ${clientId}`)),
       Effect.withSpan("LocalM2M.fetchToken", { attributes: { "databricks.host": host.url } })
     )
 
