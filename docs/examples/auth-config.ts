@@ -1,11 +1,12 @@
 // Type-checked by `pnpm check`. Let AuthConfig pick the credential from options, env and ~/.databrickscfg.
 import { AuthConfig, WorkspaceClient } from "@effect-databricks/auth"
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
 
 const Live = WorkspaceClient.layer().pipe(
   Layer.provideMerge(AuthConfig.layer({ profile: "dev" })),
-  Layer.provide(NodeHttpClient.layerUndici)
+  // HTTP for the OAuth methods; a CommandExecutor for databricks-cli.
+  Layer.provide(Layer.merge(NodeHttpClient.layerUndici, NodeContext.layer))
 )
 
 export const program = Effect.gen(function*() {

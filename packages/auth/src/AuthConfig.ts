@@ -3,7 +3,7 @@
  * unified auth does, and provides it as a `TokenSource`.
  *
  * 1. `APP_AUTH_TYPE` picks the method outright: `pat`, `oauth_m2m`/`m2m`,
- *    `oauth_u2m`/`u2m` or `token_env`.
+ *    `oauth_u2m`/`u2m`, `token_env` or `databricks_cli`.
  * 2. Otherwise each setting is taken from explicit options, then environment
  *    variables, then a `~/.databrickscfg` profile (skipped when no profile is
  *    named and the options or environment already configure something), and
@@ -17,6 +17,7 @@
  *
  * @since 0.1.0
  */
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -25,13 +26,16 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { ConfigurationError } from "./DatabricksError.js"
+import * as DatabricksCli from "./DatabricksCli.js"
 import * as Settings from "./internal/config.js"
 import * as M2M from "./internal/m2m.js"
 import * as Profile from "./internal/profile.js"
+import * as U2M from "./internal/u2m.js"
 import type * as LocalM2M from "./LocalM2M.js"
 import * as Pat from "./Pat.js"
 import * as TokenEnv from "./TokenEnv.js"
 import * as TokenSource from "./TokenSource.js"
+import type * as U2MPkce from "./U2MPkce.js"
 import * as WorkspaceHost from "./WorkspaceHost.js"
 
 /**
@@ -40,7 +44,7 @@ import * as WorkspaceHost from "./WorkspaceHost.js"
  * @since 0.1.0
  * @category models
  */
-export type Method = "pat" | "oauth-m2m" | "oauth-u2m" | "token-env"
+export type Method = "pat" | "oauth-m2m" | "oauth-u2m" | "token-env" | "databricks-cli"
 
 /**
  * Where a setting came from: an explicit option, an environment variable, or
@@ -91,15 +95,28 @@ export interface Options {
   readonly clientId?: string | undefined
   readonly clientSecret?: Redacted.Redacted<string> | undefined
   readonly accessToken?: Redacted.Redacted<string> | undefined
-  /** `pat`, `oauth-m2m`, `token-env` (Databricks spellings such as `oauth_m2m` are accepted too). */
+  /** `pat`, `oauth-m2m`, `oauth-u2m`, `token-env`, `databricks-cli` (spellings such as `oauth_m2m` work too). */
   readonly authType?: string | undefined
   readonly profile?: string | undefined
   readonly configFile?: string | undefined
   /** Passed to `LocalM2M` when the method is `oauth-m2m`. */
   readonly m2m?: Omit<LocalM2M.Options, "host" | "clientId" | "clientSecret"> | undefined
+  /** Passed to `U2MPkce` when the method is `oauth-u2m` (its `clientId` etc. win over the environment). */
+  readonly u2m?: Partial<Omit<U2MPkce.Options, "host">> | undefined
+  /** Passed to `DatabricksCli` when the method is `databricks-cli`. */
+  readonly cli?: Omit<DatabricksCli.Options, "host" | "profile"> | undefined
 }
 
-type Key = "host" | "token" | "client_id" | "client_secret" | "access_token" | "auth_type"
+type Key =
+  | "host"
+  | "token"
+  | "client_id"
+  | "client_secret"
+  | "access_token"
+  | "auth_type"
+  | "u2m_client_id"
+  | "u2m_client_secret"
+  | "redirect_uri"
 
 interface Setting {
   readonly value: string
@@ -114,7 +131,10 @@ const envNames: Record<Key, string> = {
   client_id: "DATABRICKS_CLIENT_ID",
   client_secret: "DATABRICKS_CLIENT_SECRET",
   access_token: "DATABRICKS_ACCESS_TOKEN",
-  auth_type: "DATABRICKS_AUTH_TYPE"
+  auth_type: "DATABRICKS_AUTH_TYPE",
+  u2m_client_id: "DATABRICKS_U2M_CLIENT_ID",
+  u2m_client_secret: "DATABRICKS_U2M_CLIENT_SECRET",
+  redirect_uri: "DATABRICKS_REDIRECT_URI"
 }
 const optionNames: Record<Key, string> = {
   host: "host",
@@ -122,10 +142,22 @@ const optionNames: Record<Key, string> = {
   client_id: "clientId",
   client_secret: "clientSecret",
   access_token: "accessToken",
-  auth_type: "authType"
+  auth_type: "authType",
+  u2m_client_id: "u2m.clientId",
+  u2m_client_secret: "u2m.clientSecret",
+  redirect_uri: "u2m.redirectUri"
 }
 const keys = Object.keys(envNames) as ReadonlyArray<Key>
-const credentialKeys: ReadonlyArray<Key> = ["host", "token", "client_id", "client_secret", "access_token"]
+const credentialKeys: ReadonlyArray<Key> = [
+  "host",
+  "token",
+  "client_id",
+  "client_secret",
+  "access_token",
+  "u2m_client_id",
+  "u2m_client_secret"
+]
+const secretKeys: ReadonlySet<Key> = new Set(["token", "client_secret", "access_token", "u2m_client_secret"])
 
 const methodNames: Record<string, Method> = {
   pat: "pat",
@@ -137,7 +169,9 @@ const methodNames: Record<string, Method> = {
   u2m: "oauth-u2m",
   "external-browser": "oauth-u2m",
   "token-env": "token-env",
-  token_env: "token-env"
+  token_env: "token-env",
+  "databricks-cli": "databricks-cli",
+  databricks_cli: "databricks-cli"
 }
 
 const nothingConfigured = (file: string) =>
@@ -172,12 +206,14 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
       client_id: options?.clientId,
       client_secret: options?.clientSecret === undefined ? undefined : Redacted.value(options.clientSecret),
       access_token: options?.accessToken === undefined ? undefined : Redacted.value(options.accessToken),
-      auth_type: options?.authType
+      auth_type: options?.authType,
+      u2m_client_id: options?.u2m?.clientId,
+      u2m_client_secret: options?.u2m?.clientSecret === undefined ? undefined : Redacted.value(options.u2m.clientSecret),
+      redirect_uri: options?.u2m?.redirectUri
     }
     for (const key of keys) put(key, optionValues[key], "option", optionNames[key])
     for (const key of keys) {
-      const secret = key === "token" || key === "client_secret" || key === "access_token"
-      const value = secret
+      const value = secretKeys.has(key)
         ? Option.getOrUndefined(
           Option.map(Option.fromNullable(yield* Settings.envSecret(envNames[key])), Redacted.value)
         )
@@ -232,7 +268,7 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
           new ConfigurationError({
             setting: explicit.name,
             message: `${explicit.name} is "${explicit.value.slice(0, 40)}", which is not a supported method`,
-            hint: "Use pat, oauth_m2m (or m2m), oauth_u2m (or u2m), or token_env"
+            hint: "Use pat, oauth_m2m (or m2m), oauth_u2m (or u2m), token_env or databricks_cli"
           })
         )
       }
@@ -270,13 +306,19 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
       ? ["host", "client_id", "client_secret"]
       : authType === "token-env"
       ? ["host", "access_token"]
+      : authType === "oauth-u2m"
+      ? ["host", "u2m_client_id", "u2m_client_secret", "redirect_uri"]
       : ["host"]
     const sources: Record<string, Source> = {}
     for (const key of used) {
       const setting = settings.get(key)
       if (setting !== undefined) sources[key] = setting.source
     }
-    const clientId = authType === "oauth-m2m" ? Option.fromNullable(settings.get("client_id")?.value) : Option.none()
+    const clientId = authType === "oauth-m2m"
+      ? Option.fromNullable(settings.get("client_id")?.value)
+      : authType === "oauth-u2m"
+      ? Option.fromNullable(settings.get("u2m_client_id")?.value)
+      : Option.none()
     return {
       config: { authType, chosenBy, host: normalised, clientId, profile, sources },
       settings
@@ -324,7 +366,11 @@ const required = (settings: ReadonlyMap<Key, Setting>, key: Key, method: Method)
 const build = (
   resolution: Resolution,
   options: Options | undefined
-): Effect.Effect<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<
+  TokenSource.TokenSource,
+  ConfigurationError,
+  HttpClient.HttpClient | CommandExecutor.CommandExecutor | Scope.Scope
+> =>
   Effect.gen(function*() {
     const { config, settings } = resolution
     switch (config.authType) {
@@ -347,14 +393,33 @@ const build = (
           clientSecret: Redacted.make(clientSecret.value)
         }, { host: host.name, clientId: clientId.name, clientSecret: clientSecret.name })
       }
-      case "oauth-u2m":
-        return yield* Effect.fail(
-          new ConfigurationError({
-            setting: config.chosenBy,
-            message: "OAuth U2M (browser login) is not available in this version",
-            hint: "Use pat, oauth_m2m or token_env for now"
-          })
-        )
+      case "oauth-u2m": {
+        const host = yield* required(settings, "host", "oauth-u2m")
+        const clientId = yield* required(settings, "u2m_client_id", "oauth-u2m")
+        const clientSecret = settings.get("u2m_client_secret")
+        const redirectUri = settings.get("redirect_uri")
+        return yield* U2M.make({
+          ...options?.u2m,
+          host: host.value,
+          clientId: clientId.value,
+          ...(clientSecret === undefined ? {} : { clientSecret: Redacted.make(clientSecret.value) }),
+          ...(redirectUri === undefined ? {} : { redirectUri: redirectUri.value })
+        }, {
+          host: host.name,
+          clientId: clientId.name,
+          clientSecret: clientSecret?.name ?? envNames.u2m_client_secret,
+          redirectUri: redirectUri?.name ?? envNames.redirect_uri
+        })
+      }
+      case "databricks-cli": {
+        // A profile that was read is passed as --profile; otherwise the host as --host.
+        const profile = Option.getOrUndefined(Option.map(config.profile, (p) => p.name))
+        const host = settings.get("host")
+        return yield* DatabricksCli.make({
+          ...options?.cli,
+          ...(profile !== undefined ? { profile } : host !== undefined ? { host: host.value } : {})
+        })
+      }
     }
   })
 
@@ -367,7 +432,11 @@ const build = (
  */
 export const layer = (
   options?: Options
-): Layer.Layer<TokenSource.TokenSource | AuthConfig, ConfigurationError, HttpClient.HttpClient> =>
+): Layer.Layer<
+  TokenSource.TokenSource | AuthConfig,
+  ConfigurationError,
+  HttpClient.HttpClient | CommandExecutor.CommandExecutor
+> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       const resolution = yield* resolveSettings(options)

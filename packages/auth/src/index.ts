@@ -55,3 +55,24 @@ export * as AuthConfig from "./AuthConfig.js"
  * @since 0.1.0
  */
 export * as WorkspaceClient from "./WorkspaceClient.js"
+
+/**
+ * OAuth user-to-machine: browser login with PKCE, refresh and a token cache.
+ *
+ * @since 0.1.0
+ */
+export * as U2MPkce from "./U2MPkce.js"
+
+/**
+ * Where U2M tokens are kept between runs.
+ *
+ * @since 0.1.0
+ */
+export * as TokenCache from "./TokenCache.js"
+
+/**
+ * Tokens from `databricks auth token`.
+ *
+ * @since 0.1.0
+ */
+export * as DatabricksCli from "./DatabricksCli.js"

@@ -1,5 +1,6 @@
 import { AuthConfig, TokenSource, WorkspaceClient } from "@effect-databricks/auth"
 import { Emulator } from "@effect-databricks/testing"
+import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import * as Path from "node:path"
@@ -195,6 +196,7 @@ describe("AuthConfig.layer", () => {
       const file = yield* noFile
       return WorkspaceClient.layer().pipe(
         Layer.provideMerge(AuthConfig.layer()),
+        Layer.provide(NodeContext.layer),
         Layer.provide(withEnv({ DATABRICKS_CONFIG_FILE: file, ...env(emulator) })),
         Layer.provide(Emulator.httpClient),
         Layer.provide(Layer.succeed(Emulator.Emulator, emulator))
@@ -236,6 +238,7 @@ describe("AuthConfig.layer", () => {
       const file = yield* writeConfig(`[work]\nhost = ${emulator.host}\ntoken = ${Redacted.value(emulator.pat)}\n`)
       const layer = WorkspaceClient.layer().pipe(
         Layer.provideMerge(AuthConfig.layer()),
+        Layer.provide(NodeContext.layer),
         Layer.provide(withEnv({ DATABRICKS_CONFIG_FILE: file, DATABRICKS_CONFIG_PROFILE: "work" })),
         Layer.provide(Emulator.httpClient),
         Layer.provide(Layer.succeed(Emulator.Emulator, emulator))
@@ -244,17 +247,22 @@ describe("AuthConfig.layer", () => {
       assert.strictEqual(me.displayName, "Ada Lovelace")
     }).pipe(Effect.provide(Emulator.layer())))
 
-  it.scoped("U2M is not available yet, and says so", () =>
+  it.scoped("U2M without a client id names DATABRICKS_U2M_CLIENT_ID", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
         Layer.build(AuthConfig.layer()).pipe(
-          Effect.provide(withEnv({ APP_AUTH_TYPE: "u2m", DATABRICKS_CONFIG_FILE: yield* noFile })),
+          Effect.provide(withEnv({
+            APP_AUTH_TYPE: "u2m",
+            DATABRICKS_HOST: "https://h.example.com",
+            DATABRICKS_CONFIG_FILE: yield* noFile
+          })),
+          Effect.provide(NodeContext.layer),
           Effect.provide(Emulator.httpClient),
           Effect.provide(Emulator.layer())
         )
       )
       if (error._tag !== "ConfigurationError") return assert.fail(`unexpected ${error._tag}`)
-      assert.strictEqual(error.setting, "APP_AUTH_TYPE")
-      assert.include(error.message, "not available")
+      assert.strictEqual(error.setting, "DATABRICKS_U2M_CLIENT_ID")
+      assert.include(error.message, "oauth-u2m needs DATABRICKS_U2M_CLIENT_ID")
     }))
 })

@@ -1,0 +1,192 @@
+/**
+ * Tokens from the Databricks CLI: `databricks auth token --host H` (or
+ * `--profile P`), for developers who already ran `databricks auth login`.
+ *
+ * - The command runs through @effect/platform `Command` with a deadline
+ *   (`timeout`, 30 s), so the layer requires a `CommandExecutor`
+ *   (`NodeContext.layer`).
+ * - Its JSON `{ access_token, token_type, expiry }` is parsed with `expiry` read
+ *   as an RFC 3339 time with its offset; the token is refreshed ahead of expiry
+ *   by running the command again.
+ * - The principal the token belongs to (the JWT `sub`) is logged, because the
+ *   CLI can hand out a user's token for a service-principal profile.
+ * - A missing CLI, a non-zero exit (its stderr with secrets redacted) or bad
+ *   output is an `AuthenticationError` that says what to do.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/platform/Command"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import * as Chunk from "effect/Chunk"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
+import * as Settings from "./internal/config.js"
+import * as Jwt from "./internal/jwt.js"
+import { redactSecrets } from "./internal/redact.js"
+import * as TokenSource from "./TokenSource.js"
+import * as WorkspaceHost from "./WorkspaceHost.js"
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  /** The workspace URL. Default `DATABRICKS_HOST`, unless a profile is given. */
+  readonly host?: string | undefined
+  /** A profile of `~/.databrickscfg`. Default `DATABRICKS_CONFIG_PROFILE`. */
+  readonly profile?: string | undefined
+  /** The CLI executable. Default `DATABRICKS_CLI_PATH`, else `databricks` on the `PATH`. */
+  readonly cliPath?: string | undefined
+  /** Deadline for one run of the CLI. Default 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** See `TokenSource.MakeOptions.refreshAhead`. Default 5 minutes. */
+  readonly refreshAhead?: Duration.DurationInput | undefined
+}
+
+const Output = Schema.Struct({
+  access_token: Schema.String.pipe(Schema.minLength(1)),
+  token_type: Schema.optional(Schema.String),
+  expiry: Schema.optional(Schema.String)
+})
+
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+
+/** The CLI's `expiry`, honouring its offset; `undefined` when absent or not RFC 3339 with an offset. */
+export const parseExpiry = (expiry: string | undefined): DateTime.Utc | undefined => {
+  if (expiry === undefined || !rfc3339.test(expiry.trim())) return undefined
+  const millis = Date.parse(expiry.trim())
+  return Number.isNaN(millis) ? undefined : DateTime.unsafeMake(millis)
+}
+
+const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  Stream.runCollect(Stream.decodeText(stream)).pipe(Effect.map((chunks) => Chunk.join(chunks, "")))
+
+const subject = (token: string): Option.Option<string> => {
+  const parts = token.split(".")
+  if (parts.length !== 3) return Option.none()
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as { sub?: unknown }
+    return typeof claims.sub === "string" ? Option.some(claims.sub) : Option.none()
+  } catch {
+    return Option.none()
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): Effect.Effect<
+  TokenSource.TokenSource,
+  ConfigurationError,
+  CommandExecutor.CommandExecutor | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const profile = options?.profile?.trim() || (yield* Settings.env("DATABRICKS_CONFIG_PROFILE"))?.trim() || undefined
+    const hostInput = options?.host ?? (profile === undefined ? yield* Settings.env("DATABRICKS_HOST") : undefined)
+    if (profile === undefined && (hostInput === undefined || hostInput.trim() === "")) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "DATABRICKS_HOST",
+          message: "DatabricksCli needs a host or a profile",
+          hint: "Pass host or profile, or set DATABRICKS_HOST or DATABRICKS_CONFIG_PROFILE"
+        })
+      )
+    }
+    const host = hostInput === undefined ? undefined : yield* WorkspaceHost.make(hostInput, { setting: options?.host === undefined ? "DATABRICKS_HOST" : "host" })
+    const cli = options?.cliPath?.trim() || (yield* Settings.env("DATABRICKS_CLI_PATH"))?.trim() || "databricks"
+    // The PATH goes through Effect's ConfigProvider, so the command is looked up where the app says.
+    const path = yield* Settings.env("PATH")
+    const timeout = Duration.decode(options?.timeout ?? Duration.seconds(30))
+    const args = profile !== undefined ? ["auth", "token", "--profile", profile] : ["auth", "token", "--host", host!.url]
+    const shown = `${cli} ${args.join(" ")}`
+    const target = profile !== undefined ? `--profile ${profile}` : `--host ${host!.url}`
+
+    const run = Effect.scoped(
+      Effect.gen(function*() {
+        const command = Command.make(cli, ...args).pipe(Command.env(path === undefined ? {} : { PATH: path }))
+        const process = yield* Command.start(command)
+        const [stdout, stderr, exitCode] = yield* Effect.all([text(process.stdout), text(process.stderr), process.exitCode], {
+          concurrency: "unbounded"
+        })
+        return { stdout, stderr, exitCode: Number(exitCode) }
+      })
+    ).pipe(
+      Effect.mapError((error) =>
+        error._tag === "SystemError" && error.reason === "NotFound"
+          ? new AuthenticationError({
+            message: `The Databricks CLI was not found (${cli})`,
+            hint: "Install the Databricks CLI (version 0.207.1 or later) or choose another auth type; set DATABRICKS_CLI_PATH if it is not on the PATH"
+          })
+          : new AuthenticationError({ message: `Could not run ${shown}: ${error.message}` })
+      ),
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new AuthenticationError({
+            message: `${shown} did not finish within ${Duration.format(timeout)}`,
+            hint: "Run it by hand to see whether it waits for input; log in again with databricks auth login"
+          })
+      })
+    )
+
+    const fetch = Effect.gen(function*() {
+      const result = yield* run
+      if (result.exitCode !== 0) {
+        const output = redactSecrets(`${result.stderr}\n${result.stdout}`)
+        return yield* Effect.fail(
+          new AuthenticationError({
+            message: `${shown} failed with exit code ${result.exitCode}${output === "" ? "" : `: ${output}`}`,
+            hint: /databricks OAuth is not/i.test(output)
+              ? `This profile or host has no OAuth login; run databricks auth login ${target}`
+              : `Run databricks auth login ${target}, then try again`
+          })
+        )
+      }
+      let json: unknown
+      try {
+        json = JSON.parse(result.stdout)
+      } catch {
+        json = undefined
+      }
+      // The decode error is not kept: it would print the output, token included.
+      const output = Schema.decodeUnknownOption(Output)(json)
+      if (Option.isNone(output) || (output.value.token_type ?? "bearer").toLowerCase() !== "bearer") {
+        return yield* Effect.fail(
+          new AuthenticationError({
+            message: `${shown} did not print a bearer token as JSON`,
+            hint: "Update the Databricks CLI to 0.207.1 or later (the legacy Python CLI is not supported)"
+          })
+        )
+      }
+      const token = output.value.access_token
+      const expiresAt = parseExpiry(output.value.expiry) ??
+        Option.getOrUndefined(Option.map(Jwt.expiryMillis(token), (millis) => DateTime.unsafeMake(millis)))
+      yield* Effect.logInfo(
+        Option.match(subject(token), {
+          onNone: () => `databricks-cli: token for ${target} (opaque; the principal is not visible)`,
+          onSome: (sub) => `databricks-cli: token for ${target} belongs to ${sub}`
+        })
+      )
+      return { value: Redacted.make(token), expiresAt } satisfies TokenSource.IssuedToken
+    }).pipe(Effect.withSpan("DatabricksCli.fetchToken"))
+
+    return yield* TokenSource.make(fetch, { authType: "databricks-cli", refreshAhead: options?.refreshAhead })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, CommandExecutor.CommandExecutor> =>
+  Layer.scoped(TokenSource.TokenSource, make(options))

@@ -1,0 +1,114 @@
+/**
+ * OAuth user-to-machine: a person logs in once in a browser (authorization
+ * code with PKCE S256), and the app keeps a refreshable token for them.
+ *
+ * - **Login.** A loopback server answers only the redirect path of
+ *   `redirectUri` (other requests, such as a favicon, get 404 and do not end
+ *   the wait); `state` is 32 random bytes compared in constant time; the login
+ *   URL is always logged and `openBrowser` is called with it; no callback
+ *   within `loginTimeout` (120 s) fails with an `AuthenticationError`. The
+ *   server and its sockets close when the login ends, however it ends.
+ * - **Refresh.** Before expiry, in the background, with the `refresh_token`
+ *   grant. A refresh never binds a port and never opens a browser. A rejected
+ *   refresh token starts a new login only when `interactive` (default: on a
+ *   terminal); otherwise the error says to log in again.
+ * - **Cache.** Tokens are saved in `tokenCache` (a 0600 file under the user's
+ *   config directory by default), so a valid cached login means no browser at
+ *   all, and refreshed or rotated tokens are written back.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type { ConfigurationError } from "./DatabricksError.js"
+import * as Settings from "./internal/config.js"
+import type * as Retry from "./internal/retry.js"
+import * as internal from "./internal/u2m.js"
+import type * as TokenCache from "./TokenCache.js"
+import * as TokenSource from "./TokenSource.js"
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  /** The workspace URL. */
+  readonly host: string
+  /** The OAuth app's client id. */
+  readonly clientId: string
+  /** For a confidential app only. */
+  readonly clientSecret?: Redacted.Redacted<string> | undefined
+  /** A loopback URL with a port, registered with the app. Default `http://localhost:8080/callback`. */
+  readonly redirectUri?: string | undefined
+  /** Default `["all-apis", "offline_access"]`; without `offline_access` there is no refresh token. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** Opens the login URL. Default: the platform's opener (`open`, `xdg-open`, `start`). Failures are logged. */
+  readonly openBrowser?: ((url: string) => Effect.Effect<void>) | undefined
+  /** How long to wait for the browser login. Default 120 seconds. */
+  readonly loginTimeout?: Duration.DurationInput | undefined
+  /** Where tokens are kept between runs. Default: a file under the user's config directory. */
+  readonly tokenCache?: TokenCache.TokenCache | undefined
+  /** May a login be started when there is no usable token? Default: when stdin and stdout are a terminal. */
+  readonly interactive?: boolean | undefined
+  /** See `TokenSource.MakeOptions.refreshAhead`. Default 5 minutes. */
+  readonly refreshAhead?: Duration.DurationInput | undefined
+  /** Deadline for one HTTP request to the identity provider. Default 30 seconds. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Transient-failure retries for token requests. */
+  readonly retry?: Retry.RetryOptions | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<
+  TokenSource.TokenSource,
+  ConfigurationError,
+  HttpClient.HttpClient | Scope.Scope
+> => internal.make(options, internal.optionNames)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
+  Layer.scoped(TokenSource.TokenSource, make(options))
+
+/**
+ * Reads `DATABRICKS_HOST`, `DATABRICKS_U2M_CLIENT_ID`, and optionally
+ * `DATABRICKS_U2M_CLIENT_SECRET` and `DATABRICKS_REDIRECT_URI`; the other
+ * options may be passed directly.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options?: Omit<Options, "host" | "clientId" | "clientSecret" | "redirectUri">
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
+  Layer.scoped(
+    TokenSource.TokenSource,
+    Effect.gen(function*() {
+      const host = yield* Settings.nonBlank(yield* Settings.env("DATABRICKS_HOST"), {
+        name: "DATABRICKS_HOST",
+        hint: "Set it to the workspace URL"
+      })
+      const clientId = yield* Settings.nonBlank(yield* Settings.env("DATABRICKS_U2M_CLIENT_ID"), {
+        name: "DATABRICKS_U2M_CLIENT_ID",
+        hint: "Set it to the client id of the OAuth app registered for user login"
+      })
+      const clientSecret = yield* Settings.envSecret("DATABRICKS_U2M_CLIENT_SECRET")
+      const redirectUri = yield* Settings.env("DATABRICKS_REDIRECT_URI")
+      return yield* internal.make({
+        ...options,
+        host,
+        clientId,
+        ...(clientSecret === undefined ? {} : { clientSecret }),
+        ...(redirectUri === undefined || redirectUri.trim() === "" ? {} : { redirectUri })
+      }, internal.envNames)
+    })
+  )
