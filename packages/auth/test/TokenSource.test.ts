@@ -305,6 +305,17 @@ describe("TokenSource.make", () => {
     }))
 })
 
+describe("lifetime", () => {
+  it.effect("a source used after its scope closed dies with a clear message instead of hanging", () =>
+    Effect.gen(function*() {
+      const { fetch } = yield* scripted([Effect.succeed(issued(1, "1 hour"))])
+      const source = yield* Effect.scoped(TokenSource.make(fetch, { authType: "test" }))
+      const exit = yield* Effect.exit(source.token)
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      if (Exit.isFailure(exit)) assert.include(Cause.pretty(exit.cause), "used after the scope (layer) that created it was closed")
+    }))
+})
+
 describe("secrets", () => {
   const lines: Array<string> = []
   const capture = Logger.make(({ annotations, cause, message }) => {

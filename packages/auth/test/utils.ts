@@ -51,7 +51,7 @@ export const drive = <A, E, R>(
   })
 
 /** Waits in real time (bounded) until a condition on the emulator holds. */
-export const until = (check: Effect.Effect<boolean, never, Emulator.Emulator>, what: string) =>
+export const until = <R>(check: Effect.Effect<boolean, never, R>, what: string) =>
   Effect.gen(function*() {
     for (let i = 0; i < 1000; i++) {
       if (yield* check) return

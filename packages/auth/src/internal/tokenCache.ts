@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 
@@ -56,6 +57,12 @@ export const make = <R>(
     const backoffMax = Duration.toMillis(options.failureBackoff?.max ?? Duration.seconds(10))
     const backoff = (failures: number) => Math.min(backoffInitial * 2 ** (failures - 1), backoffMax)
     const state = yield* SynchronizedRef.make(initial)
+    // Background fetches run in this scope; once it is closed nothing could complete them.
+    const closed = yield* Ref.make(false)
+    yield* Effect.addFinalizer(() => Ref.set(closed, true))
+    const usedAfterClose = Effect.dieMessage(
+      `The ${authType} TokenSource was used after the scope (layer) that created it was closed`
+    )
 
     const resolve = (issued: IssuedToken, now: number): Cached => {
       const expiry = issued.expiresAt !== undefined
@@ -145,6 +152,7 @@ export const make = <R>(
       const now = yield* Clock.currentTimeMillis
       const current = yield* SynchronizedRef.get(state)
       if (current.cached !== undefined && now < current.cached.refreshAt) return current.cached.token
+      if (yield* Ref.get(closed)) return yield* usedAfterClose
       const decision = yield* SynchronizedRef.modifyEffect(state, (s) => decide(s, now))
       return decision._tag === "Serve" ? decision.token : yield* Deferred.await(decision.flight)
     })
