@@ -1,4 +1,15 @@
-import { AuthConfig, LocalM2M, Pat, TokenEnv, TokenSource, WorkspaceClient } from "@effect-databricks/auth"
+import {
+  AuthConfig,
+  DatabricksCli,
+  LocalM2M,
+  Pat,
+  TokenCache,
+  TokenEnv,
+  TokenSource,
+  U2MPkce,
+  WorkspaceClient
+} from "@effect-databricks/auth"
+import { NodeContext } from "@effect/platform-node"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel, Redacted } from "effect"
@@ -194,6 +205,38 @@ describe("bad input gives a typed error, never a hang", () => {
       "DATABRICKS_HOST"
     ]
   ]
+
+  const u2m = (options: Partial<U2MPkce.Options>) =>
+    Effect.scoped(
+      U2MPkce.make({ host: "https://h.example.com", clientId: "app", tokenCache: TokenCache.memory(), ...options })
+    ).pipe(Effect.provide(Emulator.httpClient), Effect.provide(Emulator.layer()))
+  const u2mCases: ReadonlyArray<readonly [string, Partial<U2MPkce.Options>, string]> = [
+    ["an https redirect URI", { redirectUri: "https://localhost:8080/callback" }, "redirectUri"],
+    ["a redirect URI off this machine", { redirectUri: "http://example.com:8080/callback" }, "redirectUri"],
+    ["a redirect URI without a port", { redirectUri: "http://localhost/callback" }, "redirectUri"],
+    ["a redirect URI with a fragment", { redirectUri: "http://localhost:8080/callback#x" }, "redirectUri"],
+    ["a redirect URI that is not a URL", { redirectUri: "localhost:8080" }, "redirectUri"],
+    ["an empty U2M client id", { clientId: " " }, "clientId"],
+    ["an empty U2M client secret", { clientSecret: Redacted.make("") }, "clientSecret"],
+    ["U2M scopes with a space", { scopes: ["all apis"] }, "scopes"]
+  ]
+  for (const [what, options, setting] of u2mCases) {
+    it.scoped(what, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(u2m(options))
+        assert.strictEqual(error._tag, "ConfigurationError")
+        assert.strictEqual((error as { setting?: string }).setting, setting)
+      }))
+  }
+
+  it.scoped("DatabricksCli without a host or a profile", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.scoped(DatabricksCli.make()).pipe(Effect.provide(NodeContext.layer), Effect.provide(withEnv({})))
+      )
+      assert.strictEqual(error.setting, "DATABRICKS_HOST")
+      assert.include(error.hint, "DATABRICKS_CONFIG_PROFILE")
+    }))
 
   for (const [what, effect, tag, setting] of cases) {
     it.scoped(what, () =>

@@ -308,4 +308,47 @@ describe("U2MPkce", () => {
       assert.isTrue(infos.some((line) => line.includes(`${emulator.host}/oidc/v1/authorize?`)))
       assert.isTrue(infos.some((line) => line.includes("could not open a browser")))
     }).pipe(Effect.provide(TestEmulator())))
+
+  it.scoped("no client secret, code, access or refresh token reaches a log line or an error", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ annotations, cause, message }) => {
+        lines.push(JSON.stringify({ message: String(message), annotations: [...annotations] }), String(cause))
+      })
+      const emulator = yield* Emulator.Emulator
+      const secret = "u2m-client-secret-7f3a9c"
+      yield* emulator.registerOAuthClient({ clientId: "confidential-app", clientSecret: Redacted.make(secret) })
+      const codes: Array<string> = []
+      const cache = TokenCache.memory()
+      const { makeSource } = yield* setup({
+        cache,
+        browser: {
+          tamper: (callback) => {
+            codes.push(callback.searchParams.get("code") ?? "")
+            return callback
+          }
+        }
+      })
+      const errors: Array<unknown> = []
+      yield* Effect.gen(function*() {
+        const source = yield* makeSource({ clientId: "confidential-app", clientSecret: Redacted.make(secret) })
+        yield* source.token
+        yield* TestClock.adjust(Duration.minutes(56))
+        yield* source.token
+        yield* until(Effect.map(emulator.stats, (s) => s.tokenRequests.refresh_token === 1), "the refresh")
+        // A wrong secret on a fresh login, and a denied login: error paths with secrets in play.
+        const wrong = yield* makeSource({ clientId: "confidential-app", clientSecret: Redacted.make(`${secret}x`), tokenCache: TokenCache.memory() })
+        errors.push(yield* Effect.flip(wrong.token))
+        yield* emulator.setAuthorize({ decision: "deny" })
+        const denied = yield* makeSource({ clientId: "confidential-app", clientSecret: Redacted.make(secret), tokenCache: TokenCache.memory() })
+        errors.push(yield* Effect.flip(denied.token))
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.All))
+      const key = TokenCache.key(emulator.host, "confidential-app", ["all-apis", "offline_access"])
+      const stored = Option.getOrThrow(yield* cache.load(key))
+      const values = [secret, Redacted.value(stored.accessToken), Redacted.value(stored.refreshToken!), ...codes.filter((c) => c !== "")]
+      assert.isAtLeast(values.length, 4)
+      const texts = [...lines, ...errors.flatMap((error) => [String(error), JSON.stringify(error), (error as Error).message])]
+      for (const text of texts) for (const value of values) assert.notInclude(text, value)
+      assert.isAbove(lines.length, 3)
+    }).pipe(Effect.provide(TestEmulator())))
 })
