@@ -25,8 +25,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { ConfigurationError } from "./DatabricksError.js"
 import * as DatabricksCli from "./DatabricksCli.js"
+import { ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as M2M from "./internal/m2m.js"
 import * as Profile from "./internal/profile.js"
@@ -208,7 +208,9 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
       access_token: options?.accessToken === undefined ? undefined : Redacted.value(options.accessToken),
       auth_type: options?.authType,
       u2m_client_id: options?.u2m?.clientId,
-      u2m_client_secret: options?.u2m?.clientSecret === undefined ? undefined : Redacted.value(options.u2m.clientSecret),
+      u2m_client_secret: options?.u2m?.clientSecret === undefined
+        ? undefined
+        : Redacted.value(options.u2m.clientSecret),
       redirect_uri: options?.u2m?.redirectUri
     }
     for (const key of keys) put(key, optionValues[key], "option", optionNames[key])

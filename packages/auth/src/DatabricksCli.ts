@@ -101,12 +101,16 @@ export const make = (options?: Options): Effect.Effect<
         })
       )
     }
-    const host = hostInput === undefined ? undefined : yield* WorkspaceHost.make(hostInput, { setting: options?.host === undefined ? "DATABRICKS_HOST" : "host" })
+    const host = hostInput === undefined
+      ? undefined
+      : yield* WorkspaceHost.make(hostInput, { setting: options?.host === undefined ? "DATABRICKS_HOST" : "host" })
     const cli = options?.cliPath?.trim() || (yield* Settings.env("DATABRICKS_CLI_PATH"))?.trim() || "databricks"
     // The PATH goes through Effect's ConfigProvider, so the command is looked up where the app says.
     const path = yield* Settings.env("PATH")
     const timeout = Duration.decode(options?.timeout ?? Duration.seconds(30))
-    const args = profile !== undefined ? ["auth", "token", "--profile", profile] : ["auth", "token", "--host", host!.url]
+    const args = profile !== undefined
+      ? ["auth", "token", "--profile", profile]
+      : ["auth", "token", "--host", host!.url]
     const shown = `${cli} ${args.join(" ")}`
     const target = profile !== undefined ? `--profile ${profile}` : `--host ${host!.url}`
 
@@ -114,7 +118,11 @@ export const make = (options?: Options): Effect.Effect<
       Effect.gen(function*() {
         const command = Command.make(cli, ...args).pipe(Command.env(path === undefined ? {} : { PATH: path }))
         const process = yield* Command.start(command)
-        const [stdout, stderr, exitCode] = yield* Effect.all([text(process.stdout), text(process.stderr), process.exitCode], {
+        const [stdout, stderr, exitCode] = yield* Effect.all([
+          text(process.stdout),
+          text(process.stderr),
+          process.exitCode
+        ], {
           concurrency: "unbounded"
         })
         return { stdout, stderr, exitCode: Number(exitCode) }
@@ -124,7 +132,8 @@ export const make = (options?: Options): Effect.Effect<
         error._tag === "SystemError" && error.reason === "NotFound"
           ? new AuthenticationError({
             message: `The Databricks CLI was not found (${cli})`,
-            hint: "Install the Databricks CLI (version 0.207.1 or later) or choose another auth type; set DATABRICKS_CLI_PATH if it is not on the PATH"
+            hint:
+              "Install the Databricks CLI (version 0.207.1 or later) or choose another auth type; set DATABRICKS_CLI_PATH if it is not on the PATH"
           })
           : new AuthenticationError({ message: `Could not run ${shown}: ${error.message}` })
       ),

@@ -107,9 +107,10 @@ export const file = (path: string): TokenCache => ({
       Effect.catchAll((error) =>
         errorCode(error.error) === "ENOENT"
           ? Effect.succeed(Option.none<CachedTokens>())
-          : Effect.logWarning(`ignoring the token cache ${path}: it could not be read (${errorCode(error.error)})`).pipe(
-            Effect.as(Option.none<CachedTokens>())
-          )
+          : Effect.logWarning(`ignoring the token cache ${path}: it could not be read (${errorCode(error.error)})`)
+            .pipe(
+              Effect.as(Option.none<CachedTokens>())
+            )
       )
     ),
   save: (key, tokens) =>
@@ -154,7 +155,9 @@ export const key = (host: string, clientId: string, scopes: ReadonlyArray<string
  * @since 0.1.0
  * @category utils
  */
-export const defaultDirectory = (env: { readonly XDG_CONFIG_HOME?: string | undefined; readonly APPDATA?: string | undefined } = process.env): string => {
+export const defaultDirectory = (
+  env: { readonly XDG_CONFIG_HOME?: string | undefined; readonly APPDATA?: string | undefined } = process.env
+): string => {
   const base = process.platform === "win32"
     ? env.APPDATA ?? Path.join(Os.homedir(), "AppData", "Roaming")
     : env.XDG_CONFIG_HOME || Path.join(Os.homedir(), ".config")

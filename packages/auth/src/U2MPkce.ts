@@ -76,7 +76,9 @@ export const make = (options: Options): Effect.Effect<
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
+export const layer = (
+  options: Options
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
   Layer.scoped(TokenSource.TokenSource, make(options))
 
 /**

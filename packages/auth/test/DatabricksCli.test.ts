@@ -73,7 +73,9 @@ describe("DatabricksCli", () => {
     Effect.gen(function*() {
       const now = yield* TestClock.currentTimeMillis
       const expiry = new Date(now + 600_000).toISOString()
-      const { calls, env } = yield* fakeCli(`echo '{"access_token": "t", "token_type": "Bearer", "expiry": "${expiry}"}'`)
+      const { calls, env } = yield* fakeCli(
+        `echo '{"access_token": "t", "token_type": "Bearer", "expiry": "${expiry}"}'`
+      )
       yield* Effect.gen(function*() {
         const source = yield* TokenSource.TokenSource
         yield* source.token

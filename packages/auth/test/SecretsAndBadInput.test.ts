@@ -9,8 +9,8 @@ import {
   U2MPkce,
   WorkspaceClient
 } from "@effect-databricks/auth"
-import { NodeContext } from "@effect/platform-node"
 import { Emulator } from "@effect-databricks/testing"
+import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel, Redacted } from "effect"
 import { drive, tempDir, withEnv, writeConfig } from "./utils.js"

@@ -312,7 +312,9 @@ describe("lifetime", () => {
       const source = yield* Effect.scoped(TokenSource.make(fetch, { authType: "test" }))
       const exit = yield* Effect.exit(source.token)
       assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
-      if (Exit.isFailure(exit)) assert.include(Cause.pretty(exit.cause), "used after the scope (layer) that created it was closed")
+      if (Exit.isFailure(exit)) {
+        assert.include(Cause.pretty(exit.cause), "used after the scope (layer) that created it was closed")
+      }
     }))
 })
 

@@ -57,7 +57,8 @@ const makeBrowser = (options: BrowserOptions = {}) =>
         const location = new URL(authorize.headers["location"]!)
         let faviconStatus: number | undefined
         if (options.favicon) {
-          faviconStatus = (yield* client.execute(HttpClientRequest.get(new URL("/favicon.ico", location).toString()))).status
+          faviconStatus =
+            (yield* client.execute(HttpClientRequest.get(new URL("/favicon.ico", location).toString()))).status
         }
         const callback = options.tamper?.(location) ?? location
         const answer = yield* client.execute(HttpClientRequest.get(callback.toString()))
@@ -98,7 +99,9 @@ const scim = (token: TokenSource.AccessToken) =>
     const emulator = yield* Emulator.Emulator
     const client = yield* HttpClient.HttpClient
     const response = yield* client.execute(
-      HttpClientRequest.get(`${emulator.host}/api/2.0/preview/scim/v2/Me`).pipe(HttpClientRequest.bearerToken(token.value))
+      HttpClientRequest.get(`${emulator.host}/api/2.0/preview/scim/v2/Me`).pipe(
+        HttpClientRequest.bearerToken(token.value)
+      )
     )
     return (yield* response.json) as { userName: string }
   })
@@ -120,7 +123,9 @@ describe("U2MPkce", () => {
       assert.isAtLeast(Buffer.from(authorizeUrl.searchParams.get("state")!, "base64url").length, 32)
       const stats = yield* emulator.stats
       assert.deepStrictEqual(stats.tokenRequests, { authorization_code: 1 })
-      const cached = yield* cache.load(TokenCache.key(emulator.host, emulator.u2m.clientId, ["all-apis", "offline_access"]))
+      const cached = yield* cache.load(
+        TokenCache.key(emulator.host, emulator.u2m.clientId, ["all-apis", "offline_access"])
+      )
       assert.isTrue(Option.isSome(cached) && cached.value.refreshToken !== undefined)
     }).pipe(Effect.provide(TestEmulator())))
 
@@ -182,7 +187,9 @@ describe("U2MPkce", () => {
       const emulator = yield* Emulator.Emulator
       const fromEnv = yield* Effect.flip(
         Effect.flatMap(TokenSource.TokenSource, (source) => source.token).pipe(
-          Effect.provide(U2MPkce.layerConfig({ openBrowser: browser.open, tokenCache: TokenCache.memory(), interactive: true })),
+          Effect.provide(
+            U2MPkce.layerConfig({ openBrowser: browser.open, tokenCache: TokenCache.memory(), interactive: true })
+          ),
           Effect.provide(withEnv({
             DATABRICKS_HOST: emulator.host,
             DATABRICKS_U2M_CLIENT_ID: emulator.u2m.clientId,
@@ -210,7 +217,11 @@ describe("U2MPkce", () => {
       assert.deepStrictEqual((yield* emulator.stats).tokenRequests, { authorization_code: 1 })
 
       // Saving again replaces the file by rename (a new inode) and leaves no temporary file behind.
-      yield* TokenCache.file(path).save("another-key", { accessToken: Redacted.make("x"), refreshToken: undefined, expiresAt: undefined })
+      yield* TokenCache.file(path).save("another-key", {
+        accessToken: Redacted.make("x"),
+        refreshToken: undefined,
+        expiresAt: undefined
+      })
       assert.notStrictEqual(Fs.statSync(path).ino, inode)
       assert.deepStrictEqual(Fs.readdirSync(Path.dirname(path)), ["login.json"])
       assert.strictEqual((Fs.statSync(path).mode & 0o777).toString(8), "600")
@@ -253,7 +264,11 @@ describe("U2MPkce", () => {
       const { browser, emulator, makeSource } = yield* setup({ cache })
       const key = TokenCache.key(emulator.host, emulator.u2m.clientId, ["all-apis", "offline_access"])
       const expired = DateTime.unsafeMake((yield* TestClock.currentTimeMillis) - 1000)
-      yield* cache.save(key, { accessToken: Redacted.make("old"), refreshToken: Redacted.make("refresh-revoked"), expiresAt: expired })
+      yield* cache.save(key, {
+        accessToken: Redacted.make("old"),
+        refreshToken: Redacted.make("refresh-revoked"),
+        expiresAt: expired
+      })
 
       const quiet = yield* makeSource({ interactive: false })
       const error = yield* Effect.flip(quiet.token)
@@ -299,7 +314,10 @@ describe("U2MPkce", () => {
       const infos: Array<string> = []
       const capture = Logger.make(({ message }) => infos.push(String(message)))
       const { emulator, makeSource } = yield* setup({ browser: { idle: true } })
-      const source = yield* makeSource({ openBrowser: () => Effect.dieMessage("no display"), loginTimeout: "5 seconds" })
+      const source = yield* makeSource({
+        openBrowser: () => Effect.dieMessage("no display"),
+        loginTimeout: "5 seconds"
+      })
       const error = yield* drive(Effect.flip(source.token)).pipe(
         Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
         Logger.withMinimumLogLevel(LogLevel.All)
@@ -337,17 +355,33 @@ describe("U2MPkce", () => {
         yield* source.token
         yield* until(Effect.map(emulator.stats, (s) => s.tokenRequests.refresh_token === 1), "the refresh")
         // A wrong secret on a fresh login, and a denied login: error paths with secrets in play.
-        const wrong = yield* makeSource({ clientId: "confidential-app", clientSecret: Redacted.make(`${secret}x`), tokenCache: TokenCache.memory() })
+        const wrong = yield* makeSource({
+          clientId: "confidential-app",
+          clientSecret: Redacted.make(`${secret}x`),
+          tokenCache: TokenCache.memory()
+        })
         errors.push(yield* Effect.flip(wrong.token))
         yield* emulator.setAuthorize({ decision: "deny" })
-        const denied = yield* makeSource({ clientId: "confidential-app", clientSecret: Redacted.make(secret), tokenCache: TokenCache.memory() })
+        const denied = yield* makeSource({
+          clientId: "confidential-app",
+          clientSecret: Redacted.make(secret),
+          tokenCache: TokenCache.memory()
+        })
         errors.push(yield* Effect.flip(denied.token))
       }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.All))
       const key = TokenCache.key(emulator.host, "confidential-app", ["all-apis", "offline_access"])
       const stored = Option.getOrThrow(yield* cache.load(key))
-      const values = [secret, Redacted.value(stored.accessToken), Redacted.value(stored.refreshToken!), ...codes.filter((c) => c !== "")]
+      const values = [
+        secret,
+        Redacted.value(stored.accessToken),
+        Redacted.value(stored.refreshToken!),
+        ...codes.filter((c) => c !== "")
+      ]
       assert.isAtLeast(values.length, 4)
-      const texts = [...lines, ...errors.flatMap((error) => [String(error), JSON.stringify(error), (error as Error).message])]
+      const texts = [
+        ...lines,
+        ...errors.flatMap((error) => [String(error), JSON.stringify(error), (error as Error).message])
+      ]
       for (const text of texts) for (const value of values) assert.notInclude(text, value)
       assert.isAbove(lines.length, 3)
     }).pipe(Effect.provide(TestEmulator())))

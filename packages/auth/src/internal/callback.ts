@@ -79,7 +79,9 @@ export const receive = (
         page(response, 400, "The login did not succeed. You can close this tab and check the application.")
         return fail(
           new AuthenticationError({
-            message: `The identity provider did not grant the login: ${error}${description === undefined ? "" : ` (${description})`}`,
+            message: `The identity provider did not grant the login: ${error}${
+              description === undefined ? "" : ` (${description})`
+            }`,
             oauthError: error,
             ...(description === undefined ? {} : { oauthErrorDescription: description }),
             hint: error === "access_denied"
@@ -106,7 +108,8 @@ export const receive = (
           message: error.code === "EADDRINUSE"
             ? `The login callback port ${port} on ${primary} is already in use`
             : `The login callback could not listen on ${primary}:${port} (${error.code ?? "error"})`,
-          hint: `Free port ${port}, or choose another redirect URI in ${target.setting} (and register it with the OAuth app)`
+          hint:
+            `Free port ${port}, or choose another redirect URI in ${target.setting} (and register it with the OAuth app)`
         })
       )
     )

@@ -145,7 +145,10 @@ export const make = (options: {
       return endpoints.value
     }).pipe(Effect.retry(Retry.transient("OIDC discovery", options.retry)))
 
-    const endpoints = Effect.flatMap(Ref.get(discovered), Option.match({ onNone: () => discover, onSome: Effect.succeed }))
+    const endpoints = Effect.flatMap(
+      Ref.get(discovered),
+      Option.match({ onNone: () => discover, onSome: Effect.succeed })
+    )
 
     const refused = (details: HttpErrors.ErrorDetails, grant: GrantOptions): DatabricksError =>
       details.status === 429 || details.status >= 500
@@ -189,7 +192,11 @@ export const make = (options: {
             HttpClientRequest.bodyUrlParams(params)
           )
           if (grantOptions.basic !== undefined) {
-            request = HttpClientRequest.basicAuth(request, grantOptions.basic.id, Redacted.value(grantOptions.basic.secret))
+            request = HttpClientRequest.basicAuth(
+              request,
+              grantOptions.basic.id,
+              Redacted.value(grantOptions.basic.secret)
+            )
           }
           const response = yield* send(request, "the token endpoint")
           if (response.status !== 200) {

@@ -61,7 +61,9 @@ const checkRedirect = (uri: string, setting: string): Either.Either<URL, Configu
     return bad(`${JSON.stringify(uri.slice(0, 80))} is not a valid URL`)
   }
   if (url.protocol !== "http:") return bad("must use http:// (the callback is served on this machine)")
-  if (!WorkspaceHost.isLoopback(url.hostname)) return bad(`must point at this machine (localhost, 127.0.0.1 or [::1]), not ${url.hostname}`)
+  if (!WorkspaceHost.isLoopback(url.hostname)) {
+    return bad(`must point at this machine (localhost, 127.0.0.1 or [::1]), not ${url.hostname}`)
+  }
   if (url.port === "" || url.port === "0") return bad("needs an explicit port")
   if (url.hash !== "") return bad("must not have a #fragment")
   return Either.right(url)
@@ -118,7 +120,9 @@ export const make = (options: Options, names: Names): Effect.Effect<
     }
     const scope = scopes.map((s) => s.trim()).join(" ")
     if (!scopes.includes("offline_access")) {
-      yield* Effect.logWarning("scopes without offline_access: Databricks issues no refresh token, so every expiry means a new login")
+      yield* Effect.logWarning(
+        "scopes without offline_access: Databricks issues no refresh token, so every expiry means a new login"
+      )
     }
     const loginTimeout = Duration.decode(options.loginTimeout ?? Duration.seconds(120))
     const interactive = options.interactive ?? isTerminal()
@@ -140,14 +144,20 @@ export const make = (options: Options, names: Names): Effect.Effect<
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),
       retry: options.retry
     })
-    const secretParams: Record<string, string> = clientSecret === undefined ? {} : { client_secret: Redacted.value(clientSecret) }
+    const secretParams: Record<string, string> = clientSecret === undefined
+      ? {}
+      : { client_secret: Redacted.value(clientSecret) }
     const hints = {
-      invalid_client: `Check ${names.clientId}${clientSecret === undefined ? "" : ` / ${names.clientSecret}`} against the OAuth app registration`,
+      invalid_client: `Check ${names.clientId}${
+        clientSecret === undefined ? "" : ` / ${names.clientSecret}`
+      } against the OAuth app registration`,
       invalid_scope: "Check the scopes; the OAuth app must allow them (all-apis, offline_access)"
     }
 
     /** The refresh token we hold, and whether the cache was consulted yet. */
-    const held = yield* Ref.make<{ readonly refreshToken: Redacted.Redacted<string> | undefined; readonly loaded: boolean }>(
+    const held = yield* Ref.make<
+      { readonly refreshToken: Redacted.Redacted<string> | undefined; readonly loaded: boolean }
+    >(
       { refreshToken: undefined, loaded: false }
     )
 
@@ -158,7 +168,9 @@ export const make = (options: Options, names: Names): Effect.Effect<
         // A refresh that returns no new refresh token leaves the old one valid.
         const refreshToken = grant.refreshToken ?? previous
         yield* Ref.set(held, { refreshToken, loaded: true })
-        const expiresAt = grant.expiresIn === undefined ? undefined : DateTime.unsafeMake(now + Duration.toMillis(grant.expiresIn))
+        const expiresAt = grant.expiresIn === undefined
+          ? undefined
+          : DateTime.unsafeMake(now + Duration.toMillis(grant.expiresIn))
         yield* cache.save(cacheKey, { accessToken: grant.accessToken, refreshToken, expiresAt })
         return { value: grant.accessToken, expiresAt } satisfies TokenSource.IssuedToken
       })
@@ -190,7 +202,9 @@ export const make = (options: Options, names: Names): Effect.Effect<
         }).toString()
         yield* Effect.logInfo(`Log in to Databricks in a browser: ${url.toString()}`)
         yield* openBrowser(url.toString()).pipe(
-          Effect.catchAllCause((cause) => Effect.logWarning("could not open a browser; open the URL above by hand", cause))
+          Effect.catchAllCause((cause) =>
+            Effect.logWarning("could not open a browser; open the URL above by hand", cause)
+          )
         )
         yield* Effect.logInfo(`waiting up to ${Duration.format(loginTimeout)} for the login callback on ${redirectUri}`)
         const code = yield* Deferred.await(callback).pipe(
@@ -204,7 +218,14 @@ export const make = (options: Options, names: Names): Effect.Effect<
           })
         )
         return yield* oidc.grant(
-          { grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: redirectUri, client_id: clientId, ...secretParams },
+          {
+            grant_type: "authorization_code",
+            code,
+            code_verifier: verifier,
+            redirect_uri: redirectUri,
+            client_id: clientId,
+            ...secretParams
+          },
           { what: "the authorization code", hints, defaultHint: "Start the login again" }
         )
       })
@@ -212,7 +233,12 @@ export const make = (options: Options, names: Names): Effect.Effect<
 
     const refresh = (refreshToken: Redacted.Redacted<string>) =>
       oidc.grant(
-        { grant_type: "refresh_token", refresh_token: Redacted.value(refreshToken), client_id: clientId, ...secretParams },
+        {
+          grant_type: "refresh_token",
+          refresh_token: Redacted.value(refreshToken),
+          client_id: clientId,
+          ...secretParams
+        },
         { what: "the refresh token", hints, defaultHint: "Log in again" }
       ).pipe(Effect.withSpan("U2MPkce.refresh"))
 
@@ -226,7 +252,10 @@ export const make = (options: Options, names: Names): Effect.Effect<
       const current = yield* Ref.get(held)
       if (!current.loaded) {
         const cached = yield* cache.load(cacheKey)
-        yield* Ref.set(held, { refreshToken: Option.getOrUndefined(Option.flatMap(cached, (c) => Option.fromNullable(c.refreshToken))), loaded: true })
+        yield* Ref.set(held, {
+          refreshToken: Option.getOrUndefined(Option.flatMap(cached, (c) => Option.fromNullable(c.refreshToken))),
+          loaded: true
+        })
         if (Option.isSome(cached)) {
           const now = yield* Clock.currentTimeMillis
           const { accessToken, expiresAt } = cached.value
@@ -242,7 +271,9 @@ export const make = (options: Options, names: Names): Effect.Effect<
         const refreshed = yield* Effect.either(refresh(refreshToken))
         if (Either.isRight(refreshed)) return yield* store(refreshed.right)
         const error = refreshed.left
-        if (error._tag !== "AuthenticationError" || error.oauthError !== "invalid_grant") return yield* Effect.fail(error)
+        if (error._tag !== "AuthenticationError" || error.oauthError !== "invalid_grant") {
+          return yield* Effect.fail(error)
+        }
         yield* Ref.set(held, { refreshToken: undefined, loaded: true })
         if (!interactive) return yield* Effect.fail(loginAgain("The refresh token was rejected (invalid_grant)"))
         yield* Effect.logInfo("the refresh token was rejected; starting a new browser login")
