@@ -41,7 +41,8 @@ const common = {
  * failed Posit Connect exchange.
  *
  * `oauthError` and `oauthErrorDescription` carry the identity provider's
- * `error` and `error_description` when it sent them.
+ * `error` and `error_description` when it sent them; `connectCode` carries
+ * Posit Connect's error code for a failed credential exchange.
  *
  * @since 0.1.0
  * @category errors
@@ -50,7 +51,9 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
   ...common,
   status: Schema.optional(Schema.Number),
   oauthError: Schema.optional(Schema.String),
-  oauthErrorDescription: Schema.optional(Schema.String)
+  oauthErrorDescription: Schema.optional(Schema.String),
+  /** Posit Connect's numeric error `code`, for a failed credential exchange. */
+  connectCode: Schema.optional(Schema.Number)
 }) {
   /**
    * @since 0.1.0

@@ -76,3 +76,24 @@ export * as TokenCache from "./TokenCache.js"
  * @since 0.1.0
  */
 export * as DatabricksCli from "./DatabricksCli.js"
+
+/**
+ * Where the code runs: Posit Connect, Connect Cloud, Workbench or local.
+ *
+ * @since 0.1.0
+ */
+export * as ConnectEnvironment from "./ConnectEnvironment.js"
+
+/**
+ * Databricks as the Posit Connect viewer (user-session token exchange).
+ *
+ * @since 0.1.0
+ */
+export * as ConnectViewer from "./ConnectViewer.js"
+
+/**
+ * Databricks as the Posit Connect content's service account (content-session token exchange).
+ *
+ * @since 0.1.0
+ */
+export * as ConnectContent from "./ConnectContent.js"

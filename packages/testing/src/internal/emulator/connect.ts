@@ -99,6 +99,7 @@ const exchange = (deps: Deps) => (info: RequestInfo) =>
       )
     }
     const form = yield* readForm((status, message) => connectError(status, ErrorCode.InvalidRequest, message))
+    info.params = [...form.keys()].sort()
     const subjectType = form.get("subject_token_type")
     deps.stats.exchange(subjectType ?? "missing")
     if (form.get("grant_type") !== tokenExchangeGrant) {

@@ -23,6 +23,8 @@ export const fail = (status: number, body: unknown, headers?: Record<string, str
 /** What a handler learns about its request that the stats should show. */
 export interface RequestInfo {
   principal: string | undefined
+  /** Names of the form parameters, for the stats. */
+  params: ReadonlyArray<string> | undefined
 }
 
 const headerValue = (request: HttpServerRequest.HttpServerRequest, name: string): string | undefined => {
@@ -131,7 +133,7 @@ export const endpoint = (
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const info: RequestInfo = { principal: undefined }
+    const info: RequestInfo = { principal: undefined, params: undefined }
     deps.stats.request(name)
     const run = handler(info).pipe(
       Effect.catchTag("Reply", (reply) => Effect.succeed(reply.response)),
@@ -150,7 +152,8 @@ export const endpoint = (
       path: request.url.split("?")[0],
       endpoint: name,
       status: response.status,
-      ...(info.principal === undefined ? {} : { principal: info.principal })
+      ...(info.principal === undefined ? {} : { principal: info.principal }),
+      ...(info.params === undefined ? {} : { params: info.params })
     })
     return response
   })

@@ -133,6 +133,7 @@ export const token = (registry: Registry, stats: Stats) => (info: RequestInfo) =
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const form = yield* readForm(invalidRequest)
+    info.params = [...form.keys()].sort()
     const grantType = form.get("grant_type")
     stats.tokenRequest(grantType ?? "missing")
     if (grantType === undefined) return yield* Effect.fail(invalidRequest(400, "The parameter grant_type is required"))

@@ -1,0 +1,112 @@
+/**
+ * Databricks as the content's service account on Posit Connect: the
+ * content-session token is exchanged, through a service-account OAuth
+ * integration, for the integration's Databricks token.
+ *
+ * - The content-session token is read from `CONNECT_CONTENT_SESSION_TOKEN_FILE`
+ *   on **every** exchange (Connect rotates the file for long-running
+ *   content), then from `CONNECT_CONTENT_SESSION_TOKEN`. A missing file falls
+ *   back silently; an empty one with a warning.
+ * - Exchanged tokens are cached and refreshed ahead of expiry by
+ *   `TokenSource.make`.
+ * - Off Connect it uses the `local` layer (LocalM2M for the same service
+ *   principal, typically).
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Fs from "node:fs/promises"
+import * as ConnectEnvironment from "./ConnectEnvironment.js"
+import { AuthenticationError, type ConfigurationError } from "./DatabricksError.js"
+import * as Settings from "./internal/config.js"
+import * as Connect from "./internal/connect.js"
+import type * as Retry from "./internal/retry.js"
+import * as TokenSource from "./TokenSource.js"
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options<E, R> {
+  /** The credential to use off Connect. */
+  readonly local: Layer.Layer<TokenSource.TokenSource, E, R>
+  /** The GUID of the OAuth integration to use, when several are associated with the content. */
+  readonly audience?: string | undefined
+  /** See `TokenSource.MakeOptions.refreshAhead`. Default 5 minutes. */
+  readonly refreshAhead?: Duration.DurationInput | undefined
+  /** Default `CONNECT_SERVER`. */
+  readonly server?: string | undefined
+  /** Default `CONNECT_API_KEY`. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly retry?: Retry.RetryOptions | undefined
+}
+
+const noToken = new AuthenticationError({
+  message: "No content session token is available for the credential exchange",
+  hint: "On Connect, CONNECT_CONTENT_SESSION_TOKEN_FILE or CONNECT_CONTENT_SESSION_TOKEN is set for content with a service-account integration; check that one is associated"
+})
+
+/** The current content-session token: the file (re-read each time), then the variable. */
+const readContentToken: Effect.Effect<Redacted.Redacted<string>, AuthenticationError> = Effect.gen(function*() {
+  const path = yield* Settings.env("CONNECT_CONTENT_SESSION_TOKEN_FILE")
+  if (path !== undefined && path.trim() !== "") {
+    const text = yield* Effect.tryPromise({ try: () => Fs.readFile(path.trim(), "utf8"), catch: (error) => error as NodeJS.ErrnoException })
+      .pipe(
+        Effect.catchAll((error) =>
+          error.code === "ENOENT"
+            ? Effect.succeed(undefined)
+            : Effect.fail(
+              new AuthenticationError({
+                message: `CONNECT_CONTENT_SESSION_TOKEN_FILE (${path}) could not be read (${error.code ?? "error"})`,
+                hint: "Check the file's permissions"
+              })
+            )
+        )
+      )
+    if (text !== undefined) {
+      if (text.trim() !== "") return Redacted.make(text.trim())
+      yield* Effect.logWarning(`CONNECT_CONTENT_SESSION_TOKEN_FILE (${path}) is empty; falling back to CONNECT_CONTENT_SESSION_TOKEN`)
+    }
+  }
+  const variable = yield* Settings.envSecret("CONNECT_CONTENT_SESSION_TOKEN")
+  if (variable === undefined || Redacted.value(variable).trim() === "") return yield* Effect.fail(noToken)
+  return variable
+})
+
+/**
+ * The content's service-account `TokenSource`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <E, R>(
+  options: Options<E, R>
+): Layer.Layer<TokenSource.TokenSource, E | ConfigurationError, R | HttpClient.HttpClient> =>
+  Layer.scoped(
+    TokenSource.TokenSource,
+    Effect.gen(function*() {
+      const kind = yield* ConnectEnvironment.current
+      if (!ConnectEnvironment.isConnect(kind)) {
+        const local = yield* Layer.build(options.local).pipe(Effect.map(Context.get(TokenSource.TokenSource)))
+        yield* Effect.logInfo(`ConnectContent: not on Posit Connect (${kind}); using the local ${local.authType} credential`)
+        return local
+      }
+      const client = yield* Connect.make(options)
+      const fetch = Effect.gen(function*() {
+        const subjectToken = yield* readContentToken
+        const exchanged = yield* client.exchange({
+          subjectTokenType: Connect.contentSessionTokenType,
+          subjectToken,
+          audience: options.audience
+        })
+        return { value: exchanged.accessToken, expiresIn: exchanged.expiresIn } satisfies TokenSource.IssuedToken
+      })
+      return yield* TokenSource.make(fetch, { authType: "posit-oauth-integration", refreshAhead: options.refreshAhead })
+    })
+  )
