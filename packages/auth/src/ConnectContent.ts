@@ -49,14 +49,18 @@ export interface Options<E, R> {
 
 const noToken = new AuthenticationError({
   message: "No content session token is available for the credential exchange",
-  hint: "On Connect, CONNECT_CONTENT_SESSION_TOKEN_FILE or CONNECT_CONTENT_SESSION_TOKEN is set for content with a service-account integration; check that one is associated"
+  hint:
+    "On Connect, CONNECT_CONTENT_SESSION_TOKEN_FILE or CONNECT_CONTENT_SESSION_TOKEN is set for content with a service-account integration; check that one is associated"
 })
 
 /** The current content-session token: the file (re-read each time), then the variable. */
 const readContentToken: Effect.Effect<Redacted.Redacted<string>, AuthenticationError> = Effect.gen(function*() {
   const path = yield* Settings.env("CONNECT_CONTENT_SESSION_TOKEN_FILE")
   if (path !== undefined && path.trim() !== "") {
-    const text = yield* Effect.tryPromise({ try: () => Fs.readFile(path.trim(), "utf8"), catch: (error) => error as NodeJS.ErrnoException })
+    const text = yield* Effect.tryPromise({
+      try: () => Fs.readFile(path.trim(), "utf8"),
+      catch: (error) => error as NodeJS.ErrnoException
+    })
       .pipe(
         Effect.catchAll((error) =>
           error.code === "ENOENT"
@@ -71,7 +75,9 @@ const readContentToken: Effect.Effect<Redacted.Redacted<string>, AuthenticationE
       )
     if (text !== undefined) {
       if (text.trim() !== "") return Redacted.make(text.trim())
-      yield* Effect.logWarning(`CONNECT_CONTENT_SESSION_TOKEN_FILE (${path}) is empty; falling back to CONNECT_CONTENT_SESSION_TOKEN`)
+      yield* Effect.logWarning(
+        `CONNECT_CONTENT_SESSION_TOKEN_FILE (${path}) is empty; falling back to CONNECT_CONTENT_SESSION_TOKEN`
+      )
     }
   }
   const variable = yield* Settings.envSecret("CONNECT_CONTENT_SESSION_TOKEN")
@@ -94,7 +100,9 @@ export const layer = <E, R>(
       const kind = yield* ConnectEnvironment.current
       if (!ConnectEnvironment.isConnect(kind)) {
         const local = yield* Layer.build(options.local).pipe(Effect.map(Context.get(TokenSource.TokenSource)))
-        yield* Effect.logInfo(`ConnectContent: not on Posit Connect (${kind}); using the local ${local.authType} credential`)
+        yield* Effect.logInfo(
+          `ConnectContent: not on Posit Connect (${kind}); using the local ${local.authType} credential`
+        )
         return local
       }
       const client = yield* Connect.make(options)

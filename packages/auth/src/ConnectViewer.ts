@@ -16,8 +16,8 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Cache from "effect/Cache"
 import * as Clock from "effect/Clock"
@@ -115,7 +115,9 @@ export interface Viewers {
  * @since 0.1.0
  * @category tags
  */
-export const Viewers: Context.Tag<Viewers, Viewers> = Context.GenericTag<Viewers>("@effect-databricks/auth/ConnectViewer/Viewers")
+export const Viewers: Context.Tag<Viewers, Viewers> = Context.GenericTag<Viewers>(
+  "@effect-databricks/auth/ConnectViewer/Viewers"
+)
 
 /** Cache key: equal by (hash of the token, audience); it carries the token for the exchange. */
 class ViewerKey implements Equal.Equal {
@@ -139,7 +141,8 @@ interface Entry {
 
 const required = new AuthenticationError({
   message: "The user-session-token is required for viewer authentication",
-  hint: `Pass the ${headerName} request header (ConnectViewer.userSessionToken(headers)); Connect sends it only to content with logged-in viewers`
+  hint:
+    `Pass the ${headerName} request header (ConnectViewer.userSessionToken(headers)); Connect sends it only to content with logged-in viewers`
 })
 
 const makeViewers = <E, R>(
@@ -149,7 +152,9 @@ const makeViewers = <E, R>(
     const kind = yield* ConnectEnvironment.current
     if (!ConnectEnvironment.isConnect(kind)) {
       const local = yield* Layer.build(options.local).pipe(Effect.map(Context.get(TokenSource.TokenSource)))
-      yield* Effect.logInfo(`ConnectViewer: not on Posit Connect (${kind}); using the local ${local.authType} credential`)
+      yield* Effect.logInfo(
+        `ConnectViewer: not on Posit Connect (${kind}); using the local ${local.authType} credential`
+      )
       return { sourceFor: () => Effect.succeed(local) }
     }
     const client = yield* Connect.make(options)
@@ -169,7 +174,10 @@ const makeViewers = <E, R>(
             ? Option.some(now + Duration.toMillis(exchanged.expiresIn))
             : Jwt.expiryMillis(Redacted.value(exchanged.accessToken))
           if (Option.isNone(expiry)) {
-            return { token: { value: exchanged.accessToken, expiresAt: Option.none() }, keepFor: fallbackTtl } satisfies Entry
+            return {
+              token: { value: exchanged.accessToken, expiresAt: Option.none() },
+              keepFor: fallbackTtl
+            } satisfies Entry
           }
           const lifetime = expiry.value - now
           // Like TokenSource.make: a token shorter-lived than refreshAhead is kept for half its life.
@@ -203,7 +211,8 @@ const makeViewers = <E, R>(
  */
 export const layerViewers = <E, R>(
   options: SharedOptions<E, R>
-): Layer.Layer<Viewers, E | ConfigurationError, R | HttpClient.HttpClient> => Layer.scoped(Viewers, makeViewers(options))
+): Layer.Layer<Viewers, E | ConfigurationError, R | HttpClient.HttpClient> =>
+  Layer.scoped(Viewers, makeViewers(options))
 
 /**
  * A `TokenSource` for one viewer.
@@ -216,8 +225,10 @@ export const layer = <E, R>(
 ): Layer.Layer<TokenSource.TokenSource, E | ConfigurationError | AuthenticationError, R | HttpClient.HttpClient> =>
   Layer.scoped(
     TokenSource.TokenSource,
-    Effect.flatMap(makeViewers({ ...options, maxViewers: options.maxViewers ?? 1 }), (viewers) =>
-      viewers.sourceFor(options.userSessionToken))
+    Effect.flatMap(
+      makeViewers({ ...options, maxViewers: options.maxViewers ?? 1 }),
+      (viewers) => viewers.sourceFor(options.userSessionToken)
+    )
   )
 
 /**

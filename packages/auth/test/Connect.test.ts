@@ -1,6 +1,7 @@
 import { ConnectContent, ConnectEnvironment, ConnectViewer, Pat, TokenSource } from "@effect-databricks/auth"
 import { Emulator } from "@effect-databricks/testing"
-import { HttpClient, HttpClientRequest, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import type { HttpServer } from "@effect/platform"
+import { HttpClient, HttpClientRequest, HttpRouter, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted } from "effect"
@@ -29,7 +30,9 @@ const whoIs = (token: TokenSource.AccessToken) =>
     const emulator = yield* Emulator.Emulator
     const client = yield* HttpClient.HttpClient
     const response = yield* client.execute(
-      HttpClientRequest.get(`${emulator.host}/api/2.0/preview/scim/v2/Me`).pipe(HttpClientRequest.bearerToken(token.value))
+      HttpClientRequest.get(`${emulator.host}/api/2.0/preview/scim/v2/Me`).pipe(
+        HttpClientRequest.bearerToken(token.value)
+      )
     )
     return ((yield* response.json) as { userName: string }).userName
   })
@@ -42,7 +45,13 @@ const viewerToken = (options: Partial<ConnectViewer.Options<never, never>> = {},
   Effect.gen(function*() {
     const emulator = yield* Emulator.Emulator
     return yield* Effect.flatMap(TokenSource.TokenSource, (source) => source.token).pipe(
-      Effect.provide(ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator), ...options })),
+      Effect.provide(
+        ConnectViewer.layer({
+          userSessionToken: emulator.connect.userSessionToken,
+          local: localPat(emulator),
+          ...options
+        })
+      ),
       Effect.provide(onConnect(emulator, env))
     )
   })
@@ -72,7 +81,9 @@ describe("ConnectViewer", () => {
         assert.strictEqual(source.authType, "posit-oauth-integration")
         yield* Effect.all(Array.from({ length: 100 }, () => source.token), { concurrency: 10 })
       }).pipe(
-        Effect.provide(ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })),
+        Effect.provide(
+          ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })
+        ),
         Effect.provide(onConnect(emulator))
       )
       assert.deepStrictEqual(yield* exchanges, { [userSession]: 1 })
@@ -169,11 +180,16 @@ describe("ConnectViewer", () => {
         const runtime = yield* Effect.runtime<never>()
         return yield* Effect.promise(() => TokenSource.toDriverAuthentication(source, { runtime }).authenticate())
       }).pipe(
-        Effect.provide(ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })),
+        Effect.provide(
+          ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })
+        ),
         Effect.provide(onConnect(emulator))
       )
       const token = headers.Authorization.replace(/^Bearer /, "")
-      assert.strictEqual(yield* whoIs({ value: Redacted.make(token), expiresAt: Option.none() }), emulator.user.userName)
+      assert.strictEqual(
+        yield* whoIs({ value: Redacted.make(token), expiresAt: Option.none() }),
+        emulator.user.userName
+      )
     }).pipe(Effect.provide(TestEmulator())))
 })
 
@@ -192,7 +208,9 @@ describe("ConnectViewer.withViewer in an HTTP server", () => {
               const name = yield* Effect.flatMap(source.token, whoIs)
               return HttpServerResponse.text(name)
             }).pipe(Effect.orDie)
-          ).pipe(Effect.catchTag("AuthenticationError", (error) => HttpServerResponse.text(error.message, { status: 401 })))
+          ).pipe(
+            Effect.catchTag("AuthenticationError", (error) => HttpServerResponse.text(error.message, { status: 401 }))
+          )
         )
       )
       const server = yield* NodeHttpServer.make(() => Http.createServer(), { port: 0, host: "127.0.0.1" })
@@ -205,7 +223,9 @@ describe("ConnectViewer.withViewer in an HTTP server", () => {
       const ask = (session: Redacted.Redacted<string> | undefined) =>
         client.execute(
           HttpClientRequest.get(`http://127.0.0.1:${address.port}/whoami`).pipe(
-            HttpClientRequest.setHeaders(session === undefined ? {} : { "Posit-Connect-User-Session-Token": Redacted.value(session) })
+            HttpClientRequest.setHeaders(
+              session === undefined ? {} : { "Posit-Connect-User-Session-Token": Redacted.value(session) }
+            )
           )
         ).pipe(Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)))
       assert.deepStrictEqual(yield* ask(emulator.connect.userSessionToken), [200, emulator.user.userName])
@@ -234,7 +254,9 @@ describe("ConnectContent", () => {
         assert.strictEqual(yield* Effect.flatMap(source.token, whoIs), emulator.servicePrincipal.clientId)
       }).pipe(
         Effect.provide(ConnectContent.layer({ local: localPat(emulator) })),
-        Effect.provide(onConnect(emulator, { CONNECT_CONTENT_SESSION_TOKEN_FILE: file, CONNECT_CONTENT_SESSION_TOKEN: "stale" }))
+        Effect.provide(
+          onConnect(emulator, { CONNECT_CONTENT_SESSION_TOKEN_FILE: file, CONNECT_CONTENT_SESSION_TOKEN: "stale" })
+        )
       )
       assert.deepStrictEqual(yield* exchanges, { [contentSession]: 2 })
     }).pipe(Effect.provide(TestEmulator())))
@@ -246,7 +268,9 @@ describe("ConnectContent", () => {
       const empty = Path.join(dir, "empty")
       Fs.writeFileSync(empty, "  \n")
       const warnings: Array<string> = []
-      const capture = Logger.make(({ logLevel, message }) => logLevel._tag === "Warning" && warnings.push(String(message)))
+      const capture = Logger.make(({ logLevel, message }) =>
+        logLevel._tag === "Warning" && warnings.push(String(message))
+      )
       const run = (env: Record<string, string>) =>
         Effect.flatMap(TokenSource.TokenSource, (source) => Effect.flatMap(source.token, whoIs)).pipe(
           Effect.provide(ConnectContent.layer({ local: localPat(emulator) })),
@@ -256,7 +280,10 @@ describe("ConnectContent", () => {
         )
       const variable = Redacted.value(emulator.connect.contentSessionToken)
       assert.strictEqual(
-        yield* run({ CONNECT_CONTENT_SESSION_TOKEN_FILE: Path.join(dir, "missing"), CONNECT_CONTENT_SESSION_TOKEN: variable }),
+        yield* run({
+          CONNECT_CONTENT_SESSION_TOKEN_FILE: Path.join(dir, "missing"),
+          CONNECT_CONTENT_SESSION_TOKEN: variable
+        }),
         emulator.servicePrincipal.clientId
       )
       assert.lengthOf(warnings, 0)
@@ -291,7 +318,11 @@ describe("Connect environment and configuration", () => {
         [{}, "local"]
       ]
       for (const [env, kind] of cases) {
-        assert.strictEqual(yield* ConnectEnvironment.detect.pipe(Effect.provide(withEnv(env))), kind, JSON.stringify(env))
+        assert.strictEqual(
+          yield* ConnectEnvironment.detect.pipe(Effect.provide(withEnv(env))),
+          kind,
+          JSON.stringify(env)
+        )
       }
       // The service, when provided, wins over detection.
       const forced = yield* ConnectEnvironment.current.pipe(
@@ -305,7 +336,9 @@ describe("Connect environment and configuration", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const token = yield* Effect.flatMap(TokenSource.TokenSource, (source) => source.token).pipe(
-        Effect.provide(ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })),
+        Effect.provide(
+          ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })
+        ),
         Effect.provide(onConnect(emulator, { RSTUDIO_PRODUCT: "", POSIT_PRODUCT: "CONNECT_CLOUD" }))
       )
       assert.strictEqual(yield* whoIs(token), emulator.user.userName)
@@ -316,7 +349,9 @@ describe("Connect environment and configuration", () => {
       const emulator = yield* Emulator.Emulator
       const build = (env: Record<string, string>) =>
         Effect.flip(
-          Layer.build(ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })).pipe(
+          Layer.build(
+            ConnectViewer.layer({ userSessionToken: emulator.connect.userSessionToken, local: localPat(emulator) })
+          ).pipe(
             Effect.provide(withEnv({ RSTUDIO_PRODUCT: "CONNECT", ...env }))
           )
         )
@@ -368,7 +403,9 @@ describe("Connect environment and configuration", () => {
       assert.isTrue(Exit.isSuccess(token))
       const texts = [
         ...lines,
-        ...exits.flatMap((exit) => Exit.isFailure(exit) ? [Cause.pretty(exit.cause), JSON.stringify(Cause.squash(exit.cause))] : [])
+        ...exits.flatMap((exit) =>
+          Exit.isFailure(exit) ? [Cause.pretty(exit.cause), JSON.stringify(Cause.squash(exit.cause))] : []
+        )
       ]
       if (Exit.isSuccess(token)) secrets.push(Redacted.value((token.value as TokenSource.AccessToken).value))
       for (const text of texts) for (const secret of secrets) assert.notInclude(text, secret)

@@ -105,18 +105,24 @@ const hintFor = (text: string, request: ExchangeRequest): string => {
       : "The content session token is invalid or expired; Connect rotates it in CONNECT_CONTENT_SESSION_TOKEN_FILE, so read it from there"
   }
   if (/no .*oauth integrations? (have been|is) associated/i.test(text)) {
-    return `Associate a Databricks OAuth integration (${viewer ? "viewer" : "service account"}) with this content in its Access settings`
+    return `Associate a Databricks OAuth integration (${
+      viewer ? "viewer" : "service account"
+    }) with this content in its Access settings`
   }
   if (/requires authentication|api key/i.test(text)) {
     return "Check CONNECT_API_KEY: Connect sets it for deployed content; locally, create an API key in Connect"
   }
   if (/does not support .* auth flows/i.test(text)) {
-    return `This integration is not a ${viewer ? "viewer" : "service account"} integration; associate one that is, or pass the audience of one that is`
+    return `This integration is not a ${
+      viewer ? "viewer" : "service account"
+    } integration; associate one that is, or pass the audience of one that is`
   }
   if (/not associated|audience/i.test(text)) {
     return "Check the audience: it must be the GUID of an OAuth integration associated with this content"
   }
-  if (/several|multiple/i.test(text)) return "Several integrations match; pass the audience (integration GUID) to choose one"
+  if (/several|multiple/i.test(text)) {
+    return "Several integrations match; pass the audience (integration GUID) to choose one"
+  }
   return "Check the OAuth integrations associated with this content in Connect"
 }
 
@@ -145,43 +151,58 @@ export const make = (options?: ClientOptions): Effect.Effect<Client, Configurati
     const versionChecked = yield* Ref.make(false)
     const versionLock = yield* Effect.makeSemaphore(1)
     const readVersion = Effect.gen(function*() {
-        const what = `Connect at ${server}`
-        const response = yield* send(HttpClientRequest.get(`${server}/server_settings`).pipe(HttpClientRequest.acceptJson), what)
-        if (response.status !== 200) {
-          const details = yield* HttpErrors.errorDetails(response)
-          return yield* Effect.fail(
-            HttpErrors.fromStatus(details, what) ?? new AuthenticationError({
-              message: `${what} answered HTTP ${response.status} for server_settings`,
-              status: response.status,
-              hint: "Check CONNECT_SERVER"
-            })
-          )
-        }
-        const settings = Schema.decodeUnknownOption(ServerSettings)(yield* response.json.pipe(Effect.orElseSucceed(() => undefined)))
-        const version = Option.flatMap(settings, (s) => Option.fromNullable(s.version))
-        const parsed = Option.flatMap(version, (v) => Option.fromNullable(parseVersion(v)))
-        if (Option.isSome(parsed) && older(parsed.value, minimumVersion)) {
-          return yield* Effect.fail(
-            new AuthenticationError({
-              message: `OAuth integrations are not available in Connect version ${Option.getOrElse(version, () => "?")}`,
-              hint: "Upgrade Connect to version 2024.08.0 or later"
-            })
-          )
-        }
-        if (Option.isNone(parsed)) yield* Effect.logDebug("Connect did not report a version; skipping the version check")
-      }).pipe(Effect.retry(Retry.transient("the Connect version check", options?.retry)))
+      const what = `Connect at ${server}`
+      const response = yield* send(
+        HttpClientRequest.get(`${server}/server_settings`).pipe(HttpClientRequest.acceptJson),
+        what
+      )
+      if (response.status !== 200) {
+        const details = yield* HttpErrors.errorDetails(response)
+        return yield* Effect.fail(
+          HttpErrors.fromStatus(details, what) ?? new AuthenticationError({
+            message: `${what} answered HTTP ${response.status} for server_settings`,
+            status: response.status,
+            hint: "Check CONNECT_SERVER"
+          })
+        )
+      }
+      const settings = Schema.decodeUnknownOption(ServerSettings)(
+        yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
+      )
+      const version = Option.flatMap(settings, (s) => Option.fromNullable(s.version))
+      const parsed = Option.flatMap(version, (v) => Option.fromNullable(parseVersion(v)))
+      if (Option.isSome(parsed) && older(parsed.value, minimumVersion)) {
+        return yield* Effect.fail(
+          new AuthenticationError({
+            message: `OAuth integrations are not available in Connect version ${Option.getOrElse(version, () => "?")}`,
+            hint: "Upgrade Connect to version 2024.08.0 or later"
+          })
+        )
+      }
+      if (Option.isNone(parsed)) yield* Effect.logDebug("Connect did not report a version; skipping the version check")
+    }).pipe(Effect.retry(Retry.transient("the Connect version check", options?.retry)))
     const versionCheck: Effect.Effect<void, DatabricksError> = versionLock.withPermits(1)(
-      Effect.flatMap(Ref.get(versionChecked), (done) =>
-        done ? Effect.void : Effect.zipRight(readVersion, Ref.set(versionChecked, true)))
+      Effect.flatMap(
+        Ref.get(versionChecked),
+        (done) => done ? Effect.void : Effect.zipRight(readVersion, Ref.set(versionChecked, true))
+      )
     )
 
     const refused = (status: number, text: string, request: ExchangeRequest): DatabricksError => {
       if (status === 429 || status >= 500) {
-        return HttpErrors.fromStatus({ status, errorCode: undefined, description: undefined, retryAfter: Option.none() }, "the Connect exchange")!
+        return HttpErrors.fromStatus({
+          status,
+          errorCode: undefined,
+          description: undefined,
+          retryAfter: Option.none()
+        }, "the Connect exchange")!
       }
       const body = Schema.decodeUnknownOption(ConnectErrorBody)(text)
       const code = Option.flatMap(body, (b) => Option.fromNullable(b.code))
-      const message = Option.getOrElse(Option.flatMap(body, (b) => Option.fromNullable(b.error)), () => `HTTP ${status}`)
+      const message = Option.getOrElse(
+        Option.flatMap(body, (b) => Option.fromNullable(b.error)),
+        () => `HTTP ${status}`
+      )
       return new AuthenticationError({
         message: `Posit Connect refused the credential exchange: ${message.slice(0, 300)}`,
         status,
@@ -212,7 +233,9 @@ export const make = (options?: ClientOptions): Effect.Effect<Client, Configurati
           return yield* Effect.fail(refused(response.status, text, request))
         }
         // The decode error is not kept: it would print the body, token included.
-        const body = Schema.decodeUnknownOption(ExchangeResponse)(yield* response.json.pipe(Effect.orElseSucceed(() => undefined)))
+        const body = Schema.decodeUnknownOption(ExchangeResponse)(
+          yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
+        )
         if (Option.isNone(body)) {
           return yield* Effect.fail(
             new AuthenticationError({
@@ -235,7 +258,9 @@ export const make = (options?: ClientOptions): Effect.Effect<Client, Configurati
             cause: error
           })
         ),
-        Effect.withSpan("PositConnect.exchange", { attributes: { "posit.subject_token_type": request.subjectTokenType } })
+        Effect.withSpan("PositConnect.exchange", {
+          attributes: { "posit.subject_token_type": request.subjectTokenType }
+        })
       )
 
     return { server, exchange }
