@@ -31,6 +31,7 @@ import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as ConnectEnvironment from "./ConnectEnvironment.js"
 import { AuthenticationError, type ConfigurationError } from "./DatabricksError.js"
@@ -147,7 +148,7 @@ const required = new AuthenticationError({
 
 const makeViewers = <E, R>(
   options: SharedOptions<E, R>
-): Effect.Effect<Viewers, E | ConfigurationError, R | HttpClient.HttpClient | import("effect/Scope").Scope> =>
+): Effect.Effect<Viewers, E | ConfigurationError, R | HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const kind = yield* ConnectEnvironment.current
     if (!ConnectEnvironment.isConnect(kind)) {
