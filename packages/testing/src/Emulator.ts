@@ -121,6 +121,13 @@ export interface Stats {
   readonly faultsInjected: Readonly<Record<string, number>>
   /** The last 200 requests, oldest first. */
   readonly recentRequests: ReadonlyArray<RecentRequest>
+  /** SQL warehouse calls by Thrift RPC name. */
+  readonly rpc: Readonly<Record<string, number>>
+  /** Sessions and operations open now, for leak checks. */
+  readonly openSessions: number
+  readonly openOperations: number
+  /** Every statement executed, in order: proof of what ran and how often. */
+  readonly statements: ReadonlyArray<{ readonly text: string; readonly principal: string; readonly sessionId: string }>
 }
 
 /**
@@ -136,6 +143,14 @@ export interface Options {
   readonly tokenLifetime?: Duration.DurationInput | undefined
   /** The user the authorize endpoint approves as, and who owns the default PAT. */
   readonly user?: { readonly userName: string; readonly displayName: string } | undefined
+  readonly warehouse?: {
+    /** `"arrow"` (Arrow IPC batches, as real warehouses send; the default) or `"columns"` (COLUMN_BASED_SET). */
+    readonly resultFormat?: "arrow" | "columns" | undefined
+    /** Extra run time for every statement (a `/* emulator:sleep=ms *\/` hint adds to it). */
+    readonly statementDelay?: Duration.DurationInput | undefined
+    /** How long ExecuteStatement waits to answer with direct results. Default 250 ms. */
+    readonly directResultsWait?: Duration.DurationInput | undefined
+  } | undefined
   readonly connect?: {
     /** What `server_settings` reports. Default `2025.09.0`. */
     readonly version?: string | undefined
@@ -153,6 +168,7 @@ export interface Options {
  */
 export interface ConnectionInfo {
   readonly host: string
+  readonly httpPath: string
   readonly caCertPath: string
   readonly adminToken: string
   readonly pat: string
@@ -175,6 +191,12 @@ export interface ConnectionInfo {
 export interface Emulator {
   /** `https://127.0.0.1:PORT`. */
   readonly host: string
+  /** The SQL warehouse's HTTP path, `/sql/1.0/warehouses/<id>`. */
+  readonly httpPath: string
+  /** Runs SQL as the administrator (to seed data), in the warehouse's `main.default`; answers the rows. */
+  readonly sql: (sql: string) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlSeedError>
+  /** Makes every query of `principal` that reads `table` fail with `[INSUFFICIENT_PERMISSIONS]`. */
+  readonly deny: (principal: Principal, table: string) => Effect.Effect<void>
   /** The PEM of the workspace host's self-signed certificate: trust it as a CA. */
   readonly caCertPem: string
   /** The same PEM in a file, for tools that want a path; removed when the emulator stops. */
@@ -264,6 +286,15 @@ export class EmulatorError extends Data.TaggedError("EmulatorError")<{
 }> {}
 
 /**
+ * SQL given to `Emulator.sql` (seeding data) failed; the message is
+ * formatted as the warehouse formats errors.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SqlSeedError extends Data.TaggedError("SqlSeedError")<{ readonly message: string }> {}
+
+/**
  * Starts the emulator for the life of the scope.
  *
  * @since 0.1.0
@@ -300,6 +331,7 @@ export const httpClient: Layer.Layer<HttpClient.HttpClient, never, Emulator> = L
  */
 export const connectionInfo = (emulator: Emulator): ConnectionInfo => ({
   host: emulator.host,
+  httpPath: emulator.httpPath,
   caCertPath: emulator.caCertPath,
   adminToken: Redacted.value(emulator.adminToken),
   pat: Redacted.value(emulator.pat),

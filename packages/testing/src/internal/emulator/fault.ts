@@ -1,5 +1,18 @@
 import * as Schema from "effect/Schema"
 
+/** The Thrift calls of the SQL warehouse that faults can target by name. */
+export const rpcNames = [
+  "OpenSession",
+  "CloseSession",
+  "ExecuteStatement",
+  "GetOperationStatus",
+  "GetResultSetMetadata",
+  "FetchResults",
+  "CancelOperation",
+  "CloseOperation",
+  "GetInfo"
+] as const
+
 /** Targets and the fault shape: the admin API's JSON contract. Public via `Emulator`. */
 export const FaultTarget = Schema.Literal(
   "discovery",
@@ -8,6 +21,8 @@ export const FaultTarget = Schema.Literal(
   "exchange",
   "scim",
   "server_settings",
+  ...rpcNames,
+  "warehouse",
   "*"
 )
 
@@ -22,10 +37,17 @@ export const Fault = Schema.Struct({
   emptyBody: Schema.optional(Schema.Literal(true)),
   count: Schema.optional(Schema.Int.pipe(Schema.positive())),
   probability: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
-  seed: Schema.optional(Schema.Int)
+  seed: Schema.optional(Schema.Int),
+  /** Warehouse only: every RPC gets 503 for this long. */
+  startingMs: Schema.optional(Schema.NonNegativeInt),
+  /** Warehouse only: forget every session now. */
+  expireSessions: Schema.optional(Schema.Literal(true))
 }).pipe(
   Schema.filter((fault) =>
-    fault.status !== undefined || fault.delayMs !== undefined || fault.reset !== undefined ||
-    fault.emptyBody === true || "A fault needs at least one of status, delayMs, reset or emptyBody"
+    fault.target === "warehouse"
+      ? fault.startingMs !== undefined || fault.expireSessions === true ||
+        "A warehouse fault needs startingMs or expireSessions"
+      : fault.status !== undefined || fault.delayMs !== undefined || fault.reset !== undefined ||
+        fault.emptyBody === true || "A fault needs at least one of status, delayMs, reset or emptyBody"
   )
 )

@@ -97,7 +97,8 @@ export const credential = (request: HttpServerRequest.HttpServerRequest, scheme:
 const destroySocket = (request: HttpServerRequest.HttpServerRequest) =>
   Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket.destroy())
 
-const injected = (fault: Fault, handler: Effect.Effect<HttpServerResponse.HttpServerResponse>) =>
+/** Applies an injected fault around a handler: delay, reset before or after it runs, or a canned answer. */
+export const injected = (fault: Fault, handler: Effect.Effect<HttpServerResponse.HttpServerResponse>) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     if (fault.delayMs !== undefined && fault.delayMs > 0) yield* Effect.sleep(fault.delayMs)

@@ -17,6 +17,8 @@ import { Faults } from "./faults.js"
 import * as Random from "./random.js"
 import { Registry } from "./registry.js"
 import { Stats } from "./stats.js"
+import * as Warehouse from "../warehouse/warehouse.js"
+import type { Fault } from "./fault.js"
 import * as Workspace from "./workspace.js"
 
 /** The OAuth client ids the identity provider knows as public PKCE clients from the start. */
@@ -94,7 +96,23 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
     const stats = new Stats()
     const adminToken = Random.secret("admin-", 24)
 
-    const workspaceRoutes = Workspace.router({ host, registry, faults, stats, adminToken })
+    const warehouse = yield* Warehouse.make({
+      resultFormat: options?.warehouse?.resultFormat,
+      statementDelayMs: options?.warehouse?.statementDelay === undefined
+        ? undefined
+        : Duration.toMillis(Duration.decode(options.warehouse.statementDelay)),
+      directResultsWaitMs: options?.warehouse?.directResultsWait === undefined
+        ? undefined
+        : Duration.toMillis(Duration.decode(options.warehouse.directResultsWait))
+    }, { registry, faults, stats })
+    const snapshot = () => ({ ...stats.snapshot(), ...warehouse.stats() })
+    const addFault = (fault: Fault) => fault.target === "warehouse" ? warehouse.applyWarehouseFault(fault) : Effect.sync(() => faults.add(fault))
+    const reset = () => {
+      faults.clear()
+      stats.reset()
+      warehouse.reset()
+    }
+    const workspaceRoutes = Workspace.router({ host, registry, faults, stats, adminToken, warehouse, snapshot, addFault, reset })
     const workspacePaths = new Set(Array.from(workspaceRoutes.routes, (route) => route.path as string))
     yield* workspace.server.serve(
       workspaceRoutes.pipe(Effect.catchTag("RouteNotFound", () => Workspace.notFound(workspacePaths)))
@@ -124,6 +142,9 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
         principal: servicePrincipal.principal
       },
       u2m: { clientId: defaultU2mClient },
+      httpPath: warehouse.httpPath,
+      sql: warehouse.sql,
+      deny: (principal, table) => Effect.sync(() => warehouse.engine.deny(principal.userName, table)),
       connect: {
         url: connectUrl,
         apiKey: Redacted.make(apiKey),
@@ -190,15 +211,12 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
           }
         }),
       faults: {
-        add: (fault) => Effect.sync(() => faults.add(fault)),
+        add: addFault,
         clear: Effect.sync(() => faults.clear()),
         list: Effect.sync(() => faults.list())
       },
-      stats: Effect.sync(() => stats.snapshot()),
-      reset: Effect.sync(() => {
-        faults.clear()
-        stats.reset()
-      })
+      stats: Effect.sync(snapshot),
+      reset: Effect.sync(reset)
     }
     return emulator
   }).pipe(Effect.annotateLogs("component", "emulator"))

@@ -1,6 +1,6 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -13,6 +13,7 @@ import { credential, endpoint, fail, json, readJson, Reply, type RequestInfo } f
 import * as OAuth from "./oauth.js"
 import * as Random from "./random.js"
 import type { Registry } from "./registry.js"
+import type { Warehouse } from "../warehouse/warehouse.js"
 import type { Stats } from "./stats.js"
 
 export interface Deps {
@@ -21,6 +22,12 @@ export interface Deps {
   readonly faults: Faults
   readonly stats: Stats
   readonly adminToken: string
+  readonly warehouse: Warehouse
+  /** Stats as the admin API reports them (the warehouse's included). */
+  readonly snapshot: () => unknown
+  /** Adds a fault, applying a warehouse-wide one at once. */
+  readonly addFault: (fault: Fault) => Effect.Effect<void>
+  readonly reset: () => void
 }
 
 /**
@@ -87,11 +94,29 @@ const addFaults = (deps: Deps) => () =>
       return json(400, { error: "Invalid fault", details: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
     }
     const faults = Array.isArray(decoded.right) ? decoded.right : [decoded.right as Fault]
-    for (const fault of faults) deps.faults.add(fault)
+    for (const fault of faults) yield* deps.addFault(fault)
     return json(200, { faults: deps.faults.list() })
   })
 
-/** The workspace host's routes, before the SQL warehouse joins them. */
+// The SQL endpoint applies faults per Thrift call itself, so the generic wrapper must not take them too.
+const noFaults = { take: () => undefined } as unknown as Faults
+
+const SqlRequest = Schema.Struct({ sql: Schema.String })
+
+/** `POST /__emulator/sql {"sql": "..."}`: seed data as the administrator; answers the rows. */
+const runSql = (deps: Deps) => () =>
+  Effect.gen(function*() {
+    const body = Schema.decodeUnknownOption(SqlRequest)(yield* readJson(adminError))
+    if (body._tag === "None") return json(400, { error: "The body must be {\"sql\": \"...\"}" })
+    const rows = yield* deps.warehouse.sql(body.value.sql).pipe(Effect.either)
+    if (rows._tag === "Left") return json(400, { error: String(rows.left) })
+    return HttpServerResponse.text(
+      JSON.stringify({ rows: rows.right }, (_key, value) => typeof value === "bigint" ? value.toString() : value),
+      { contentType: "application/json" }
+    )
+  })
+
+/** The workspace host's routes: identity provider, SCIM, the SQL warehouse and the admin API. */
 export const router = (deps: Deps) => {
   const on = (
     name: string,
@@ -106,7 +131,12 @@ export const router = (deps: Deps) => {
     HttpRouter.post("/oidc/v1/token", on("token", OAuth.token(deps.registry, deps.stats))),
     HttpRouter.get("/oidc/v1/authorize", on("authorize", OAuth.authorize(deps.registry))),
     HttpRouter.get("/api/2.0/preview/scim/v2/Me", on("scim", me(deps.registry))),
-    HttpRouter.get("/__emulator/stats", admin(deps, () => Effect.succeed(json(200, deps.stats.snapshot())))),
+    HttpRouter.post(
+      "/sql/1.0/warehouses/:id",
+      Effect.flatMap(HttpRouter.params, (params) => endpoint("sql", { faults: noFaults, stats: deps.stats }, deps.warehouse.serve(params.id ?? "")))
+    ),
+    HttpRouter.get("/__emulator/stats", admin(deps, () => Effect.sync(() => json(200, deps.snapshot())))),
+    HttpRouter.post("/__emulator/sql", admin(deps, runSql(deps))),
     HttpRouter.get("/__emulator/faults", admin(deps, () => Effect.succeed(json(200, { faults: deps.faults.list() })))),
     HttpRouter.post("/__emulator/faults", admin(deps, addFaults(deps))),
     HttpRouter.del(
@@ -115,7 +145,7 @@ export const router = (deps: Deps) => {
     ),
     HttpRouter.post(
       "/__emulator/reset",
-      admin(deps, () => Effect.sync(() => (deps.faults.clear(), deps.stats.reset(), json(200, { reset: true }))))
+      admin(deps, () => Effect.sync(() => (deps.reset(), json(200, { reset: true }))))
     )
   )
 }

@@ -1,0 +1,305 @@
+import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from "@duckdb/node-api"
+import * as Crypto from "node:crypto"
+import type { Principal } from "../../Emulator.js"
+import type { Column } from "./columns.js"
+import * as Sql from "./sql.js"
+
+export type State = "PENDING" | "RUNNING" | "FINISHED" | "ERROR" | "CANCELED" | "CLOSED"
+
+export interface Handle {
+  readonly guid: Buffer
+  readonly secret: Buffer
+}
+
+const newHandle = (): Handle => ({
+  guid: Buffer.from(Crypto.randomUUID().replace(/-/g, ""), "hex"),
+  secret: Buffer.from(Crypto.randomBytes(16))
+})
+
+export const handleKey = (guid: Buffer | Uint8Array | undefined | null) =>
+  guid === undefined || guid === null ? "" : Buffer.from(guid).toString("hex")
+
+export const uuidOf = (guid: Buffer) => {
+  const hex = guid.toString("hex")
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/** One query at a time per DuckDB connection: everything on a session goes through its lock. */
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve()
+  run<A>(work: () => Promise<A>): Promise<A> {
+    const result = this.tail.then(work, work)
+    this.tail = result.catch(() => undefined)
+    return result
+  }
+}
+
+/** Rows of a result, read from DuckDB chunk by chunk as the client fetches them. */
+export class Cursor {
+  private buffered: Array<Array<DuckDBValue>> | undefined
+  private offset = 0
+  private exhausted = false
+  fetched = 0
+
+  constructor(private readonly result: DuckDBResult, readonly columns: ReadonlyArray<Column>) {}
+
+  private async fill(): Promise<boolean> {
+    while (!this.exhausted && (this.buffered === undefined || this.offset >= this.buffered[0].length)) {
+      const chunk = await this.result.fetchChunk()
+      if (chunk === null || chunk.rowCount === 0) {
+        this.exhausted = true
+        this.buffered = undefined
+      } else {
+        this.buffered = chunk.getColumns() as Array<Array<DuckDBValue>>
+        this.offset = 0
+      }
+    }
+    return this.buffered !== undefined && this.offset < this.buffered[0].length
+  }
+
+  /** Up to `maxRows` rows (as columns), and whether more remain. */
+  async take(maxRows: number): Promise<{ readonly data: Array<Array<DuckDBValue>>; readonly hasMore: boolean }> {
+    const data: Array<Array<DuckDBValue>> = this.columns.map(() => [])
+    let taken = 0
+    while (taken < maxRows && (await this.fill())) {
+      const buffered = this.buffered!
+      const count = Math.min(maxRows - taken, buffered[0].length - this.offset)
+      for (let c = 0; c < data.length; c++) {
+        const source = buffered[c]
+        const target = data[c]
+        for (let r = this.offset; r < this.offset + count; r++) target.push(source[r])
+      }
+      this.offset += count
+      taken += count
+    }
+    this.fetched += taken
+    return { data, hasMore: await this.fill() }
+  }
+
+  /** Reads every remaining row now, so the connection can run another statement. */
+  async materialize(): Promise<void> {
+    if (this.exhausted) return
+    const rest: Array<Array<DuckDBValue>> = this.columns.map(() => [])
+    while (await this.fill()) {
+      const buffered = this.buffered!
+      for (let c = 0; c < rest.length; c++) rest[c].push(...buffered[c].slice(this.offset))
+      this.offset = buffered[0].length
+    }
+    this.buffered = rest
+    this.offset = 0
+    this.exhausted = true
+  }
+}
+
+export interface Operation {
+  readonly id: string
+  readonly handle: Handle
+  readonly session: Session
+  readonly sql: string
+  state: State
+  failure: Sql.SqlFailure | undefined
+  cursor: Cursor | undefined
+  readonly started: number
+  completed: number | undefined
+  /** Settles when the statement stops running (finished, failed or cancelled). */
+  readonly done: Promise<void>
+  readonly abort: AbortController
+}
+
+export interface Session {
+  readonly id: string
+  readonly handle: Handle
+  readonly principal: Principal
+  readonly connection: DuckDBConnection
+  readonly catalog: string
+  readonly schema: string
+  readonly operations: Map<string, Operation>
+  readonly lock: Lock
+}
+
+export interface StatementLog {
+  readonly text: string
+  readonly principal: string
+  readonly sessionId: string
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
+/**
+ * A catalog's DuckDB database. Unity Catalog's default catalog `main` is DuckDB's default database
+ * ("main" is reserved in DuckDB); any other catalog is an attached in-memory database of that name.
+ */
+const database = (catalog: string) => catalog === "main" ? "memory" : quote(catalog)
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
+
+export interface EngineOptions {
+  /** Sleeps on the emulator's clock; rejects when the signal aborts. */
+  readonly sleep: (millis: number, signal: AbortSignal) => Promise<void>
+  readonly now: () => number
+  /** Extra run time for every statement (the sleep hint adds to it). */
+  readonly statementDelayMs: number
+}
+
+/** The emulated warehouse's engine: one DuckDB database, a connection per session. */
+export class Engine {
+  readonly sessions = new Map<string, Session>()
+  readonly statements: Array<StatementLog> = []
+  private readonly denied = new Map<string, Set<string>>()
+  private admin: DuckDBConnection | undefined
+
+  private constructor(private readonly instance: DuckDBInstance, private readonly options: EngineOptions) {}
+
+  static async open(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(await DuckDBInstance.create(":memory:"), options)
+    engine.admin = await engine.instance.connect()
+    await engine.admin.run(`CREATE SCHEMA IF NOT EXISTS ${database("main")}."default"`)
+    await engine.admin.run(`USE ${database("main")}."default"`)
+    return engine
+  }
+
+  /** Runs SQL as the emulator's administrator (for seeding), returning rows as plain objects. */
+  async adminSql(sql: string): Promise<Array<Record<string, unknown>>> {
+    const reader = await this.admin!.runAndReadAll(Sql.rewrite(sql))
+    return reader.getRowObjectsJS() as Array<Record<string, unknown>>
+  }
+
+  deny(principal: string, table: string) {
+    const tables = this.denied.get(principal) ?? new Set()
+    tables.add(table.toLowerCase().split(".").at(-1)!)
+    this.denied.set(principal, tables)
+  }
+
+  async openSession(principal: Principal, catalog = "main", schema = "default"): Promise<Session> {
+    const connection = await this.instance.connect()
+    if (catalog !== "main") await connection.run(`ATTACH IF NOT EXISTS ':memory:' AS ${database(catalog)}`)
+    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${database(catalog)}.${quote(schema)}`)
+    await connection.run(`USE ${database(catalog)}.${quote(schema)}`)
+    // current_user() and current_catalog() answer as Databricks does, per session.
+    await connection.run(`CREATE OR REPLACE TEMP MACRO current_user() AS ${literal(principal.userName)}`)
+    await connection.run(`CREATE OR REPLACE TEMP MACRO current_catalog() AS ${literal(catalog)}`)
+    const handle = newHandle()
+    const session: Session = {
+      id: handleKey(handle.guid),
+      handle,
+      principal,
+      connection,
+      catalog,
+      schema,
+      operations: new Map(),
+      lock: new Lock()
+    }
+    this.sessions.set(session.id, session)
+    return session
+  }
+
+  execute(session: Session, sql: string, parameters: Sql.Bound | undefined): Operation {
+    const handle = newHandle()
+    const abort = new AbortController()
+    const operation: Operation = {
+      id: handleKey(handle.guid),
+      handle,
+      session,
+      sql,
+      state: "PENDING",
+      failure: undefined,
+      cursor: undefined,
+      started: this.options.now(),
+      completed: undefined,
+      abort,
+      done: Promise.resolve()
+    }
+    session.operations.set(operation.id, operation)
+    this.statements.push({ text: sql, principal: session.principal.userName, sessionId: uuidOf(session.handle.guid) })
+    ;(operation as { done: Promise<void> }).done = this.run(operation, parameters)
+    return operation
+  }
+
+  private async run(operation: Operation, parameters: Sql.Bound | undefined): Promise<void> {
+    const { session } = operation
+    try {
+      await session.lock.run(async () => {
+        if (operation.state !== "PENDING") return
+        // Another statement's unread rows would be lost when the connection runs this one.
+        for (const other of session.operations.values()) {
+          if (other !== operation && other.cursor !== undefined) await other.cursor.materialize()
+        }
+        operation.state = "RUNNING"
+        const delay = (Sql.sleepHint(operation.sql) ?? 0) + this.options.statementDelayMs
+        if (delay > 0) await this.options.sleep(delay, operation.abort.signal)
+        const sql = Sql.rewrite(operation.sql)
+        const denied = this.denied.get(session.principal.userName)
+        if (denied !== undefined) {
+          const tables = session.connection.getTableNames(sql, false).map((name) => name.toLowerCase())
+          const hit = tables.find((table) => denied.has(table))
+          if (hit !== undefined) {
+            operation.failure = Sql.insufficientPermissions(session.principal.userName, hit)
+            operation.state = "ERROR"
+            return
+          }
+        }
+        const onAbort = () => session.connection.interrupt()
+        operation.abort.signal.addEventListener("abort", onAbort)
+        try {
+          const result = await session.connection.stream(sql, parameters?.values, parameters?.types as never)
+          if (operation.abort.signal.aborted) return
+          const names = result.columnNames()
+          const columnTypes = result.columnTypes()
+          // DuckDB reports a DML count as "Count"; Databricks calls it num_affected_rows.
+          const columns = names.map((name, i) => ({
+            name: names.length === 1 && name === "Count" ? "num_affected_rows" : name,
+            type: columnTypes[i]
+          }))
+          operation.cursor = columns.length === 0 ? undefined : new Cursor(result, columns)
+          operation.state = "FINISHED"
+        } finally {
+          operation.abort.signal.removeEventListener("abort", onAbort)
+        }
+      })
+    } catch (error) {
+      if (operation.abort.signal.aborted) {
+        if (operation.state !== "CLOSED") operation.state = "CANCELED"
+      } else {
+        operation.failure = Sql.fromDuckDB(error)
+        operation.state = "ERROR"
+      }
+    } finally {
+      operation.completed = this.options.now()
+    }
+  }
+
+  cancel(operation: Operation) {
+    if (operation.state === "PENDING" || operation.state === "RUNNING") {
+      operation.state = "CANCELED"
+      operation.abort.abort()
+    }
+  }
+
+  closeOperation(operation: Operation) {
+    this.cancel(operation)
+    operation.state = "CLOSED"
+    operation.cursor = undefined
+    operation.session.operations.delete(operation.id)
+  }
+
+  closeSession(session: Session) {
+    for (const operation of session.operations.values()) this.closeOperation(operation)
+    this.sessions.delete(session.id)
+    session.connection.closeSync()
+  }
+
+  /** Forgets every session (a warehouse restart): their handles become invalid. */
+  expireSessions() {
+    for (const session of [...this.sessions.values()]) this.closeSession(session)
+  }
+
+  get openOperations(): number {
+    let count = 0
+    for (const session of this.sessions.values()) count += session.operations.size
+    return count
+  }
+
+  close() {
+    this.expireSessions()
+    this.admin?.closeSync()
+    this.instance.closeSync()
+  }
+}

@@ -1,0 +1,153 @@
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
+import * as Crypto from "node:crypto"
+import type { Fault } from "../emulator/fault.js"
+import type { Faults } from "../emulator/faults.js"
+import { fail, injected, json, type RequestInfo } from "../emulator/http.js"
+import type { Registry } from "../emulator/registry.js"
+import type { Stats } from "../emulator/stats.js"
+import * as Workspace from "../emulator/workspace.js"
+import { SqlSeedError } from "../../Emulator.js"
+import { Engine } from "./engine.js"
+import * as Sql from "./sql.js"
+import { type CallContext, makeHandler } from "./service.js"
+import { service, TBinaryProtocol, TBufferedTransport } from "./thrift.js"
+
+export interface WarehouseOptions {
+  readonly resultFormat?: "arrow" | "columns" | undefined
+  readonly statementDelayMs?: number | undefined
+  readonly directResultsWaitMs?: number | undefined
+}
+
+const sleeper = (runtime: Runtime.Runtime<never>) => (millis: number, signal?: AbortSignal) =>
+  Runtime.runPromise(runtime)(Effect.sleep(millis), signal === undefined ? undefined : { signal })
+
+/** The name of the Thrift call in a request body, without consuming it. */
+const peekName = (body: Buffer): string => {
+  try {
+    let name = "unknown"
+    TBufferedTransport.receiver((transport: unknown) => {
+      name = new TBinaryProtocol(transport).readMessageBegin().fname
+    })(body)
+    return name
+  } catch {
+    return "unknown"
+  }
+}
+
+export const make = (
+  options: WarehouseOptions,
+  deps: { readonly registry: Registry; readonly faults: Faults; readonly stats: Stats }
+) =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const sleep = sleeper(runtime)
+    const engine = yield* Effect.acquireRelease(
+      Effect.promise(() =>
+        Engine.open({
+          sleep,
+          now: () => Runtime.runSync(runtime)(Clock.currentTimeMillis),
+          statementDelayMs: options.statementDelayMs ?? 0
+        })
+      ),
+      (engine) => Effect.sync(() => engine.close())
+    )
+    const id = Crypto.randomBytes(8).toString("hex")
+    const httpPath = `/sql/1.0/warehouses/${id}`
+    let startingUntil = 0
+    let context: CallContext | undefined
+    const rpcCounts: Record<string, number> = {}
+    const handler = makeHandler(engine, {
+      resultFormat: options.resultFormat ?? "arrow",
+      directResultsWaitMs: options.directResultsWaitMs ?? 250,
+      sleep
+    }, () => context!)
+    const processor = new service.Processor(handler)
+
+    /** Runs one Thrift message through the driver's own Processor, as the caller. */
+    const process = (body: Buffer, caller: CallContext) =>
+      Effect.async<Buffer>((resume) => {
+        context = caller
+        try {
+          TBufferedTransport.receiver((transport: unknown) => {
+            const output = new TBufferedTransport(undefined, (bytes: Buffer) => resume(Effect.succeed(bytes)))
+            processor.process(new TBinaryProtocol(transport), new TBinaryProtocol(output))
+          })(body)
+        } finally {
+          context = undefined
+        }
+      })
+
+    const endpoint = (info: RequestInfo) =>
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const principal = yield* Workspace.authenticate(deps.registry, info)
+        const body = Buffer.from(yield* request.arrayBuffer.pipe(Effect.orElseSucceed(() => new ArrayBuffer(0))))
+        const name = peekName(body)
+        rpcCounts[name] = (rpcCounts[name] ?? 0) + 1
+        if ((yield* Clock.currentTimeMillis) < startingUntil) {
+          return yield* fail(503, {
+            error_code: "TEMPORARILY_UNAVAILABLE",
+            message: "The SQL warehouse is starting. Please retry."
+          })
+        }
+        const run = Effect.gen(function*() {
+          const caller: CallContext = { principal, forbidden: false }
+          const bytes = yield* process(body, caller)
+          if (caller.forbidden) {
+            return json(403, {
+              error_code: "PERMISSION_DENIED",
+              message: "This session belongs to another principal."
+            })
+          }
+          return HttpServerResponse.uint8Array(bytes, { contentType: "application/x-thrift" })
+        })
+        const fault = deps.faults.take(name)
+        if (fault !== undefined) deps.stats.faultInjected(name)
+        return yield* fault === undefined ? run : injected(fault, run)
+      })
+
+    const serve = (id_: string) => (info: RequestInfo) =>
+      id_ === id ? endpoint(info) : fail(404, {
+        error_code: "RESOURCE_DOES_NOT_EXIST",
+        message: `SQL warehouse ${id_} does not exist.`
+      })
+
+    /** A warehouse-wide fault: "starting" for a while, or every session forgotten. */
+    const applyWarehouseFault = (fault: Fault) =>
+      Effect.gen(function*() {
+        if (fault.startingMs !== undefined) startingUntil = (yield* Clock.currentTimeMillis) + fault.startingMs
+        if (fault.expireSessions === true) engine.expireSessions()
+      })
+
+    return {
+      id,
+      httpPath,
+      engine,
+      serve,
+      applyWarehouseFault,
+      sql: (text: string) =>
+        Effect.tryPromise({
+          try: () => engine.adminSql(text),
+          catch: (error) => new SqlSeedError({ message: Sql.fromDuckDB(error).message })
+        }),
+      stats: () => ({
+        rpc: { ...rpcCounts },
+        openSessions: engine.sessions.size,
+        openOperations: engine.openOperations,
+        statements: [...engine.statements]
+      }),
+      reset: () => {
+        for (const key of Object.keys(rpcCounts)) delete rpcCounts[key]
+        engine.statements.length = 0
+        startingUntil = 0
+      }
+    }
+  })
+
+export type Warehouse = Effect.Effect.Success<ReturnType<typeof make>>
+export type WarehouseScope = Scope.Scope
