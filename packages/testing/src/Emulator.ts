@@ -143,6 +143,8 @@ export interface Options {
   readonly tokenLifetime?: Duration.DurationInput | undefined
   /** The user the authorize endpoint approves as, and who owns the default PAT. */
   readonly user?: { readonly userName: string; readonly displayName: string } | undefined
+  /** Seed `samples.nyctaxi.trips` (1000 rows, the columns of Databricks' sample table). Default false. */
+  readonly samples?: boolean | undefined
   readonly warehouse?: {
     /** `"arrow"` (Arrow IPC batches, as real warehouses send; the default) or `"columns"` (COLUMN_BASED_SET). */
     readonly resultFormat?: "arrow" | "columns" | undefined

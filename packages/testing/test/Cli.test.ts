@@ -1,3 +1,4 @@
+import { DBSQLClient } from "@databricks/sql"
 import type { Emulator } from "@effect-databricks/testing"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -54,6 +55,7 @@ describe("emulator command", () => {
           "caCertPath",
           "connect",
           "host",
+          "httpPath",
           "pat",
           "servicePrincipal",
           "u2m"
@@ -66,6 +68,7 @@ describe("emulator command", () => {
         ])
         assert.deepStrictEqual(Object.keys(info.servicePrincipal).sort(), ["clientId", "clientSecret"])
         assert.match(info.host, /^https:\/\/127\.0\.0\.1:\d+$/)
+        assert.match(info.httpPath, /^\/sql\/1\.0\/warehouses\/[0-9a-f]{16}$/)
 
         const ca = Fs.readFileSync(info.caCertPath, "utf8")
         const client = NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ ca })))
@@ -84,6 +87,26 @@ describe("emulator command", () => {
         }).pipe(Effect.provide(client), Effect.scoped)
         assert.strictEqual(token.expires_in, 120)
         assert.deepStrictEqual(stats.tokenRequests, { client_credentials: 1 })
+        // The sample table is there, through the real driver.
+        const rows = yield* Effect.promise(async () => {
+          const client = new DBSQLClient({ logger: { log: () => undefined } as never })
+          const url = new URL(info.host)
+          await client.connect({
+            host: url.hostname,
+            port: Number(url.port),
+            path: info.httpPath,
+            token: info.pat,
+            customCaCert: ca,
+            telemetryEnabled: false
+          } as never)
+          const session = await client.openSession()
+          const operation = await session.executeStatement("SELECT count(*) AS trips FROM samples.nyctaxi.trips")
+          const result = await operation.fetchAll()
+          await session.close()
+          await client.close()
+          return result
+        })
+        assert.deepStrictEqual(rows, [{ trips: 1000 }])
 
         child.kill("SIGINT")
         const { code } = yield* done.await.pipe(Effect.flatten)
@@ -95,7 +118,7 @@ describe("emulator command", () => {
 
   it.scoped("a bad flag is a short message and exit code 2, not a stack trace", () =>
     Effect.gen(function*() {
-      for (const args of [["--port", "abc"], ["--token-lifetime", "-5"], ["--bogus"]]) {
+      for (const args of [["--port", "abc"], ["--token-lifetime", "-5"], ["--bogus"], ["--result-format", "csv"]]) {
         const child = yield* start(args)
         const { code, stderr } = yield* exited(child)
         assert.strictEqual(code, 2, args.join(" "))

@@ -1,6 +1,6 @@
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Fiber } from "effect"
+import { Effect, Either, Exit, Fiber } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import * as Net from "node:net"
@@ -35,6 +35,7 @@ describe("Emulator lifecycle", () => {
       const before = tcpHandles()
       const ports: Array<number> = []
       const inFlight: Array<Fiber.RuntimeFiber<Either.Either<number, Error>>> = []
+      const closedSql: Array<Emulator.Emulator["sql"]> = []
       // Agents the emulator does not own: their idle sockets must be closed by the server side.
       const httpsAgent = new Https.Agent({ keepAlive: true })
       const httpAgent = new Http.Agent({ keepAlive: true })
@@ -58,6 +59,8 @@ describe("Emulator lifecycle", () => {
           )
           while (((yield* emulator.stats).requests.scim ?? 0) === 0) yield* settle
           ports.push(Number(new URL(emulator.host).port), Number(new URL(emulator.connect.url).port))
+          yield* emulator.sql(`CREATE TABLE cycle AS SELECT ${cycle} AS n`)
+          closedSql.push(emulator.sql)
         }))
       }
       yield* settle
@@ -65,6 +68,11 @@ describe("Emulator lifecycle", () => {
       assert.isTrue(outcomes.every(Either.isLeft), "an in-flight request was answered instead of cut off")
       assert.strictEqual(tcpHandles(), before)
       for (const port of ports.slice(-4)) assert.isTrue(yield* refused(port), `port ${port} still accepts`)
+      // Each emulator's DuckDB database closed with it: its SQL entry point no longer works.
+      for (const sql of closedSql.slice(-3)) {
+        const exit = yield* Effect.exit(sql("SELECT 1"))
+        assert.isTrue(Exit.isFailure(exit), "a DuckDB instance outlived its emulator")
+      }
       httpsAgent.destroy()
       httpAgent.destroy()
     }), { timeout: 30_000 })

@@ -1,5 +1,5 @@
-import { Emulator } from "@effect-databricks/testing"
 import { DBSQLParameter, DBSQLParameterType } from "@databricks/sql"
+import { Emulator } from "@effect-databricks/testing"
 import { HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
@@ -49,12 +49,17 @@ describe("SQL warehouse, through the real driver", () => {
       const emulator = yield* Emulator.Emulator
       const token = yield* send(
         HttpClientRequest.post(`${emulator.host}/oidc/v1/token`).pipe(
-          HttpClientRequest.basicAuth(emulator.servicePrincipal.clientId, Redacted.value(emulator.servicePrincipal.clientSecret)),
+          HttpClientRequest.basicAuth(
+            emulator.servicePrincipal.clientId,
+            Redacted.value(emulator.servicePrincipal.clientSecret)
+          ),
           HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials" })
         )
       )
       const { client } = yield* connect({ token: token.body.access_token })
-      assert.deepStrictEqual(yield* query(client, "SELECT current_user() AS me"), [{ me: emulator.servicePrincipal.clientId }])
+      assert.deepStrictEqual(yield* query(client, "SELECT current_user() AS me"), [{
+        me: emulator.servicePrincipal.clientId
+      }])
     }).pipe(Effect.provide(withEmulator())))
 
   it.scopedLive("every type, with NULLs, over Arrow with exact BIGINT and DECIMAL", () =>
@@ -87,7 +92,9 @@ describe("SQL warehouse, through the real driver", () => {
       assert.strictEqual(row.i, 3)
       // The driver's column path turns BIGINT into a JS number; beyond 2^53 node-int64 gives Infinity.
       assert.strictEqual(row.bi, Infinity)
-      assert.deepStrictEqual(yield* query(client, "SELECT 9007199254740991::BIGINT AS safe"), [{ safe: 9007199254740991 }])
+      assert.deepStrictEqual(yield* query(client, "SELECT 9007199254740991::BIGINT AS safe"), [{
+        safe: 9007199254740991
+      }])
       assert.strictEqual(row.dec, 12345678901234567000)
       assert.strictEqual(row.s, "text")
       assert.strictEqual(row.dt, "2024-02-29")
@@ -104,17 +111,28 @@ describe("SQL warehouse, through the real driver", () => {
       yield* emulator.sql("CREATE TABLE people (name STRING, born DATE)")
       yield* emulator.sql("INSERT INTO people VALUES ('ada', DATE '1815-12-10')")
       const { client } = yield* connect({ preserveBigNumericPrecision: true })
-      const named = yield* query(client, "SELECT :n + 1 AS n, :s AS s, :big AS big, :flag AS flag, :d AS d, :missing AS missing", {
-        namedParameters: {
-          n: 41,
-          s: "it's",
-          big: 9007199254740993n,
-          flag: true,
-          d: new DBSQLParameter({ type: DBSQLParameterType.DATE, value: "2024-02-29" }),
-          missing: null
+      const named = yield* query(
+        client,
+        "SELECT :n + 1 AS n, :s AS s, :big AS big, :flag AS flag, :d AS d, :missing AS missing",
+        {
+          namedParameters: {
+            n: 41,
+            s: "it's",
+            big: 9007199254740993n,
+            flag: true,
+            d: new DBSQLParameter({ type: DBSQLParameterType.DATE, value: "2024-02-29" }),
+            missing: null
+          }
         }
-      })
-      assert.deepStrictEqual(named, [{ n: 42, s: "it's", big: 9007199254740993n, flag: true, d: named[0] && (named[0] as any).d, missing: null }])
+      )
+      assert.deepStrictEqual(named, [{
+        n: 42,
+        s: "it's",
+        big: 9007199254740993n,
+        flag: true,
+        d: named[0] && (named[0] as any).d,
+        missing: null
+      }])
       assert.strictEqual(new Date((named[0] as any).d).toISOString().slice(0, 10), "2024-02-29")
       const ordinal = yield* query(client, "SELECT ? AS a, ? AS b", { ordinalParameters: [1, "two"] })
       assert.deepStrictEqual(ordinal, [{ a: 1, b: "two" }])
@@ -124,10 +142,18 @@ describe("SQL warehouse, through the real driver", () => {
       assert.deepStrictEqual(decimal, [{ x: "1234567890.123456789" }])
       // An injection attempt is just a string.
       const hostile = "x'; DROP TABLE people; --"
-      assert.deepStrictEqual(yield* query(client, "SELECT count(*) AS c FROM people WHERE name = :name", { namedParameters: { name: hostile } }), [{ c: 0n }])
+      assert.deepStrictEqual(
+        yield* query(client, "SELECT count(*) AS c FROM people WHERE name = :name", {
+          namedParameters: { name: hostile }
+        }),
+        [{ c: 0n }]
+      )
       assert.deepStrictEqual(yield* query(client, "SELECT count(*) AS c FROM people"), [{ c: 1n }])
       // `::` casts and quoted text are not parameters.
-      assert.deepStrictEqual(yield* query(client, "SELECT '1'::INT AS i, ':not_a_param' AS t"), [{ i: 1, t: ":not_a_param" }])
+      assert.deepStrictEqual(yield* query(client, "SELECT '1'::INT AS i, ':not_a_param' AS t"), [{
+        i: 1,
+        t: ":not_a_param"
+      }])
       const logged = (yield* stats).statements.map((s) => s.text)
       assert.isTrue(logged.some((text) => text.includes(":name") && !text.includes("DROP TABLE")))
     }).pipe(Effect.provide(withEmulator())))

@@ -1,5 +1,5 @@
-import { Emulator } from "@effect-databricks/testing"
 import { DBSQLClient } from "@databricks/sql"
+import { Emulator } from "@effect-databricks/testing"
 import { Effect, Redacted } from "effect"
 
 /** The driver's logs stay quiet (and never install its process-exiting default logger). */
@@ -60,15 +60,15 @@ export const query = (client: DBSQLClient, sql: string, options?: Record<string,
 
 /** `query` as a plain promise, so the driver's own rejection reaches the caller. */
 export const queryPromise = async (client: DBSQLClient, sql: string, options?: Record<string, unknown>) => {
-    const session = await client.openSession()
+  const session = await client.openSession()
+  try {
+    const operation = await session.executeStatement(sql, options as never)
     try {
-      const operation = await session.executeStatement(sql, options as never)
-      try {
-        return await operation.fetchAll()
-      } finally {
-        await operation.close()
-      }
+      return await operation.fetchAll()
     } finally {
-      await session.close()
+      await operation.close()
     }
+  } finally {
+    await session.close()
+  }
 }

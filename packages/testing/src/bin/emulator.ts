@@ -14,12 +14,13 @@ import * as Effect from "effect/Effect"
 import { parseArgs } from "node:util"
 import * as Emulator from "../Emulator.js"
 
-const usage = `Usage: pnpm emulator [--json] [--port N] [--token-lifetime SECONDS]
+const usage = `Usage: pnpm emulator [--json] [--port N] [--token-lifetime SECONDS] [--result-format arrow|columns]
 
-  --json                 print one JSON line with the connection details on stdout first
-  --port N               the workspace host's port (default: any free port)
-  --token-lifetime S     access-token lifetime in seconds (default 3600)
-  --help                 show this help
+  --json                    print one JSON line with the connection details on stdout first
+  --port N                  the workspace host's port (default: any free port)
+  --token-lifetime S        access-token lifetime in seconds (default 3600)
+  --result-format F         how the SQL warehouse sends rows: arrow (default, as Databricks) or columns
+  --help                    show this help
 `
 
 const fail = (message: string): never => {
@@ -43,6 +44,7 @@ const parsed = (() => {
         json: { type: "boolean", default: false },
         port: { type: "string" },
         "token-lifetime": { type: "string" },
+        "result-format": { type: "string" },
         help: { type: "boolean", default: false }
       },
       strict: true,
@@ -60,12 +62,17 @@ if (parsed.help) {
 
 const port = integer("port", parsed.port, 0, 65535)
 const lifetime = integer("token-lifetime", parsed["token-lifetime"], 1, 86_400 * 30)
+const resultFormat = parsed["result-format"] ?? "arrow"
+if (resultFormat !== "arrow" && resultFormat !== "columns") {
+  fail(`--result-format must be arrow or columns, not "${resultFormat}"`)
+}
 
 const summary = (info: Emulator.ConnectionInfo) =>
   [
     "effect-databricks emulator (loopback only)",
     "",
     `  workspace host       ${info.host}`,
+    `  SQL warehouse        HTTP path ${info.httpPath}  (sample table: samples.nyctaxi.trips)`,
     `  CA certificate       ${info.caCertPath}`,
     `  PAT                  ${info.pat}`,
     `  service principal    client id ${info.servicePrincipal.clientId}`,
@@ -97,6 +104,8 @@ const program = Effect.gen(function*() {
 }).pipe(
   Effect.provide(Emulator.layer({
     port,
+    samples: true,
+    warehouse: { resultFormat: resultFormat as "arrow" | "columns" },
     ...(lifetime === undefined ? {} : { tokenLifetime: Duration.seconds(lifetime) })
   })),
   Effect.catchTag("EmulatorError", (error) =>

@@ -12,14 +12,29 @@ import * as Path from "node:path"
 import type { ConnectIntegration, Emulator, Options, Principal } from "../../Emulator.js"
 import { EmulatorError } from "../../Emulator.js"
 import * as LoopbackCertificate from "../../LoopbackCertificate.js"
+import * as Warehouse from "../warehouse/warehouse.js"
 import * as Connect from "./connect.js"
+import type { Fault } from "./fault.js"
 import { Faults } from "./faults.js"
 import * as Random from "./random.js"
 import { Registry } from "./registry.js"
 import { Stats } from "./stats.js"
-import * as Warehouse from "../warehouse/warehouse.js"
-import type { Fault } from "./fault.js"
 import * as Workspace from "./workspace.js"
+
+/** A small, deterministic `samples.nyctaxi.trips`, with the columns of Databricks' sample table. */
+const sampleTrips = `
+  ATTACH IF NOT EXISTS ':memory:' AS samples;
+  CREATE SCHEMA IF NOT EXISTS samples.nyctaxi;
+  CREATE TABLE samples.nyctaxi.trips AS
+  SELECT
+    TIMESTAMP '2016-02-01 00:00:00' + INTERVAL (i * 7) MINUTE AS tpep_pickup_datetime,
+    TIMESTAMP '2016-02-01 00:00:00' + INTERVAL (i * 7 + 5 + i % 23) MINUTE AS tpep_dropoff_datetime,
+    round(0.5 + (i * 37 % 100) / 10.0, 2)::DOUBLE AS trip_distance,
+    round(4.0 + (i * 53 % 400) / 10.0, 2)::DOUBLE AS fare_amount,
+    (10001 + (i * 13 % 90))::INT AS pickup_zip,
+    (10001 + (i * 29 % 90))::INT AS dropoff_zip
+  FROM range(1000) t(i)
+`
 
 /** The OAuth client ids the identity provider knows as public PKCE clients from the start. */
 const defaultU2mClient = "effect-databricks-u2m"
@@ -105,14 +120,28 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
         ? undefined
         : Duration.toMillis(Duration.decode(options.warehouse.directResultsWait))
     }, { registry, faults, stats })
+    if (options?.samples === true) {
+      yield* warehouse.sql(sampleTrips).pipe(Effect.orDie)
+    }
     const snapshot = () => ({ ...stats.snapshot(), ...warehouse.stats() })
-    const addFault = (fault: Fault) => fault.target === "warehouse" ? warehouse.applyWarehouseFault(fault) : Effect.sync(() => faults.add(fault))
+    const addFault = (fault: Fault) =>
+      fault.target === "warehouse" ? warehouse.applyWarehouseFault(fault) : Effect.sync(() => faults.add(fault))
     const reset = () => {
       faults.clear()
       stats.reset()
       warehouse.reset()
     }
-    const workspaceRoutes = Workspace.router({ host, registry, faults, stats, adminToken, warehouse, snapshot, addFault, reset })
+    const workspaceRoutes = Workspace.router({
+      host,
+      registry,
+      faults,
+      stats,
+      adminToken,
+      warehouse,
+      snapshot,
+      addFault,
+      reset
+    })
     const workspacePaths = new Set(Array.from(workspaceRoutes.routes, (route) => route.path as string))
     yield* workspace.server.serve(
       workspaceRoutes.pipe(Effect.catchTag("RouteNotFound", () => Workspace.notFound(workspacePaths)))

@@ -7,13 +7,13 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Principal } from "../../Emulator.js"
+import type { Warehouse } from "../warehouse/warehouse.js"
 import { Fault } from "./fault.js"
 import type { Faults } from "./faults.js"
 import { credential, endpoint, fail, json, readJson, Reply, type RequestInfo } from "./http.js"
 import * as OAuth from "./oauth.js"
 import * as Random from "./random.js"
 import type { Registry } from "./registry.js"
-import type { Warehouse } from "../warehouse/warehouse.js"
 import type { Stats } from "./stats.js"
 
 export interface Deps {
@@ -133,7 +133,10 @@ export const router = (deps: Deps) => {
     HttpRouter.get("/api/2.0/preview/scim/v2/Me", on("scim", me(deps.registry))),
     HttpRouter.post(
       "/sql/1.0/warehouses/:id",
-      Effect.flatMap(HttpRouter.params, (params) => endpoint("sql", { faults: noFaults, stats: deps.stats }, deps.warehouse.serve(params.id ?? "")))
+      Effect.flatMap(
+        HttpRouter.params,
+        (params) => endpoint("sql", { faults: noFaults, stats: deps.stats }, deps.warehouse.serve(params.id ?? ""))
+      )
     ),
     HttpRouter.get("/__emulator/stats", admin(deps, () => Effect.sync(() => json(200, deps.snapshot())))),
     HttpRouter.post("/__emulator/sql", admin(deps, runSql(deps))),

@@ -4,10 +4,10 @@ import {
   DuckDBDateValue,
   type DuckDBDecimalType,
   DuckDBDecimalValue,
-  DuckDBListValue,
-  DuckDBMapValue,
   type DuckDBListType,
+  DuckDBListValue,
   type DuckDBMapType,
+  DuckDBMapValue,
   type DuckDBStructType,
   DuckDBStructValue,
   DuckDBTimestampMillisecondsValue,
@@ -164,7 +164,9 @@ export const arrowType = (type: DuckDBType, flags: ArrowFlags, nested = false): 
       )
     }
     default:
-      if (isTimestamp(type.typeId) && flags.timestampAsArrow && !nested) return new Arrow.TimestampMicrosecond("Etc/UTC")
+      if (isTimestamp(type.typeId) && flags.timestampAsArrow && !nested) {
+        return new Arrow.TimestampMicrosecond("Etc/UTC")
+      }
       return new Arrow.Utf8()
   }
 }
@@ -184,9 +186,11 @@ const timestampText = (value: DuckDBValue) => {
   const us = micros(value)
   const date = new Date(Number(us / 1000n))
   const fraction = ((us % 1_000_000n) + 1_000_000n) % 1_000_000n
-  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ${pad(date.getUTCHours())}:${
-    pad(date.getUTCMinutes())
-  }:${pad(date.getUTCSeconds())}${fraction === 0n ? "" : `.${String(fraction).padStart(6, "0")}`}`
+  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ${
+    pad(date.getUTCHours())
+  }:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}${
+    fraction === 0n ? "" : `.${String(fraction).padStart(6, "0")}`
+  }`
 }
 
 const decimalText = (value: DuckDBDecimalValue) => {
@@ -243,7 +247,9 @@ export const arrowVector = (values: ReadonlyArray<DuckDBValue>, column: Column, 
   const type = arrowType(column.type, flags)
   const length = values.length
   if (Arrow.DataType.isInt(type) && type.bitWidth === 64) {
-    return Arrow.makeVector(Arrow.makeData({ type, length, ...validity(values), data: BigInt64Array.from(values, int64) }))
+    return Arrow.makeVector(
+      Arrow.makeData({ type, length, ...validity(values), data: BigInt64Array.from(values, int64) })
+    )
   }
   if (Arrow.DataType.isTimestamp(type)) {
     const data = BigInt64Array.from(values, (value) => value === null ? 0n : micros(value))
@@ -346,7 +352,10 @@ export const thriftColumn = (values: ReadonlyArray<DuckDBValue>, column: Column)
       return { doubleVal: { values: values.map((v) => Number(v ?? 0)), nulls } }
     case T.BINARY_TYPE:
       return {
-        binaryVal: { values: values.map((v) => v instanceof DuckDBBlobValue ? Buffer.from(v.bytes) : Buffer.alloc(0)), nulls }
+        binaryVal: {
+          values: values.map((v) => v instanceof DuckDBBlobValue ? Buffer.from(v.bytes) : Buffer.alloc(0)),
+          nulls
+        }
       }
     default:
       return {

@@ -35,7 +35,11 @@ const stateCode: Record<string, number> = {
 }
 
 const int64 = (value: unknown, fallback: number) =>
-  value === undefined || value === null ? fallback : typeof value === "number" ? value : (value as { toNumber(): number }).toNumber()
+  value === undefined || value === null
+    ? fallback
+    : typeof value === "number"
+    ? value
+    : (value as { toNumber(): number }).toNumber()
 
 /** How one operation's results travel, fixed when it is submitted. */
 interface Delivery {
@@ -127,7 +131,11 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
         batch: Columns.batchBytes(schema.arrow, schema.bytes, cursor.columns, data, delivery.flags),
         rowCount: new Int64(rowCount)
       }]
-      return { status: ok, hasMoreRows: hasMore, results: { startRowOffset: new Int64(offset), rows: [], arrowBatches } }
+      return {
+        status: ok,
+        hasMoreRows: hasMore,
+        results: { startRowOffset: new Int64(offset), rows: [], arrowBatches }
+      }
     }
     return {
       status: ok,
@@ -256,7 +264,10 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
       const operation = guard(context, operationOf(request.operationHandle, context), "OperationHandle", callback)
       if (operation === undefined) return
       if (operation.state !== "FINISHED") {
-        return callback(null, { status: failed(`The operation is ${operation.state}, not FINISHED`), hasMoreRows: false })
+        return callback(null, {
+          status: failed(`The operation is ${operation.state}, not FINISHED`),
+          hasMoreRows: false
+        })
       }
       respond(callback, () => fetchResponse(operation, int64(request.maxRows, 100_000)))
     },

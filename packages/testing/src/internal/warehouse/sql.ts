@@ -169,16 +169,24 @@ export const fromDuckDB = (error: unknown): SqlFailure => {
     return failure(
       "TABLE_OR_VIEW_NOT_FOUND",
       "42P01",
-      `The table or view \`${match[1]}\` cannot be found. Verify the spelling and correctness of the schema and catalog.`
+      `The table or view \`${
+        match[1]
+      }\` cannot be found. Verify the spelling and correctness of the schema and catalog.`
     )
   }
   if ((match = /Table with name "?(\S+?)"? already exists/i.exec(first)) !== null) {
-    return failure("TABLE_OR_VIEW_ALREADY_EXISTS", "42P07", `Cannot create table or view \`${match[1]}\` because it already exists.`)
+    return failure(
+      "TABLE_OR_VIEW_ALREADY_EXISTS",
+      "42P07",
+      `Cannot create table or view \`${match[1]}\` because it already exists.`
+    )
   }
   if ((match = /syntax error at or near "?([^"]*)"?/i.exec(first)) !== null) {
     return failure("PARSE_SYNTAX_ERROR", "42601", `Syntax error at or near '${match[1]}'.`)
   }
-  if (/^Parser Error/i.test(first)) return failure("PARSE_SYNTAX_ERROR", "42601", first.replace(/^Parser Error:\s*/i, ""))
+  if (/^Parser Error/i.test(first)) {
+    return failure("PARSE_SYNTAX_ERROR", "42601", first.replace(/^Parser Error:\s*/i, ""))
+  }
   if ((match = /Referenced column "?([^"\s]+)"? not found/i.exec(first)) !== null) {
     return failure(
       "UNRESOLVED_COLUMN.WITHOUT_SUGGESTION",
@@ -189,13 +197,21 @@ export const fromDuckDB = (error: unknown): SqlFailure => {
   if ((match = /(?:Scalar|Table) Function with name (\S+?) does not exist/i.exec(first)) !== null) {
     return failure("UNRESOLVED_ROUTINE", "42883", `Cannot resolve function \`${match[1]}\`.`)
   }
-  if (/^Conversion Error/i.test(first)) return failure("CAST_INVALID_INPUT", "22018", first.replace(/^Conversion Error:\s*/i, ""))
+  if (/^Conversion Error/i.test(first)) {
+    return failure("CAST_INVALID_INPUT", "22018", first.replace(/^Conversion Error:\s*/i, ""))
+  }
   if (/^Out of Range Error/i.test(first)) {
     return failure("NUMERIC_VALUE_OUT_OF_RANGE", "22003", first.replace(/^Out of Range Error:\s*/i, ""))
   }
-  if (/^Constraint Error/i.test(first)) return failure("CONSTRAINT_VIOLATION", "23000", first.replace(/^Constraint Error:\s*/i, ""))
-  if (/^Binder Error/i.test(first)) return failure("UNRESOLVED_COLUMN.WITHOUT_SUGGESTION", "42703", first.replace(/^Binder Error:\s*/i, ""))
-  if (/^Catalog Error/i.test(first)) return failure("TABLE_OR_VIEW_NOT_FOUND", "42P01", first.replace(/^Catalog Error:\s*/i, ""))
+  if (/^Constraint Error/i.test(first)) {
+    return failure("CONSTRAINT_VIOLATION", "23000", first.replace(/^Constraint Error:\s*/i, ""))
+  }
+  if (/^Binder Error/i.test(first)) {
+    return failure("UNRESOLVED_COLUMN.WITHOUT_SUGGESTION", "42703", first.replace(/^Binder Error:\s*/i, ""))
+  }
+  if (/^Catalog Error/i.test(first)) {
+    return failure("TABLE_OR_VIEW_NOT_FOUND", "42P01", first.replace(/^Catalog Error:\s*/i, ""))
+  }
   return failure("INTERNAL_ERROR", "XX000", first)
 }
 
