@@ -246,4 +246,27 @@ describe("SQL warehouse, through the real driver", () => {
       assert.strictEqual(after.rpc.FetchResults, 2)
       assert.strictEqual(after.rpc.CloseOperation, 1)
     }).pipe(Effect.provide(withEmulator({ warehouse: { resultFormat: "columns" } }))))
+
+  it.scopedLive("initialCatalog and initialSchema set the session's place; CREATE, INSERT and SELECT work", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect({ preserveBigNumericPrecision: true })
+      const rows = yield* Effect.promise(async () => {
+        const session = await client.openSession({ initialCatalog: "sales", initialSchema: "eu" })
+        const run = async (sql: string) => {
+          const operation = await session.executeStatement(sql)
+          const result = await operation.fetchAll()
+          await operation.close()
+          return result
+        }
+        const place = await run("SELECT current_catalog() AS catalog, current_schema() AS schema")
+        await run("CREATE TABLE orders (id INT, amount DECIMAL(10,2))")
+        const inserted = await run("INSERT INTO orders VALUES (1, 9.99), (2, 20.00)")
+        const read = await run("SELECT id, amount FROM sales.eu.orders ORDER BY id")
+        await session.close()
+        return { place, inserted, read }
+      })
+      assert.deepStrictEqual(rows.place, [{ catalog: "sales", schema: "eu" }])
+      assert.deepStrictEqual(rows.inserted, [{ num_affected_rows: 2n }])
+      assert.deepStrictEqual(rows.read, [{ id: 1, amount: "9.99" }, { id: 2, amount: "20.00" }])
+    }).pipe(Effect.provide(withEmulator())))
 })
