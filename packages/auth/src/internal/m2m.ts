@@ -1,10 +1,9 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { ConfigurationError } from "../DatabricksError.js"
+import type { ConfigurationError } from "../DatabricksError.js"
 import type { Options } from "../LocalM2M.js"
 import * as TokenSource from "../TokenSource.js"
 import * as WorkspaceHost from "../WorkspaceHost.js"
@@ -36,19 +35,6 @@ const hints = (names: Names): Record<string, string> => ({
     "The token endpoint does not support client_credentials; check that it is a Databricks endpoint"
 })
 
-const checkScopes = (scopes: ReadonlyArray<string>): Either.Either<string, ConfigurationError> => {
-  const bad = scopes.length === 0 || scopes.some((scope) => scope.trim() === "" || /\s/.test(scope.trim()))
-  return bad
-    ? Either.left(
-      new ConfigurationError({
-        setting: "scopes",
-        message: "scopes must be a non-empty list of scope names without spaces",
-        hint: "Leave it out for the default [\"all-apis\"]"
-      })
-    )
-    : Either.right(scopes.map((scope) => scope.trim()).join(" "))
-}
-
 export const make = (options: Options, names: Names): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
@@ -64,7 +50,7 @@ export const make = (options: Options, names: Names): Effect.Effect<
       name: names.clientSecret,
       hint: "Use an OAuth secret of the service principal"
     })
-    const scope = yield* checkScopes(options.scopes ?? ["all-apis"])
+    const scope = yield* Oidc.scopeParameter(options.scopes ?? ["all-apis"], ["all-apis"])
     const tokenEndpoint = options.tokenEndpoint === undefined
       ? Option.none<string>()
       : Option.some(yield* Oidc.checkEndpoint(options.tokenEndpoint, "tokenEndpoint"))

@@ -79,6 +79,23 @@ export const checkEndpoint = (url: string, setting: string): Either.Either<strin
   return bad("must use https:// (http:// only for loopback hosts)")
 }
 
+/** OAuth scopes as the space-separated `scope` parameter; a bad list is a `ConfigurationError`. */
+export const scopeParameter = (
+  scopes: ReadonlyArray<string>,
+  defaultScopes: ReadonlyArray<string>
+): Either.Either<string, ConfigurationError> => {
+  const bad = scopes.length === 0 || scopes.some((scope) => scope.trim() === "" || /\s/.test(scope.trim()))
+  return bad
+    ? Either.left(
+      new ConfigurationError({
+        setting: "scopes",
+        message: "scopes must be a non-empty list of scope names without spaces",
+        hint: `Leave it out for the default ${JSON.stringify(defaultScopes)}`
+      })
+    )
+    : Either.right(scopes.map((scope) => scope.trim()).join(" "))
+}
+
 /** Any failure on the way to a token, as the `AuthenticationError` a `TokenSource` fails with. */
 export const asAuthenticationError = (error: DatabricksError, context: string): AuthenticationError =>
   error._tag === "AuthenticationError" ? error : new AuthenticationError({

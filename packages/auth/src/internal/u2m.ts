@@ -109,16 +109,7 @@ export const make = (options: Options, names: Names): Effect.Effect<
     const redirectUri = options.redirectUri ?? defaultRedirectUri
     const redirect = yield* checkRedirect(redirectUri, names.redirectUri)
     const scopes = options.scopes ?? defaultScopes
-    if (scopes.length === 0 || scopes.some((scope) => scope.trim() === "" || /\s/.test(scope.trim()))) {
-      return yield* Effect.fail(
-        new ConfigurationError({
-          setting: "scopes",
-          message: "scopes must be a non-empty list of scope names without spaces",
-          hint: "Leave it out for the default [\"all-apis\", \"offline_access\"]"
-        })
-      )
-    }
-    const scope = scopes.map((s) => s.trim()).join(" ")
+    const scope = yield* Oidc.scopeParameter(scopes, defaultScopes)
     if (!scopes.includes("offline_access")) {
       yield* Effect.logWarning(
         "scopes without offline_access: Databricks issues no refresh token, so every expiry means a new login"
