@@ -37,6 +37,11 @@ export {
    * @since 0.1.0
    * @category errors
    */
+  ServerError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
   TimeoutError
 } from "@effect-databricks/auth/DatabricksError"
 
@@ -143,12 +148,31 @@ export class ResultDecodeError extends Schema.TaggedError<ResultDecodeError>()("
 }
 
 /**
+ * A statement parameter cannot be sent (an array, an object, a non-finite
+ * number, a malformed typed value). Caught before the driver sees it,
+ * because a bad value corrupts the driver's next request.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ParameterError extends Schema.TaggedError<ParameterError>()("ParameterError", {
+  message: Schema.String,
+  parameter: Schema.String,
+  hint: Schema.optional(Schema.String)
+}) {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+}
+
+/**
  * The SQL-only errors.
  *
  * @since 0.1.0
  * @category models
  */
-export type SqlError = WarehouseError | QueryError | ResultDecodeError
+export type SqlError = WarehouseError | QueryError | ResultDecodeError | ParameterError
 
 /**
  * @since 0.1.0

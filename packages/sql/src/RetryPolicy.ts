@@ -1,0 +1,147 @@
+/**
+ * The only place `SqlClient` decides what is retried, when, and how often.
+ *
+ * - **What:** `RateLimitError`, `WarehouseError` and `NetworkError`.
+ *   `AuthenticationError`, `PermissionError`, `QueryError` and the rest never.
+ * - **When a statement may be sent again:** when the call is idempotent
+ *   (`query` and `stream` by default), or when the server's answer proves it
+ *   did not run (an HTTP 429 or 503 on submit, a failure before submit, an
+ *   expired session). A lost answer to a non-idempotent `execute` is returned
+ *   as a `NetworkError`: the statement runs at most once.
+ * - **How:** exponential backoff from `base` (1 s), jittered, each wait capped
+ *   at `maxDelay` (60 s), the server's `Retry-After` as a floor, within
+ *   `maxAttempts` (8) and a total `budget` (10 minutes). Each retry logs a
+ *   progress line.
+ * - **Immediately, once:** a fresh session when the server forgot the session,
+ *   and a fresh token after a 403 for an expired token.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import type { Classified } from "./internal/classify.js"
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  /** The first wait. Default 1 second, doubling. */
+  readonly base?: Duration.DurationInput | undefined
+  /** No single wait is longer. Default 60 seconds. */
+  readonly maxDelay?: Duration.DurationInput | undefined
+  /** Attempts in all, the first included. Default 8. */
+  readonly maxAttempts?: number | undefined
+  /** No retry starts after this much time has passed since the first attempt. Default 10 minutes. */
+  readonly budget?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryPolicy {
+  readonly base: Duration.Duration
+  readonly maxDelay: Duration.Duration
+  readonly maxAttempts: number
+  readonly budget: Duration.Duration
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): RetryPolicy => ({
+  base: Duration.decode(options?.base ?? Duration.seconds(1)),
+  maxDelay: Duration.decode(options?.maxDelay ?? Duration.seconds(60)),
+  maxAttempts: Math.max(1, options?.maxAttempts ?? 8),
+  budget: Duration.decode(options?.budget ?? Duration.minutes(10))
+})
+
+/**
+ * The defaults.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaults: RetryPolicy = make()
+
+const transientTags = new Set(["RateLimitError", "WarehouseError", "NetworkError"])
+
+/**
+ * Whether a failure may be retried at all, and whether the statement may be
+ * sent again.
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const isRetryable = (failure: Classified, idempotent: boolean): boolean => {
+  if (failure.sessionInvalid) return idempotent || failure.notExecuted
+  if (failure.expiredToken) return true
+  if (!transientTags.has(failure.error._tag)) return false
+  return idempotent || failure.notExecuted
+}
+
+/** Retries that fix the cause at once rather than wait for it to pass. */
+const immediate = (failure: Classified) => failure.sessionInvalid || failure.expiredToken
+
+const why = (failure: Classified): string => {
+  const error = failure.error
+  if (failure.sessionInvalid) return "the session expired; reopening it"
+  if (failure.expiredToken) return "the token expired; refreshing it"
+  switch (error._tag) {
+    case "WarehouseError":
+      return error.reason === "Starting" ? "warehouse is starting" : "warehouse is unavailable"
+    case "RateLimitError":
+      return "rate limited by the warehouse"
+    default:
+      return "network error"
+  }
+}
+
+const retryAfter = (failure: Classified): Option.Option<Duration.Duration> =>
+  failure.error._tag === "RateLimitError" ? failure.error.retryAfter : Option.none()
+
+/**
+ * The schedule for one call, fed the classified failures.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const schedule = (policy: RetryPolicy, options: { readonly idempotent: boolean; readonly operation: string }) => {
+  let immediateRetries = 0
+  let attempt = 1
+  return Schedule.exponential(policy.base, 2).pipe(
+    Schedule.union(Schedule.spaced(policy.maxDelay)),
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
+    Schedule.upTo(policy.budget),
+    Schedule.zipRight(Schedule.identity<Classified>()),
+    Schedule.whileInput((failure: Classified) => {
+      if (!isRetryable(failure, options.idempotent)) return false
+      // Each fix-at-once retry happens once per call: a second expired session or token is real trouble.
+      if (immediate(failure)) return ++immediateRetries <= 2
+      return true
+    }),
+    Schedule.modifyDelay((failure, delay) =>
+      immediate(failure)
+        ? Duration.zero
+        : Option.match(retryAfter(failure), { onNone: () => delay, onSome: (floor) => Duration.max(delay, floor) })
+    ),
+    Schedule.onDecision((failure, decision) =>
+      decision._tag === "Done" ? Effect.void : Effect.gen(function*() {
+        const wait = Math.max(0, ScheduleIntervals.start(decision.intervals) - (yield* Clock.currentTimeMillis))
+        attempt++
+        yield* Effect.logWarning(
+          `${options.operation}: ${why(failure)}; retrying in ${
+            Duration.format(Duration.millis(Math.round(wait / 100) * 100))
+          } (attempt ${attempt} of ${policy.maxAttempts})`
+        )
+      })
+    )
+  )
+}

@@ -1,0 +1,214 @@
+import {
+  AuthenticationError,
+  ConfigurationError,
+  isDatabricksError,
+  NetworkError,
+  PermissionError,
+  RateLimitError,
+  ServerError,
+  TimeoutError
+} from "@effect-databricks/auth/DatabricksError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import { QueryError, WarehouseError } from "../SqlError.js"
+import type { SqlClientError } from "./errors.js"
+
+/**
+ * The one place driver failures become tagged errors.
+ *
+ * The driver's errors are classified by their type and fields (`statusCode`,
+ * `errorCode`, `response.sqlState`, system `code`); the only message read is
+ * the documented retry-exhaustion text, which carries the HTTP status nowhere
+ * else.
+ */
+
+/** Which driver call failed: it tells whether the statement can have run. */
+export type Phase = "connect" | "open" | "submit" | "wait" | "fetch" | "close"
+
+export interface Classified {
+  readonly error: SqlClientError
+  readonly phase: Phase
+  /** The server's answer proves the statement did not run (429/503 on submit, or before submit). */
+  readonly notExecuted: boolean
+  /** The session is gone on the server: use a fresh one. */
+  readonly sessionInvalid: boolean
+  /** A 403 for an expired or invalid token: refresh it once. */
+  readonly expiredToken: boolean
+}
+
+const exhaustion = /Hive driver: (\d{3}|Error) when connecting to resource\. (?:Max retry count|Retry timeout) exceeded/
+const networkCodes = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "UND_ERR_SOCKET"
+])
+
+const operationStates = new Set(["CANCELED", "CLOSED", "ERROR", "TIMEOUT", "UNKNOWN"])
+
+const field = <A>(u: unknown, key: string): A | undefined =>
+  Predicate.hasProperty(u, key) ? (u as Record<string, A>)[key] : undefined
+
+/** `Retry-After` in seconds (the driver reads it as milliseconds), or an HTTP-date. */
+const retryAfter = (value: string | null | undefined): Option.Option<Duration.Duration> => {
+  if (value === null || value === undefined) return Option.none()
+  if (/^\s*\d+\s*$/.test(value)) return Option.some(Duration.seconds(Number(value)))
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? Option.none() : Option.some(Duration.millis(Math.max(0, date - Date.now())))
+}
+
+const bodyText = (response: unknown): Effect.Effect<string> => {
+  const text = field<() => Promise<string>>(response, "text")
+  return typeof text === "function"
+    ? Effect.promise(() => text.call(response).catch(() => "")).pipe(Effect.timeout("2 seconds"), Effect.orElseSucceed(() => ""))
+    : Effect.succeed("")
+}
+
+const fromStatus = (status: number, body: string, headers: { get?: (name: string) => string | null } | undefined, phase: Phase) => {
+  const said = body.trim() === "" ? "" : `: ${body.trim().slice(0, 300)}`
+  if (status === 401) {
+    return new AuthenticationError({
+      message: `The SQL warehouse refused the credentials (HTTP 401)${said}`,
+      status,
+      hint: "Check that the token is valid for this workspace"
+    })
+  }
+  if (status === 403) {
+    return new PermissionError({
+      message: `The SQL warehouse denied access (HTTP 403)${said}`,
+      status,
+      hint: "The principal needs CAN USE on the warehouse (and access to the data)"
+    })
+  }
+  if (status === 429) {
+    return new RateLimitError({
+      message: `The SQL warehouse is rate limiting requests (HTTP 429)${said}`,
+      retryAfter: retryAfter(headers?.get?.("retry-after"))
+    })
+  }
+  if (status === 502 || status === 503 || status === 504) {
+    return new WarehouseError({
+      reason: /TEMPORARILY_UNAVAILABLE|starting/i.test(body) || status === 503 ? "Starting" : "Unavailable",
+      message: `The SQL warehouse is not available (HTTP ${status})${said}`,
+      hint: "A stopped warehouse starts on demand; this is retried"
+    })
+  }
+  if (status === 404) {
+    return new ConfigurationError({
+      setting: "httpPath",
+      message: `The SQL warehouse was not found (HTTP 404)${said}`,
+      hint: "Check httpPath (DATABRICKS_HTTP_PATH): /sql/1.0/warehouses/<id> from the warehouse's Connection details"
+    })
+  }
+  return new ServerError({ message: `The SQL warehouse failed with HTTP ${status} during ${phase}${said}`, status })
+}
+
+const statementText = (error: unknown): string => {
+  const response = field<Record<string, unknown>>(error, "response")
+  const display = field<string>(response, "displayMessage") ?? field<string>(response, "errorMessage")
+  return display ?? field<string>(error, "message") ?? String(error)
+}
+
+/** A SQL failure: `QueryError`, or `PermissionError` for `[INSUFFICIENT_PERMISSIONS]`. */
+const fromStatement = (message: string, sqlState: string | undefined, cause: unknown): SqlClientError => {
+  const query = QueryError.fromServerMessage(message, { sqlState, cause })
+  return query.errorClass === "INSUFFICIENT_PERMISSIONS"
+    ? new PermissionError({ message, hint: "Ask for the privilege the message names (GRANT SELECT ...)", cause: query })
+    : query
+}
+
+const classified = (error: SqlClientError, phase: Phase, extra?: Partial<Omit<Classified, "error" | "phase">>): Classified => ({
+  error,
+  phase,
+  notExecuted: phase === "connect" || phase === "open",
+  sessionInvalid: false,
+  expiredToken: false,
+  ...extra
+})
+
+export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified> =>
+  Effect.gen(function*() {
+    if (isDatabricksError(cause) || Predicate.isTagged(cause, "QueryError")) return classified(cause as SqlClientError, phase)
+
+    const statusCode = field<number>(cause, "statusCode")
+    if (typeof statusCode === "number") {
+      const response = field<unknown>(cause, "response")
+      const body = yield* bodyText(response)
+      const error = fromStatus(statusCode, body, field(response, "headers"), phase)
+      return classified(error, phase, {
+        notExecuted: phase === "connect" || phase === "open" || (phase === "submit" && (statusCode === 429 || statusCode === 503)),
+        expiredToken: statusCode === 403 && /invalid access token|expir/i.test(body)
+      })
+    }
+
+    const message = field<string>(cause, "message") ?? ""
+    const exhausted = exhaustion.exec(message)
+    if (exhausted !== null) {
+      // The one documented driver case: the status is only in the text.
+      const status = Number(exhausted[1])
+      return Number.isNaN(status)
+        ? classified(new NetworkError({ message: "The SQL warehouse could not be reached; the driver gave up" }), phase)
+        : classified(fromStatus(status, "", undefined, phase), phase)
+    }
+
+    const name = field<string>(cause, "name")
+    const code = field<string>(cause, "code")
+    if (name === "FetchError" || (typeof code === "string" && networkCodes.has(code))) {
+      return classified(
+        new NetworkError({
+          message: `The SQL warehouse connection failed during ${phase}${typeof code === "string" ? ` (${code})` : ""}`,
+          ...(typeof code === "string" ? { code } : {}),
+          hint: "Check the host and the network; the request got no answer"
+        }),
+        phase
+      )
+    }
+
+    // A driver socketTimeout: a TApplicationException of type 7 with no HTTP status.
+    if (field<number>(cause, "type") === 7 && /timed out/i.test(message)) {
+      return classified(new TimeoutError({ message: `The SQL warehouse did not answer during ${phase}`, operation: phase }), phase)
+    }
+
+    // OperationStateError: a terminal state while waiting, with the server's status response.
+    const errorCode = field<string>(cause, "errorCode")
+    if (typeof errorCode === "string" && operationStates.has(errorCode)) {
+      if (errorCode === "TIMEOUT") {
+        return classified(new TimeoutError({ message: "The statement timed out on the warehouse", operation: "statement" }), phase)
+      }
+      const response = field<Record<string, unknown>>(cause, "response")
+      return classified(fromStatement(statementText(cause), field<string>(response, "sqlState"), undefined), phase)
+    }
+
+    if (name === "Status Error") {
+      const invalid = /Invalid (Session|Operation)Handle/i.test(message)
+      if (invalid) {
+        return classified(
+          new WarehouseError({ reason: "Unavailable", message: "The SQL session expired on the warehouse", hint: "A fresh session is opened and the call runs again" }),
+          phase,
+          { sessionInvalid: true, notExecuted: phase !== "fetch" && phase !== "wait" }
+        )
+      }
+      return classified(fromStatement(message, undefined, undefined), phase)
+    }
+
+    if (/The session was closed or has expired/i.test(message)) {
+      return classified(
+        new WarehouseError({ reason: "Unavailable", message: "The SQL session expired", hint: "A fresh session is opened and the call runs again" }),
+        phase,
+        { sessionInvalid: true, notExecuted: phase !== "fetch" && phase !== "wait" }
+      )
+    }
+
+    return classified(
+      new ServerError({ message: `Unexpected failure from the SQL driver during ${phase}: ${message.slice(0, 200)}`, status: 0 }),
+      phase
+    )
+  })
