@@ -5,3 +5,24 @@
  * @since 0.1.0
  */
 export * as SqlError from "./SqlError.js"
+
+/**
+ * Run SQL on a Databricks SQL warehouse.
+ *
+ * @since 0.1.0
+ */
+export * as SqlClient from "./SqlClient.js"
+
+/**
+ * The only place retry decisions are made.
+ *
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * Statement parameters and typed helpers.
+ *
+ * @since 0.1.0
+ */
+export * as SqlParam from "./SqlParam.js"

@@ -1,0 +1,421 @@
+/**
+ * Run SQL on a Databricks SQL warehouse, through the official
+ * `@databricks/sql` driver, with a `TokenSource` for credentials.
+ *
+ * - **Credentials:** the driver's `authenticate()` runs `TokenSource.token` on
+ *   every RPC; a 403 for an expired token invalidates it and retries once.
+ * - **Retries:** the driver's own retry is off; `RetryPolicy` alone decides.
+ * - **Sessions:** pooled (reused, so a small query costs one RPC thanks to
+ *   direct results), thrown away when the server forgets them, closed with the
+ *   layer. A client belongs to one identity: its `TokenSource`'s.
+ * - **Deadlines:** every driver call has `timeouts.rpc` (60 s; the driver can
+ *   wait forever on an empty HTTP 200) and every query `timeouts.query`
+ *   (15 minutes). Interrupting a query sends CancelOperation, then
+ *   CloseOperation.
+ * - **Values:** BIGINT is a `bigint`, DECIMAL an exact string, DATE
+ *   `YYYY-MM-DD`, TIMESTAMP a JS `Date` (UTC, millisecond precision).
+ * - **Logs:** the driver logs through Effect's `Logger` (its default logger
+ *   would exit the process on an uncaught exception); telemetry is off.
+ *
+ * @since 0.1.0
+ */
+import { type DBSQLClient } from "@databricks/sql"
+import { ConfigurationError, PermissionError, TimeoutError } from "@effect-databricks/auth/DatabricksError"
+import * as TokenSource from "@effect-databricks/auth/TokenSource"
+import * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Pool from "effect/Pool"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { type Classified, classify, type Phase } from "./internal/classify.js"
+import * as Driver from "./internal/driver.js"
+import type { SqlClientError } from "./internal/errors.js"
+import * as Params from "./internal/params.js"
+import * as Rows from "./internal/rows.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import type { ResultDecodeError } from "./SqlError.js"
+import type * as SqlParam from "./SqlParam.js"
+
+export type {
+  /**
+   * Everything a SqlClient call can fail with.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  SqlClientError
+} from "./internal/errors.js"
+
+/**
+ * A row: column name → value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Row = Readonly<Record<string, unknown>>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExecuteResult {
+  /** The rows the server answered with (for DML, the counts it reports). */
+  readonly rows: ReadonlyArray<Row>
+  /** `num_affected_rows`, when the server reported it. */
+  readonly affectedRows: bigint | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SqlClient {
+  /** All rows. Idempotent: retried on transient failures. */
+  readonly query: (sql: string, params?: SqlParam.Params) => Effect.Effect<ReadonlyArray<Row>, SqlClientError>
+  /** All rows, decoded with a Schema; a failure names the row and the column. */
+  readonly querySchema: <A, I, R>(
+    schema: Schema.Schema<A, I, R>
+  ) => (sql: string, params?: SqlParam.Params) => Effect.Effect<ReadonlyArray<A>, SqlClientError | ResultDecodeError, R>
+  /** Rows as they are fetched, `chunkSize` (10 000) at a time; leaving early closes the statement. */
+  readonly stream: (
+    sql: string,
+    params?: SqlParam.Params,
+    options?: { readonly chunkSize?: number | undefined }
+  ) => Stream.Stream<Row, SqlClientError>
+  /** A statement for its effect. Not idempotent unless said so: a lost answer is never sent twice. */
+  readonly execute: (
+    sql: string,
+    params?: SqlParam.Params,
+    options?: { readonly idempotent?: boolean | undefined }
+  ) => Effect.Effect<ExecuteResult, SqlClientError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export const SqlClient: Context.Tag<SqlClient, SqlClient> = Context.GenericTag<SqlClient>("@effect-databricks/sql/SqlClient")
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  /** The workspace URL. */
+  readonly host: string
+  /** The warehouse's HTTP path, `/sql/1.0/warehouses/<id>`. */
+  readonly httpPath: string
+  /** The session's initial catalog and schema. */
+  readonly catalog?: string | undefined
+  readonly schema?: string | undefined
+  /** Session configuration (for example `{ STATEMENT_TIMEOUT: "3600" }`). */
+  readonly sessionConfig?: Readonly<Record<string, string>> | undefined
+  /** `<ISV>_<Product>/<Version>`, appended to the user agent after this library's name. */
+  readonly userAgentEntry?: string | undefined
+  /** A CA certificate (PEM) to trust in addition to the system's, for private endpoints and the emulator. */
+  readonly caCert?: string | Uint8Array | undefined
+  readonly pool?: {
+    /** Sessions open at most. Default 8. */
+    readonly max?: number | undefined
+    /** A session unused this long is closed. Default 10 minutes. */
+    readonly idleTimeToLive?: Duration.DurationInput | undefined
+  } | undefined
+  readonly retry?: RetryPolicy.Options | undefined
+  readonly timeouts?: {
+    /** Each driver call. Default 60 seconds. */
+    readonly rpc?: Duration.DurationInput | undefined
+    /** A whole query, retries included. Default 15 minutes. */
+    readonly query?: Duration.DurationInput | undefined
+  } | undefined
+}
+
+const userAgentPattern = /^[A-Za-z0-9][A-Za-z0-9.-]*_[A-Za-z0-9][A-Za-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9.+-]*$/
+
+const checkOptions = (options: Options) =>
+  Effect.gen(function*() {
+    const host = yield* WorkspaceHost.make(options.host, { setting: "host" })
+    if (!host.secure) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "host",
+          message: "host must be https://: the SQL driver only speaks HTTPS",
+          hint: "Use the https:// workspace URL (the emulator serves HTTPS too)"
+        })
+      )
+    }
+    const httpPath = options.httpPath?.trim() ?? ""
+    if (!/^\/?sql\/[0-9.]+\/(warehouses|endpoints)\/[A-Za-z0-9]+\/?$|^\/?sql\/protocolv1\/o\/\d+\/[A-Za-z0-9-]+\/?$/.test(httpPath)) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "httpPath",
+          message: `httpPath ${JSON.stringify(httpPath.slice(0, 80))} is not a warehouse HTTP path`,
+          hint: "Copy it from the warehouse's Connection details: /sql/1.0/warehouses/<id>"
+        })
+      )
+    }
+    const entry = options.userAgentEntry?.trim()
+    if (entry !== undefined && entry !== "" && !userAgentPattern.test(entry)) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "userAgentEntry",
+          message: `userAgentEntry ${JSON.stringify(entry.slice(0, 80))} is not <ISV>_<Product>/<Version>`,
+          hint: "For example Acme_Dashboards/1.4.0"
+        })
+      )
+    }
+    return { host, httpPath: httpPath.startsWith("/") ? httpPath : `/${httpPath}`, userAgentEntry: entry || undefined }
+  })
+
+const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => ({
+  error: new TimeoutError({
+    message: `The SQL warehouse did not answer within ${Duration.format(after)} (${phase})`,
+    operation: phase,
+    timeout: after,
+    hint: "The call is abandoned; its session is not reused"
+  }),
+  phase,
+  notExecuted: phase === "open",
+  sessionInvalid: false,
+  expiredToken: false
+})
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationError, TokenSource.TokenSource | Scope.Scope> =>
+  Effect.gen(function*() {
+    const checked = yield* checkOptions(options)
+    const source = yield* TokenSource.TokenSource
+    const runtime = yield* Effect.runtime<never>()
+    const rpcTimeout = Duration.decode(options.timeouts?.rpc ?? Duration.seconds(60))
+    const queryTimeout = Duration.decode(options.timeouts?.query ?? Duration.minutes(15))
+    const policy = RetryPolicy.make(options.retry)
+
+    /** One driver call with its deadline; its failure classified. */
+    const call = <A>(phase: Phase, f: () => Promise<A>, timeout: Duration.Duration = rpcTimeout): Effect.Effect<A, Classified> =>
+      Effect.tryPromise({ try: f, catch: (cause) => cause }).pipe(
+        Effect.catchAll((cause) => Effect.flatMap(classify(cause, phase), Effect.fail)),
+        Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
+      )
+
+    const client: DBSQLClient = yield* Effect.acquireRelease(
+      Effect.promise(() =>
+        Driver.connect({
+          host: checked.host,
+          httpPath: checked.httpPath,
+          caCert: options.caCert,
+          userAgentEntry: checked.userAgentEntry,
+          source,
+          runtime,
+          socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
+        })
+      ),
+      (client) => Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+    )
+
+    const pool = yield* Pool.makeWithTTL({
+      acquire: Effect.acquireRelease(
+        call("open", () =>
+          client.openSession({
+            ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
+            ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
+            ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
+          })),
+        (session) => Effect.promise(() => session.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+      ),
+      min: 0,
+      max: Math.max(1, options.pool?.max ?? 8),
+      timeToLive: options.pool?.idleTimeToLive ?? Duration.minutes(10)
+    })
+
+    type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
+    type Operation = Awaited<ReturnType<Session["executeStatement"]>>
+
+    /** A pooled session for `use`; thrown away when the server forgot it or a call on it timed out. */
+    const withSession = <A>(use: (session: Session) => Effect.Effect<A, Classified, Scope.Scope>): Effect.Effect<A, Classified> =>
+      Effect.scoped(
+        Effect.flatMap(Pool.get(pool), (session) =>
+          use(session).pipe(
+            Effect.tapError((failure) =>
+              failure.sessionInvalid || failure.error._tag === "TimeoutError" ? Pool.invalidate(pool, session) : Effect.void
+            )
+          ))
+      )
+
+    /** Closes an operation, cancelling it first when it may still run. Bounded; never fails. */
+    const release = (operation: Operation, cancel: boolean) =>
+      Effect.promise(async () => {
+        if (cancel) await operation.cancel().catch(() => undefined)
+        await operation.close().catch(() => undefined)
+      }).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+
+    /** Submits a statement and waits until it is ready, then hands the operation to `use`. */
+    const withOperation = <A>(
+      session: Session,
+      sql: string,
+      params: Params.DriverParams,
+      use: (operation: Operation, schema: Rows.Schema) => Effect.Effect<A, Classified>
+    ): Effect.Effect<A, Classified> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const operation = yield* restore(call("submit", () => session.executeStatement(sql, { ...params, maxRows: 10_000 })))
+          let finished = false
+          return yield* restore(
+            Effect.gen(function*() {
+              yield* call("wait", () => operation.finished(), queryTimeout)
+              finished = true
+              const schema = Rows.schemaOf(yield* call("wait", () => operation.getSchema()))
+              return yield* use(operation, schema)
+            })
+          ).pipe(Effect.onExit((exit) => release(operation, !finished || Exit.isInterrupted(exit))))
+        })
+      )
+
+    /** Runs attempts under the retry policy, the token refreshed once after an expired-token 403. */
+    const retried = <A, R>(attempt: Effect.Effect<A, Classified, R>, idempotent: boolean, operation: string) =>
+      attempt.pipe(
+        Effect.tapError((failure) => failure.expiredToken ? source.invalidate : Effect.void),
+        Effect.retry(RetryPolicy.schedule(policy, { idempotent, operation })),
+        Effect.mapError((failure) =>
+          failure.expiredToken
+            ? new PermissionError({
+              message: "The SQL warehouse refused a freshly refreshed token (HTTP 403)",
+              status: 403,
+              hint: "Check the principal's access to the warehouse",
+              cause: failure.error
+            })
+            : failure.error
+        ),
+        Effect.timeoutFail({
+          duration: queryTimeout,
+          onTimeout: () =>
+            new TimeoutError({
+              message: `${operation} did not finish within ${Duration.format(queryTimeout)}`,
+              operation,
+              timeout: queryTimeout,
+              hint: "Raise timeouts.query, or make the query cheaper; it was cancelled on the warehouse"
+            })
+        })
+      )
+
+    const fetchAll = (operation: Operation, schema: Rows.Schema) =>
+      Effect.gen(function*() {
+        const rows: Array<Row> = []
+        while (yield* call("fetch", () => operation.hasMoreRows())) {
+          const chunk = yield* call("fetch", () => operation.fetchChunk({ maxRows: 10_000 }))
+          for (const row of chunk as Array<Record<string, unknown>>) rows.push(Rows.normalize(row, schema))
+        }
+        return rows
+      })
+
+    const run = (sql: string, params: SqlParam.Params | undefined, idempotent: boolean, operation: string) =>
+      Effect.flatMap(Params.toDriver(params), (driverParams) =>
+        retried(
+          withSession((session) => withOperation(session, sql, driverParams, fetchAll)),
+          idempotent,
+          operation
+        ))
+
+    const query: SqlClient["query"] = (sql, params) =>
+      run(sql, params, true, "query").pipe(Effect.withSpan("SqlClient.query"))
+
+    const querySchema: SqlClient["querySchema"] = (schema) => (sql, params) =>
+      Effect.flatMap(query(sql, params), (rows) => Rows.decode(schema, rows))
+
+    const execute: SqlClient["execute"] = (sql, params, executeOptions) =>
+      run(sql, params, executeOptions?.idempotent ?? false, "execute").pipe(
+        Effect.map((rows): ExecuteResult => {
+          const affected = rows.length === 1 ? rows[0].num_affected_rows : undefined
+          return {
+            rows,
+            affectedRows: typeof affected === "bigint" ? affected : typeof affected === "number" ? BigInt(affected) : undefined
+          }
+        }),
+        Effect.withSpan("SqlClient.execute")
+      )
+
+    const stream: SqlClient["stream"] = (sql, params, streamOptions) =>
+      Stream.unwrapScoped(
+        Effect.gen(function*() {
+          const chunkSize = Math.max(1, streamOptions?.chunkSize ?? 10_000)
+          const driverParams = yield* Params.toDriver(params)
+          const session = yield* retried(Pool.get(pool), true, "stream")
+          const started = yield* retried(
+            Effect.gen(function*() {
+              const operation = yield* call("submit", () => session.executeStatement(sql, { ...driverParams, maxRows: chunkSize }))
+              yield* call("wait", () => operation.finished(), queryTimeout).pipe(
+                Effect.tapError(() => release(operation, true))
+              )
+              return operation
+            }),
+            true,
+            "stream"
+          )
+          const schema = Rows.schemaOf(yield* Effect.orDie(call("wait", () => started.getSchema())))
+          let done = false
+          yield* Effect.addFinalizer(() => release(started, !done))
+          const pull = Effect.gen(function*() {
+            const more = yield* call("fetch", () => started.hasMoreRows())
+            if (!more) {
+              done = true
+              return yield* Effect.fail(Option.none())
+            }
+            const rows = yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))
+            return Chunk.fromIterable((rows as Array<Record<string, unknown>>).map((row) => Rows.normalize(row, schema)))
+          }).pipe(Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error)))
+          return Stream.repeatEffectChunkOption(pull)
+        })
+      )
+
+    return { query, querySchema, stream, execute }
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<SqlClient, ConfigurationError, TokenSource.TokenSource> =>
+  Layer.scoped(SqlClient, make(options))
+
+/**
+ * Reads `DATABRICKS_HOST` and `DATABRICKS_HTTP_PATH`; the other options may be passed directly.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options?: Omit<Options, "host" | "httpPath">
+): Layer.Layer<SqlClient, ConfigurationError, TokenSource.TokenSource> =>
+  Layer.scoped(
+    SqlClient,
+    Effect.gen(function*() {
+      const read = (name: string) =>
+        Config.string(name).pipe(
+          Effect.mapError(() =>
+            new ConfigurationError({ setting: name, message: `${name} is not set`, hint: name === "DATABRICKS_HOST" ? "Set it to the workspace URL" : "Set it to the warehouse's HTTP path, /sql/1.0/warehouses/<id>" })
+          )
+        )
+      const host = yield* read("DATABRICKS_HOST")
+      const httpPath = yield* read("DATABRICKS_HTTP_PATH")
+      return yield* make({ ...options, host, httpPath })
+    })
+  )
+
+/**
+ * The current `SqlClient`'s `query`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const query = (sql: string, params?: SqlParam.Params): Effect.Effect<ReadonlyArray<Row>, SqlClientError, SqlClient> =>
+  Effect.flatMap(SqlClient, (client) => client.query(sql, params))
+

@@ -1,0 +1,59 @@
+import { DBSQLClient } from "@databricks/sql"
+import type * as TokenSource from "@effect-databricks/auth/TokenSource"
+import { toDriverAuthentication } from "@effect-databricks/auth/TokenSource"
+import type * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
+
+/** This library's name and version, first in the user agent. */
+export const libraryAgent = "effect-databricks/0.1.0"
+
+/** The driver's log lines, through Effect's Logger (its own default logger can exit the process). */
+const logger = (runtime: Runtime.Runtime<never>) => ({
+  log: (level: string, message: string) => {
+    const line = `@databricks/sql: ${message}`
+    const effect = level === "error"
+      ? Effect.logError(line)
+      : level === "warn"
+      ? Effect.logWarning(line)
+      : level === "info"
+      ? Effect.logDebug(line)
+      : Effect.logTrace(line)
+    Runtime.runFork(runtime)(effect)
+  }
+})
+
+export interface ConnectOptions {
+  readonly host: WorkspaceHost.WorkspaceHost
+  readonly httpPath: string
+  readonly caCert: string | Uint8Array | undefined
+  readonly userAgentEntry: string | undefined
+  readonly source: TokenSource.TokenSource
+  readonly runtime: Runtime.Runtime<never>
+  readonly socketTimeoutMs: number
+}
+
+/**
+ * A driver client that asks the TokenSource on every RPC and does not retry
+ * by itself (RetryPolicy decides). `connect` does no network I/O.
+ */
+export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => {
+  const client = new DBSQLClient({ logger: logger(options.runtime) as never })
+  await client.connect({
+    host: options.host.hostname,
+    port: options.host.port,
+    path: options.httpPath,
+    authType: "custom",
+    provider: toDriverAuthentication(options.source, { runtime: options.runtime }),
+    ...(options.caCert === undefined ? {} : { customCaCert: Buffer.from(options.caCert) }),
+    userAgentEntry: options.userAgentEntry === undefined ? libraryAgent : `${libraryAgent} ${options.userAgentEntry}`,
+    telemetryEnabled: false,
+    preserveBigNumericPrecision: true,
+    retryMaxAttempts: 1,
+    retriesTimeout: 1,
+    retryDelayMin: 1,
+    retryDelayMax: 1,
+    socketTimeout: options.socketTimeoutMs
+  } as never)
+  return client
+}

@@ -1,0 +1,62 @@
+import { Pat, TokenSource } from "@effect-databricks/auth"
+import type { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
+import { SqlClient } from "@effect-databricks/sql"
+import { Emulator } from "@effect-databricks/testing"
+import type { HttpClient } from "@effect/platform"
+import { assert } from "@effect/vitest"
+import type { Duration } from "effect"
+import { Effect, Fiber, Layer, Option, TestClock } from "effect"
+
+export type Credential = (emulator: Emulator.Emulator) => Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient>
+
+export const patCredential: Credential = (emulator) => Pat.layer({ token: emulator.pat })
+
+/** The emulator (and an HttpClient that trusts it). */
+export const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
+
+/** A SqlClient on the emulator's warehouse, with fast retries unless overridden. */
+export const clientLayer = (options?: Partial<SqlClient.Options>, credential: Credential = patCredential) =>
+  Layer.unwrapEffect(
+    Effect.map(Emulator.Emulator, (emulator) =>
+      SqlClient.layer({
+        host: emulator.host,
+        httpPath: emulator.httpPath,
+        caCert: emulator.caCertPem,
+        retry: { base: "20 millis", maxDelay: "200 millis" },
+        ...options
+      }).pipe(Layer.provide(credential(emulator))))
+  )
+
+/**
+ * Runs `body` with a SqlClient, then checks the client closed everything it opened:
+ * 0 open sessions and 0 open operations on the emulator.
+ */
+export const withClient = <A, E, R>(
+  body: Effect.Effect<A, E, R>,
+  options?: Partial<SqlClient.Options>,
+  credential?: Credential
+) =>
+  Effect.gen(function*() {
+    const result = yield* Effect.scoped(Effect.provide(body, clientLayer(options, credential)))
+    const stats = yield* Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
+    assert.strictEqual(stats.openSessions, 0, "a session was left open")
+    assert.strictEqual(stats.openOperations, 0, "an operation was left open")
+    return result
+  })
+
+export const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
+
+const realPause = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+
+/** Runs an effect that sleeps on the TestClock while real I/O happens, moving the clock a step at a time. */
+export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, step: Duration.DurationInput = "500 millis", maxSteps = 400) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < maxSteps; i++) {
+      const exit = yield* Fiber.poll(fiber)
+      if (Option.isSome(exit)) return yield* exit.value
+      yield* realPause
+      yield* TestClock.adjust(step)
+    }
+    return assert.fail("did not finish while the clock was driven")
+  })
