@@ -254,8 +254,12 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
     /** Closes an operation, cancelling it first when it may still run. Bounded; never fails. */
     const release = (operation: Operation, cancel: boolean) =>
       Effect.promise(async () => {
-        if (cancel) await operation.cancel().catch(() => undefined)
-        await operation.close().catch(() => undefined)
+        if (!cancel) return void (await operation.close().catch(() => undefined))
+        await operation.cancel().catch(() => undefined)
+        // The driver counts a cancelled operation as closed and sends no CloseOperation, which would
+        // leave it open on the warehouse until the session closes; send it through its backend.
+        const backend = (operation as unknown as { backend?: { close?: () => Promise<unknown> } }).backend
+        await backend?.close?.().catch(() => undefined)
       }).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
 
     /** Submits a statement and waits until it is ready, then hands the operation to `use`. */
@@ -360,19 +364,18 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
             true,
             "stream"
           )
+          // The statement has finished: leaving early closes it, there is nothing left to cancel.
+          yield* Effect.addFinalizer(() => release(started, false))
           const schema = Rows.schemaOf(yield* Effect.orDie(call("wait", () => started.getSchema())))
-          let done = false
-          yield* Effect.addFinalizer(() => release(started, !done))
           const pull = Effect.gen(function*() {
             const more = yield* call("fetch", () => started.hasMoreRows())
-            if (!more) {
-              done = true
-              return yield* Effect.fail(Option.none())
-            }
+            if (!more) return yield* Effect.fail(Option.none())
             const rows = yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))
             return Chunk.fromIterable((rows as Array<Record<string, unknown>>).map((row) => Rows.normalize(row, schema)))
           }).pipe(Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error)))
-          return Stream.repeatEffectChunkOption(pull)
+          // Fetched `chunkSize` rows at a time, emitted in chunks of at most 1024: Effect's element-wise
+          // sinks (runFold) recurse per element of a chunk, and very large chunks overflow the stack.
+          return Stream.repeatEffectChunkOption(pull).pipe(Stream.rechunk(1024))
         })
       )
 
