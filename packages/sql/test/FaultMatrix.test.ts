@@ -1,0 +1,238 @@
+import { LocalM2M, Pat } from "@effect-databricks/auth"
+import { SqlClient } from "@effect-databricks/sql"
+import { Emulator } from "@effect-databricks/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber, Logger, LogLevel, Redacted, TestClock } from "effect"
+import { clientLayer, type Credential, drive, stats, withClient, withEmulator } from "./utils.js"
+
+const client = SqlClient.SqlClient
+const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
+const realPause = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+const statements = (marker: string) => Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).length)
+
+/** Waits (in real time, bounded) until the emulator's stats satisfy `check`. */
+const until = (check: (s: Emulator.Stats) => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000; i++) {
+      if (check(yield* stats)) return
+      yield* realPause(5)
+    }
+    assert.fail("the emulator never reached the expected state")
+  })
+
+const m2m: Credential = (emulator) =>
+  LocalM2M.layer({
+    host: emulator.host,
+    clientId: emulator.servicePrincipal.clientId,
+    clientSecret: emulator.servicePrincipal.clientSecret
+  })
+
+describe("SqlClient fault matrix", () => {
+  it.scopedLive("an expired token mid-run is refreshed once and the call succeeds", () =>
+    Effect.gen(function*() {
+      const rows = yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* client
+          yield* c.query("SELECT 1 AS warm")
+          yield* addFault({
+            target: "ExecuteStatement",
+            status: 403,
+            body: "{\"error_code\":\"PERMISSION_DENIED\",\"message\":\"Invalid access token.\"}"
+          })
+          return yield* c.query("SELECT 'after refresh' AS marker")
+        }),
+        {},
+        m2m
+      )
+      assert.deepStrictEqual(rows, [{ marker: "after refresh" }])
+      const after = yield* stats
+      assert.strictEqual(after.tokenRequests.client_credentials, 2)
+      assert.strictEqual(yield* statements("after refresh"), 1)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a permission denial is a PermissionError, not retried", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.sql("CREATE TABLE payroll (x INT)")
+      yield* emulator.deny(emulator.user, "payroll")
+      const error = yield* withClient(Effect.flip(Effect.flatMap(client, (c) => c.query("SELECT * FROM payroll"))))
+      assert.strictEqual(error._tag, "PermissionError")
+      assert.include(error.message, "[INSUFFICIENT_PERMISSIONS]")
+      assert.strictEqual(yield* statements("payroll"), 1)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scoped("a 429 with Retry-After: 2 waits at least 2 s (TestClock)", () =>
+    Effect.gen(function*() {
+      yield* withClient(Effect.gen(function*() {
+        const c = yield* client
+        yield* addFault({ target: "ExecuteStatement", status: 429, headers: { "retry-after": "2" } })
+        const fiber = yield* Effect.fork(c.query("SELECT 'limited' AS marker"))
+        yield* until((s) => s.rpc.ExecuteStatement === 1)
+        yield* TestClock.adjust("1900 millis")
+        yield* realPause(100)
+        assert.strictEqual((yield* stats).rpc.ExecuteStatement, 1, "retried before Retry-After")
+        yield* TestClock.adjust("200 millis")
+        assert.deepStrictEqual(yield* Fiber.join(fiber), [{ marker: "limited" }])
+        assert.strictEqual((yield* stats).rpc.ExecuteStatement, 2)
+      }))
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scoped("a warehouse starting for 30 s: the query succeeds once it is up, with progress logs", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(String(message)))
+      yield* addFault({ target: "warehouse", startingMs: 30_000 })
+      const rows = yield* withClient(
+        drive(Effect.flatMap(client, (c) => c.query("SELECT 'up' AS state")), "1 second"),
+        { retry: {} }
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.Warning))
+      assert.deepStrictEqual(rows, [{ state: "up" }])
+      const progress = lines.filter((line) => line.includes("warehouse is starting; retrying in"))
+      assert.isAtLeast(progress.length, 4)
+      assert.match(progress[1], /\(attempt 3 of 8\)/)
+    }).pipe(Effect.provide(withEmulator())), { timeout: 60_000 })
+
+  it.scopedLive("a lost answer to execute (an INSERT) is a NetworkError, and the row exists exactly once", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.sql("CREATE TABLE ledger (id INT)")
+      yield* withClient(Effect.gen(function*() {
+        const c = yield* client
+        yield* addFault({ target: "ExecuteStatement", reset: "after" })
+        const error = yield* Effect.flip(c.execute("INSERT INTO ledger VALUES (1)"))
+        assert.strictEqual(error._tag, "NetworkError")
+        assert.deepStrictEqual(yield* c.query("SELECT count(*) AS n FROM ledger"), [{ n: 1n }])
+      }))
+      assert.strictEqual(yield* statements("INSERT INTO ledger"), 1)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("the same lost answer on an idempotent query is retried and succeeds", () =>
+    Effect.gen(function*() {
+      const rows = yield* withClient(Effect.gen(function*() {
+        const c = yield* client
+        yield* addFault({ target: "ExecuteStatement", reset: "after" })
+        return yield* c.query("SELECT 'again' AS marker")
+      }))
+      assert.deepStrictEqual(rows, [{ marker: "again" }])
+      assert.strictEqual(yield* statements("'again'"), 2)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("an empty HTTP 200 is a TimeoutError, and the next query gets a fresh session", () =>
+    Effect.gen(function*() {
+      yield* withClient(Effect.gen(function*() {
+        const c = yield* client
+        yield* c.query("SELECT 1")
+        yield* addFault({ target: "ExecuteStatement", emptyBody: true })
+        const error = yield* Effect.flip(c.execute("SELECT 'hang' AS marker"))
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.deepStrictEqual(yield* c.query("SELECT 2 AS two"), [{ two: 2 }])
+        assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+      }), { timeouts: { rpc: "1 second" } })
+    }).pipe(Effect.provide(withEmulator())), { timeout: 20_000 })
+
+  it.scopedLive("an interrupted query is cancelled, then closed, on the server", () =>
+    Effect.gen(function*() {
+      yield* withClient(Effect.gen(function*() {
+        const c = yield* client
+        const fiber = yield* Effect.fork(c.query("SELECT 1 /* emulator:sleep=10000 */"))
+        yield* until((s) => (s.rpc.GetOperationStatus ?? 0) >= 1)
+        yield* Fiber.interrupt(fiber)
+        const after = yield* stats
+        assert.strictEqual(after.rpc.CancelOperation, 1)
+        assert.strictEqual(after.rpc.CloseOperation, 1)
+        assert.strictEqual(after.openOperations, 0)
+      }))
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("an expired session is reopened transparently", () =>
+    Effect.gen(function*() {
+      const rows = yield* withClient(Effect.gen(function*() {
+        const c = yield* client
+        yield* c.query("SELECT 1")
+        yield* addFault({ target: "warehouse", expireSessions: true })
+        return yield* c.query("SELECT 'reopened' AS marker")
+      }))
+      assert.deepStrictEqual(rows, [{ marker: "reopened" }])
+      assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("two concurrent viewers never share a session", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const bob = yield* emulator.registerUser({ userName: "bob@example.com", displayName: "Bob" })
+      const bobPat = yield* emulator.registerPat({ principal: bob })
+      // One client per viewer, concurrently; the leak check comes after both are closed.
+      const asViewer = (token: Redacted.Redacted<string>) =>
+        Effect.scoped(
+          Effect.flatMap(client, (c) =>
+            Effect.all(Array.from({ length: 15 }, () => c.query("SELECT current_user() AS me")), { concurrency: 4 })).pipe(
+              Effect.provide(clientLayer({}, () => Pat.layer({ token })))
+            )
+        )
+      const [ada, bobs] = yield* Effect.all([asViewer(emulator.pat), asViewer(bobPat)], { concurrency: 2 })
+      const after = yield* stats
+      assert.strictEqual(after.openSessions, 0)
+      assert.strictEqual(after.openOperations, 0)
+      assert.isTrue(ada.every((rows) => rows[0].me === "ada@example.com"))
+      assert.isTrue(bobs.every((rows) => rows[0].me === "bob@example.com"))
+    }).pipe(Effect.provide(withEmulator())))
+})
+
+describe("SqlClient errors", () => {
+  it.scopedLive("catchTags over a method's error union leaves nothing unhandled", () =>
+    Effect.gen(function*() {
+      const handled = Effect.flatMap(client, (c) => c.query("SELECT 1")).pipe(
+        Effect.catchTags({
+          AuthenticationError: () => Effect.succeed("auth"),
+          PermissionError: () => Effect.succeed("permission"),
+          RateLimitError: () => Effect.succeed("rate"),
+          NetworkError: () => Effect.succeed("network"),
+          TimeoutError: () => Effect.succeed("timeout"),
+          ConfigurationError: () => Effect.succeed("config"),
+          ServerError: () => Effect.succeed("server"),
+          WarehouseError: () => Effect.succeed("warehouse"),
+          QueryError: () => Effect.succeed("query"),
+          ParameterError: () => Effect.succeed("parameter")
+        })
+      )
+      // Compile-time proof: with every tag handled the error channel is `never`.
+      const total: Effect.Effect<unknown, never, SqlClient.SqlClient> = handled
+      yield* withClient(total)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("401, a wrong httpPath, bad options: typed errors, and no secret anywhere", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const lines: Array<string> = []
+      const capture = Logger.make(({ cause, message }) => lines.push(String(message), Cause.pretty(cause)))
+      const unknown = yield* Effect.exit(
+        withClient(Effect.flatMap(client, (c) => c.query("SELECT 1")), {}, () => Pat.layer({ token: Redacted.make("dapi-unknown-0123456789") }))
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.All))
+      assert.isTrue(Exit.isFailure(unknown))
+      if (Exit.isFailure(unknown)) {
+        const error = Cause.squash(unknown.cause) as { _tag: string }
+        assert.strictEqual(error._tag, "AuthenticationError")
+        for (const text of [...lines, Cause.pretty(unknown.cause), JSON.stringify(error)]) {
+          assert.notInclude(text, "dapi-unknown-0123456789")
+          assert.notInclude(text, Redacted.value(emulator.pat))
+        }
+      }
+      const wrongPath = yield* Effect.flip(
+        withClient(Effect.flatMap(client, (c) => c.query("SELECT 1")), { httpPath: "/sql/1.0/warehouses/0000000000000000" })
+      )
+      assert.strictEqual(wrongPath._tag, "ConfigurationError")
+      for (
+        const options of [
+          { userAgentEntry: "not a valid entry" },
+          { host: "http://example.com" },
+          { httpPath: "/not/a/warehouse" },
+          { host: "" }
+        ]
+      ) {
+        const error = yield* Effect.flip(withClient(Effect.void, options))
+        assert.strictEqual(error._tag, "ConfigurationError", JSON.stringify(options))
+      }
+      const ok = yield* withClient(Effect.flatMap(client, (c) => c.query("SELECT 1 AS x")), { userAgentEntry: "Acme_Dashboards/1.4.0" })
+      assert.deepStrictEqual(ok, [{ x: 1 }])
+    }).pipe(Effect.provide(withEmulator())))
+})
