@@ -112,7 +112,10 @@ const retryAfter = (failure: Classified): Option.Option<Duration.Duration> =>
  * @since 0.1.0
  * @category schedules
  */
-export const schedule = (policy: RetryPolicy, options: { readonly idempotent: boolean; readonly operation: string }) => {
+export const schedule = (
+  policy: RetryPolicy,
+  options: { readonly idempotent: boolean; readonly operation: string }
+) => {
   let immediateRetries = 0
   let attempt = 1
   return Schedule.exponential(policy.base, 2).pipe(

@@ -32,7 +32,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Pool from "effect/Pool"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type Classified, classify, type Phase } from "./internal/classify.js"
@@ -102,7 +102,9 @@ export interface SqlClient {
  * @since 0.1.0
  * @category tags
  */
-export const SqlClient: Context.Tag<SqlClient, SqlClient> = Context.GenericTag<SqlClient>("@effect-databricks/sql/SqlClient")
+export const SqlClient: Context.Tag<SqlClient, SqlClient> = Context.GenericTag<SqlClient>(
+  "@effect-databricks/sql/SqlClient"
+)
 
 /**
  * @since 0.1.0
@@ -152,7 +154,11 @@ const checkOptions = (options: Options) =>
       )
     }
     const httpPath = options.httpPath?.trim() ?? ""
-    if (!/^\/?sql\/[0-9.]+\/(warehouses|endpoints)\/[A-Za-z0-9]+\/?$|^\/?sql\/protocolv1\/o\/\d+\/[A-Za-z0-9-]+\/?$/.test(httpPath)) {
+    if (
+      !/^\/?sql\/[0-9.]+\/(warehouses|endpoints)\/[A-Za-z0-9]+\/?$|^\/?sql\/protocolv1\/o\/\d+\/[A-Za-z0-9-]+\/?$/.test(
+        httpPath
+      )
+    ) {
       return yield* Effect.fail(
         new ConfigurationError({
           setting: "httpPath",
@@ -191,7 +197,9 @@ const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => (
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationError, TokenSource.TokenSource | Scope.Scope> =>
+export const make = (
+  options: Options
+): Effect.Effect<SqlClient, ConfigurationError, TokenSource.TokenSource | Scope.Scope> =>
   Effect.gen(function*() {
     const checked = yield* checkOptions(options)
     const source = yield* TokenSource.TokenSource
@@ -201,7 +209,11 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
     const policy = RetryPolicy.make(options.retry)
 
     /** One driver call with its deadline; its failure classified. */
-    const call = <A>(phase: Phase, f: () => Promise<A>, timeout: Duration.Duration = rpcTimeout): Effect.Effect<A, Classified> =>
+    const call = <A>(
+      phase: Phase,
+      f: () => Promise<A>,
+      timeout: Duration.Duration = rpcTimeout
+    ): Effect.Effect<A, Classified> =>
       Effect.tryPromise({ try: f, catch: (cause) => cause }).pipe(
         Effect.catchAll((cause) => Effect.flatMap(classify(cause, phase), Effect.fail)),
         Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
@@ -219,7 +231,8 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
           socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
         })
       ),
-      (client) => Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+      (client) =>
+        Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
     )
 
     const pool = yield* Pool.makeWithTTL({
@@ -230,7 +243,8 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
             ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
             ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
           })),
-        (session) => Effect.promise(() => session.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+        (session) =>
+          Effect.promise(() => session.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
       ),
       min: 0,
       max: Math.max(1, options.pool?.max ?? 8),
@@ -241,12 +255,16 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
     type Operation = Awaited<ReturnType<Session["executeStatement"]>>
 
     /** A pooled session for `use`; thrown away when the server forgot it or a call on it timed out. */
-    const withSession = <A>(use: (session: Session) => Effect.Effect<A, Classified, Scope.Scope>): Effect.Effect<A, Classified> =>
+    const withSession = <A>(
+      use: (session: Session) => Effect.Effect<A, Classified, Scope.Scope>
+    ): Effect.Effect<A, Classified> =>
       Effect.scoped(
         Effect.flatMap(Pool.get(pool), (session) =>
           use(session).pipe(
             Effect.tapError((failure) =>
-              failure.sessionInvalid || failure.error._tag === "TimeoutError" ? Pool.invalidate(pool, session) : Effect.void
+              failure.sessionInvalid || failure.error._tag === "TimeoutError"
+                ? Pool.invalidate(pool, session)
+                : Effect.void
             )
           ))
       )
@@ -271,7 +289,9 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
     ): Effect.Effect<A, Classified> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const operation = yield* restore(call("submit", () => session.executeStatement(sql, { ...params, maxRows: 10_000 })))
+          const operation = yield* restore(
+            call("submit", () => session.executeStatement(sql, { ...params, maxRows: 10_000 }))
+          )
           let finished = false
           return yield* restore(
             Effect.gen(function*() {
@@ -341,7 +361,11 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
           const affected = rows.length === 1 ? rows[0].num_affected_rows : undefined
           return {
             rows,
-            affectedRows: typeof affected === "bigint" ? affected : typeof affected === "number" ? BigInt(affected) : undefined
+            affectedRows: typeof affected === "bigint"
+              ? affected
+              : typeof affected === "number"
+              ? BigInt(affected)
+              : undefined
           }
         }),
         Effect.withSpan("SqlClient.execute")
@@ -355,7 +379,10 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
           const session = yield* retried(Pool.get(pool), true, "stream")
           const started = yield* retried(
             Effect.gen(function*() {
-              const operation = yield* call("submit", () => session.executeStatement(sql, { ...driverParams, maxRows: chunkSize }))
+              const operation = yield* call(
+                "submit",
+                () => session.executeStatement(sql, { ...driverParams, maxRows: chunkSize })
+              )
               yield* call("wait", () => operation.finished(), queryTimeout).pipe(
                 Effect.tapError(() => release(operation, true))
               )
@@ -371,7 +398,9 @@ export const make = (options: Options): Effect.Effect<SqlClient, ConfigurationEr
             const more = yield* call("fetch", () => started.hasMoreRows())
             if (!more) return yield* Effect.fail(Option.none())
             const rows = yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))
-            return Chunk.fromIterable((rows as Array<Record<string, unknown>>).map((row) => Rows.normalize(row, schema)))
+            return Chunk.fromIterable(
+              (rows as Array<Record<string, unknown>>).map((row) => Rows.normalize(row, schema))
+            )
           }).pipe(Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error)))
           // Fetched `chunkSize` rows at a time, emitted in chunks of at most 1024: Effect's element-wise
           // sinks (runFold) recurse per element of a chunk, and very large chunks overflow the stack.
@@ -404,7 +433,13 @@ export const layerConfig = (
       const read = (name: string) =>
         Config.string(name).pipe(
           Effect.mapError(() =>
-            new ConfigurationError({ setting: name, message: `${name} is not set`, hint: name === "DATABRICKS_HOST" ? "Set it to the workspace URL" : "Set it to the warehouse's HTTP path, /sql/1.0/warehouses/<id>" })
+            new ConfigurationError({
+              setting: name,
+              message: `${name} is not set`,
+              hint: name === "DATABRICKS_HOST"
+                ? "Set it to the workspace URL"
+                : "Set it to the warehouse's HTTP path, /sql/1.0/warehouses/<id>"
+            })
           )
         )
       const host = yield* read("DATABRICKS_HOST")
@@ -419,6 +454,8 @@ export const layerConfig = (
  * @since 0.1.0
  * @category accessors
  */
-export const query = (sql: string, params?: SqlParam.Params): Effect.Effect<ReadonlyArray<Row>, SqlClientError, SqlClient> =>
+export const query = (
+  sql: string,
+  params?: SqlParam.Params
+): Effect.Effect<ReadonlyArray<Row>, SqlClientError, SqlClient> =>
   Effect.flatMap(SqlClient, (client) => client.query(sql, params))
-

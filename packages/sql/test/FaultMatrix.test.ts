@@ -8,7 +8,8 @@ import { clientLayer, type Credential, drive, stats, withClient, withEmulator } 
 const client = SqlClient.SqlClient
 const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
 const realPause = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
-const statements = (marker: string) => Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).length)
+const statements = (marker: string) =>
+  Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).length)
 
 /** Waits (in real time, bounded) until the emulator's stats satisfy `check`. */
 const until = (check: (s: Emulator.Stats) => boolean) =>
@@ -77,20 +78,27 @@ describe("SqlClient fault matrix", () => {
       }))
     }).pipe(Effect.provide(withEmulator())))
 
-  it.scoped("a warehouse starting for 30 s: the query succeeds once it is up, with progress logs", () =>
-    Effect.gen(function*() {
-      const lines: Array<string> = []
-      const capture = Logger.make(({ message }) => lines.push(String(message)))
-      yield* addFault({ target: "warehouse", startingMs: 30_000 })
-      const rows = yield* withClient(
-        drive(Effect.flatMap(client, (c) => c.query("SELECT 'up' AS state")), "1 second"),
-        { retry: {} }
-      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.Warning))
-      assert.deepStrictEqual(rows, [{ state: "up" }])
-      const progress = lines.filter((line) => line.includes("warehouse is starting; retrying in"))
-      assert.isAtLeast(progress.length, 4)
-      assert.match(progress[1], /\(attempt 3 of 8\)/)
-    }).pipe(Effect.provide(withEmulator())), { timeout: 60_000 })
+  it.scoped(
+    "a warehouse starting for 30 s: the query succeeds once it is up, with progress logs",
+    () =>
+      Effect.gen(function*() {
+        const lines: Array<string> = []
+        const capture = Logger.make(({ message }) => lines.push(String(message)))
+        yield* addFault({ target: "warehouse", startingMs: 30_000 })
+        const rows = yield* withClient(
+          drive(Effect.flatMap(client, (c) => c.query("SELECT 'up' AS state")), "1 second"),
+          { retry: {} }
+        ).pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+          Logger.withMinimumLogLevel(LogLevel.Warning)
+        )
+        assert.deepStrictEqual(rows, [{ state: "up" }])
+        const progress = lines.filter((line) => line.includes("warehouse is starting; retrying in"))
+        assert.isAtLeast(progress.length, 4)
+        assert.match(progress[1], /\(attempt 3 of 8\)/)
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 60_000 }
+  )
 
   it.scopedLive("a lost answer to execute (an INSERT) is a NetworkError, and the row exists exactly once", () =>
     Effect.gen(function*() {
@@ -117,18 +125,25 @@ describe("SqlClient fault matrix", () => {
       assert.strictEqual(yield* statements("'again'"), 2)
     }).pipe(Effect.provide(withEmulator())))
 
-  it.scopedLive("an empty HTTP 200 is a TimeoutError, and the next query gets a fresh session", () =>
-    Effect.gen(function*() {
-      yield* withClient(Effect.gen(function*() {
-        const c = yield* client
-        yield* c.query("SELECT 1")
-        yield* addFault({ target: "ExecuteStatement", emptyBody: true })
-        const error = yield* Effect.flip(c.execute("SELECT 'hang' AS marker"))
-        assert.strictEqual(error._tag, "TimeoutError")
-        assert.deepStrictEqual(yield* c.query("SELECT 2 AS two"), [{ two: 2 }])
-        assert.strictEqual((yield* stats).rpc.OpenSession, 2)
-      }), { timeouts: { rpc: "1 second" } })
-    }).pipe(Effect.provide(withEmulator())), { timeout: 20_000 })
+  it.scopedLive(
+    "an empty HTTP 200 is a TimeoutError, and the next query gets a fresh session",
+    () =>
+      Effect.gen(function*() {
+        yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* client
+            yield* c.query("SELECT 1")
+            yield* addFault({ target: "ExecuteStatement", emptyBody: true })
+            const error = yield* Effect.flip(c.execute("SELECT 'hang' AS marker"))
+            assert.strictEqual(error._tag, "TimeoutError")
+            assert.deepStrictEqual(yield* c.query("SELECT 2 AS two"), [{ two: 2 }])
+            assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+          }),
+          { timeouts: { rpc: "1 second" } }
+        )
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 20_000 }
+  )
 
   it.scopedLive("an interrupted query is cancelled, then closed, on the server", () =>
     Effect.gen(function*() {
@@ -164,10 +179,13 @@ describe("SqlClient fault matrix", () => {
       // One client per viewer, concurrently; the leak check comes after both are closed.
       const asViewer = (token: Redacted.Redacted<string>) =>
         Effect.scoped(
-          Effect.flatMap(client, (c) =>
-            Effect.all(Array.from({ length: 15 }, () => c.query("SELECT current_user() AS me")), { concurrency: 4 })).pipe(
-              Effect.provide(clientLayer({}, () => Pat.layer({ token })))
-            )
+          Effect.flatMap(
+            client,
+            (c) =>
+              Effect.all(Array.from({ length: 15 }, () => c.query("SELECT current_user() AS me")), { concurrency: 4 })
+          ).pipe(
+            Effect.provide(clientLayer({}, () => Pat.layer({ token })))
+          )
         )
       const [ada, bobs] = yield* Effect.all([asViewer(emulator.pat), asViewer(bobPat)], { concurrency: 2 })
       const after = yield* stats
@@ -206,7 +224,11 @@ describe("SqlClient errors", () => {
       const lines: Array<string> = []
       const capture = Logger.make(({ cause, message }) => lines.push(String(message), Cause.pretty(cause)))
       const unknown = yield* Effect.exit(
-        withClient(Effect.flatMap(client, (c) => c.query("SELECT 1")), {}, () => Pat.layer({ token: Redacted.make("dapi-unknown-0123456789") }))
+        withClient(
+          Effect.flatMap(client, (c) => c.query("SELECT 1")),
+          {},
+          () => Pat.layer({ token: Redacted.make("dapi-unknown-0123456789") })
+        )
       ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.All))
       assert.isTrue(Exit.isFailure(unknown))
       if (Exit.isFailure(unknown)) {
@@ -218,7 +240,9 @@ describe("SqlClient errors", () => {
         }
       }
       const wrongPath = yield* Effect.flip(
-        withClient(Effect.flatMap(client, (c) => c.query("SELECT 1")), { httpPath: "/sql/1.0/warehouses/0000000000000000" })
+        withClient(Effect.flatMap(client, (c) => c.query("SELECT 1")), {
+          httpPath: "/sql/1.0/warehouses/0000000000000000"
+        })
       )
       assert.strictEqual(wrongPath._tag, "ConfigurationError")
       for (
@@ -232,7 +256,9 @@ describe("SqlClient errors", () => {
         const error = yield* Effect.flip(withClient(Effect.void, options))
         assert.strictEqual(error._tag, "ConfigurationError", JSON.stringify(options))
       }
-      const ok = yield* withClient(Effect.flatMap(client, (c) => c.query("SELECT 1 AS x")), { userAgentEntry: "Acme_Dashboards/1.4.0" })
+      const ok = yield* withClient(Effect.flatMap(client, (c) => c.query("SELECT 1 AS x")), {
+        userAgentEntry: "Acme_Dashboards/1.4.0"
+      })
       assert.deepStrictEqual(ok, [{ x: 1 }])
     }).pipe(Effect.provide(withEmulator())))
 })

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Logger, LogLevel } from "effect"
 import { stats, withClient, withEmulator } from "./utils.js"
 
 describe("SqlClient basics", () => {
@@ -23,5 +23,23 @@ describe("SqlClient basics", () => {
       assert.strictEqual(rpc.ExecuteStatement, 2)
       assert.isUndefined(rpc.FetchResults)
       assert.isUndefined(rpc.GetOperationStatus)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("the user agent names this library and the ISV entry; the driver logs through Effect", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(String(message)))
+      yield* withClient(Effect.flatMap(SqlClient.SqlClient, (c) => c.query("SELECT 1")), {
+        userAgentEntry: "Acme_Dashboards/1.4.0"
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.All))
+      const sqlRequests = (yield* stats).recentRequests.filter((r) => r.endpoint === "sql")
+      assert.isAbove(sqlRequests.length, 0)
+      for (const request of sqlRequests) {
+        assert.include(request.userAgent, "effect-databricks/0.1.0 Acme_Dashboards/1.4.0")
+      }
+      assert.isTrue(
+        lines.some((line) => line.startsWith("@databricks/sql:")),
+        "no driver log line reached Effect's Logger"
+      )
     }).pipe(Effect.provide(withEmulator())))
 })

@@ -1,6 +1,8 @@
 import { SqlClient, SqlParam } from "@effect-databricks/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Schema, Stream } from "effect"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
 import { stats, withClient, withEmulator } from "./utils.js"
 
 const client = SqlClient.SqlClient
@@ -97,10 +99,13 @@ describe("values", () => {
       )
       assert.deepStrictEqual(rows.map((r) => r.id), [0n, 1n, 2n])
       const error = yield* withClient(
-        Effect.flip(Effect.flatMap(client, (c) => c.querySchema(Trip)("SELECT range AS id, CASE WHEN range = 1 THEN NULL ELSE 'x' END AS name FROM range(3)")))
+        Effect.flip(Effect.flatMap(client, (c) =>
+          c.querySchema(Trip)("SELECT range AS id, CASE WHEN range = 1 THEN NULL ELSE 'x' END AS name FROM range(3)")))
       )
       assert.strictEqual(error._tag, "ResultDecodeError")
-      if (error._tag !== "ResultDecodeError") return
+      if (error._tag !== "ResultDecodeError") {
+        return
+      }
       assert.strictEqual(error.row, 1)
       assert.strictEqual(error.column, "name")
     }).pipe(Effect.provide(withEmulator())))
@@ -112,7 +117,10 @@ describe("stream", () => {
       const [count, sum] = yield* withClient(
         Effect.flatMap(client, (c) =>
           c.stream("SELECT range FROM range(200000)", undefined, { chunkSize: 20_000 }).pipe(
-            Stream.runFold([0, 0n] as [number, bigint], ([n, total], row): [number, bigint] => [n + 1, total + (row.range as bigint)])
+            Stream.runFold(
+              [0, 0n] as [number, bigint],
+              ([n, total], row): [number, bigint] => [n + 1, total + (row.range as bigint)]
+            )
           ))
       )
       assert.strictEqual(count, 200_000)
@@ -124,11 +132,47 @@ describe("stream", () => {
     Effect.gen(function*() {
       const first = yield* withClient(
         Effect.flatMap(client, (c) =>
-          c.stream("SELECT range FROM range(100000)", undefined, { chunkSize: 1000 }).pipe(Stream.take(5), Stream.runCollect))
+          c.stream("SELECT range FROM range(100000)", undefined, { chunkSize: 1000 }).pipe(
+            Stream.take(5),
+            Stream.runCollect
+          ))
       )
-      assert.deepStrictEqual(Chunk.toReadonlyArray(first).map((r) => r.range), [0n, 1n, 2n, 3n, 4n])
+      assert.deepStrictEqual(
+        Chunk.toReadonlyArray(first).map((r) => r.range),
+        [0n, 1n, 2n, 3n, 4n]
+      )
       const after = yield* stats
       assert.strictEqual(after.rpc.CloseOperation, 1)
       assert.strictEqual(after.openOperations, 0)
     }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("streaming range(2_000_000) keeps heap growth under 64 MB", () =>
+    Effect.gen(function*() {
+      // The live heap, not garbage waiting for collection: collect before each sample.
+      V8.setFlagsFromString("--expose-gc")
+      const gc = Vm.runInNewContext("gc") as () => void
+      gc()
+      const baseline = process.memoryUsage().heapUsed
+      let peak = 0
+      const samples: Array<number> = []
+      const count = yield* withClient(
+        Effect.flatMap(client, (c) =>
+          c.stream("SELECT range FROM range(2000000)", undefined, { chunkSize: 10_000 }).pipe(
+            Stream.runFold(0, (n) => {
+              if ((n + 1) % 200_000 === 0) {
+                gc()
+                const growth = process.memoryUsage().heapUsed - baseline
+                samples.push(Math.round(growth / 1024 / 1024))
+                peak = Math.max(peak, growth)
+              }
+              return n + 1
+            })
+          ))
+      )
+      assert.strictEqual(count, 2_000_000)
+      // The emulator runs in this process too, so this bounds both sides of the wire.
+      assert.isBelow(peak / 1024 / 1024, 64, `live heap grew by ${samples.join(", ")} MB`)
+      // Flat, not proportional to the rows read: the last sample is no larger than the first plus a margin.
+      assert.isBelow(samples.at(-1)! - samples[0], 16, `live heap over time: ${samples.join(", ")} MB`)
+    }).pipe(Effect.provide(withEmulator())), { timeout: 120_000 })
 })

@@ -1,4 +1,5 @@
-import { Pat, TokenSource } from "@effect-databricks/auth"
+import type { TokenSource } from "@effect-databricks/auth"
+import { Pat } from "@effect-databricks/auth"
 import type { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
 import { SqlClient } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
@@ -7,12 +8,15 @@ import { assert } from "@effect/vitest"
 import type { Duration } from "effect"
 import { Effect, Fiber, Layer, Option, TestClock } from "effect"
 
-export type Credential = (emulator: Emulator.Emulator) => Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient>
+export type Credential = (
+  emulator: Emulator.Emulator
+) => Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient>
 
 export const patCredential: Credential = (emulator) => Pat.layer({ token: emulator.pat })
 
 /** The emulator (and an HttpClient that trusts it). */
-export const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
+export const withEmulator = (options?: Emulator.Options) =>
+  Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
 
 /** A SqlClient on the emulator's warehouse, with fast retries unless overridden. */
 export const clientLayer = (options?: Partial<SqlClient.Options>, credential: Credential = patCredential) =>
@@ -49,7 +53,11 @@ export const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats
 const realPause = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
 
 /** Runs an effect that sleeps on the TestClock while real I/O happens, moving the clock a step at a time. */
-export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, step: Duration.DurationInput = "500 millis", maxSteps = 400) =>
+export const drive = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  step: Duration.DurationInput = "500 millis",
+  maxSteps = 400
+) =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(effect)
     for (let i = 0; i < maxSteps; i++) {

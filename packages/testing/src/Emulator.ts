@@ -100,6 +100,8 @@ export interface RecentRequest {
   readonly endpoint: string
   readonly status: number
   readonly principal?: string
+  /** The client's `User-Agent`, when it sent one. */
+  readonly userAgent?: string
   /** For form posts (token, exchange): the names of the parameters sent, sorted. Never their values. */
   readonly params?: ReadonlyArray<string>
 }

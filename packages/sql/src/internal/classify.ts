@@ -68,11 +68,19 @@ const retryAfter = (value: string | null | undefined): Option.Option<Duration.Du
 const bodyText = (response: unknown): Effect.Effect<string> => {
   const text = field<() => Promise<string>>(response, "text")
   return typeof text === "function"
-    ? Effect.promise(() => text.call(response).catch(() => "")).pipe(Effect.timeout("2 seconds"), Effect.orElseSucceed(() => ""))
+    ? Effect.promise(() => text.call(response).catch(() => "")).pipe(
+      Effect.timeout("2 seconds"),
+      Effect.orElseSucceed(() => "")
+    )
     : Effect.succeed("")
 }
 
-const fromStatus = (status: number, body: string, headers: { get?: (name: string) => string | null } | undefined, phase: Phase) => {
+const fromStatus = (
+  status: number,
+  body: string,
+  headers: { get?: (name: string) => string | null } | undefined,
+  phase: Phase
+) => {
   const said = body.trim() === "" ? "" : `: ${body.trim().slice(0, 300)}`
   if (status === 401) {
     return new AuthenticationError({
@@ -125,7 +133,11 @@ const fromStatement = (message: string, sqlState: string | undefined, cause: unk
     : query
 }
 
-const classified = (error: SqlClientError, phase: Phase, extra?: Partial<Omit<Classified, "error" | "phase">>): Classified => ({
+const classified = (
+  error: SqlClientError,
+  phase: Phase,
+  extra?: Partial<Omit<Classified, "error" | "phase">>
+): Classified => ({
   error,
   phase,
   notExecuted: phase === "connect" || phase === "open",
@@ -136,7 +148,9 @@ const classified = (error: SqlClientError, phase: Phase, extra?: Partial<Omit<Cl
 
 export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified> =>
   Effect.gen(function*() {
-    if (isDatabricksError(cause) || Predicate.isTagged(cause, "QueryError")) return classified(cause as SqlClientError, phase)
+    if (isDatabricksError(cause) || Predicate.isTagged(cause, "QueryError")) {
+      return classified(cause as SqlClientError, phase)
+    }
 
     const statusCode = field<number>(cause, "statusCode")
     if (typeof statusCode === "number") {
@@ -144,7 +158,8 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
       const body = yield* bodyText(response)
       const error = fromStatus(statusCode, body, field(response, "headers"), phase)
       return classified(error, phase, {
-        notExecuted: phase === "connect" || phase === "open" || (phase === "submit" && (statusCode === 429 || statusCode === 503)),
+        notExecuted: phase === "connect" || phase === "open" ||
+          (phase === "submit" && (statusCode === 429 || statusCode === 503)),
         expiredToken: statusCode === 403 && /invalid access token|expir/i.test(body)
       })
     }
@@ -174,14 +189,20 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
 
     // A driver socketTimeout: a TApplicationException of type 7 with no HTTP status.
     if (field<number>(cause, "type") === 7 && /timed out/i.test(message)) {
-      return classified(new TimeoutError({ message: `The SQL warehouse did not answer during ${phase}`, operation: phase }), phase)
+      return classified(
+        new TimeoutError({ message: `The SQL warehouse did not answer during ${phase}`, operation: phase }),
+        phase
+      )
     }
 
     // OperationStateError: a terminal state while waiting, with the server's status response.
     const errorCode = field<string>(cause, "errorCode")
     if (typeof errorCode === "string" && operationStates.has(errorCode)) {
       if (errorCode === "TIMEOUT") {
-        return classified(new TimeoutError({ message: "The statement timed out on the warehouse", operation: "statement" }), phase)
+        return classified(
+          new TimeoutError({ message: "The statement timed out on the warehouse", operation: "statement" }),
+          phase
+        )
       }
       const response = field<Record<string, unknown>>(cause, "response")
       return classified(fromStatement(statementText(cause), field<string>(response, "sqlState"), undefined), phase)
@@ -191,7 +212,11 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
       const invalid = /Invalid (Session|Operation)Handle/i.test(message)
       if (invalid) {
         return classified(
-          new WarehouseError({ reason: "Unavailable", message: "The SQL session expired on the warehouse", hint: "A fresh session is opened and the call runs again" }),
+          new WarehouseError({
+            reason: "Unavailable",
+            message: "The SQL session expired on the warehouse",
+            hint: "A fresh session is opened and the call runs again"
+          }),
           phase,
           { sessionInvalid: true, notExecuted: phase !== "fetch" && phase !== "wait" }
         )
@@ -201,14 +226,21 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
 
     if (/The session was closed or has expired/i.test(message)) {
       return classified(
-        new WarehouseError({ reason: "Unavailable", message: "The SQL session expired", hint: "A fresh session is opened and the call runs again" }),
+        new WarehouseError({
+          reason: "Unavailable",
+          message: "The SQL session expired",
+          hint: "A fresh session is opened and the call runs again"
+        }),
         phase,
         { sessionInvalid: true, notExecuted: phase !== "fetch" && phase !== "wait" }
       )
     }
 
     return classified(
-      new ServerError({ message: `Unexpected failure from the SQL driver during ${phase}: ${message.slice(0, 200)}`, status: 0 }),
+      new ServerError({
+        message: `Unexpected failure from the SQL driver during ${phase}: ${message.slice(0, 200)}`,
+        status: 0
+      }),
       phase
     )
   })

@@ -12,11 +12,19 @@ const int32 = (n: number) => Number.isInteger(n) && n >= -2_147_483_648 && n <= 
 const bigintRange = (n: bigint) => n >= -(2n ** 63n) && n < 2n ** 63n
 
 const invalid = (parameter: string, message: string, hint?: string) =>
-  Effect.fail(new ParameterError({ parameter, message: `Parameter ${parameter}: ${message}`, ...(hint === undefined ? {} : { hint }) }))
+  Effect.fail(
+    new ParameterError({
+      parameter,
+      message: `Parameter ${parameter}: ${message}`,
+      ...(hint === undefined ? {} : { hint })
+    })
+  )
 
 /** One value, checked, as the driver's typed parameter. */
 const convert = (value: unknown, parameter: string): Effect.Effect<DBSQLParameter, ParameterError> => {
-  if (value === null || value === undefined) return Effect.succeed(new DBSQLParameter({ type: DBSQLParameterType.VOID, value: null }))
+  if (value === null || value === undefined) {
+    return Effect.succeed(new DBSQLParameter({ type: DBSQLParameterType.VOID, value: null }))
+  }
   switch (typeof value) {
     case "string":
       return Effect.succeed(new DBSQLParameter({ type: DBSQLParameterType.STRING, value }))
@@ -30,7 +38,11 @@ const convert = (value: unknown, parameter: string): Effect.Effect<DBSQLParamete
       if (!Number.isFinite(value)) return invalid(parameter, `is ${value}, which SQL cannot represent`)
       return Effect.succeed(
         new DBSQLParameter({
-          type: int32(value) ? DBSQLParameterType.INTEGER : Number.isSafeInteger(value) ? DBSQLParameterType.BIGINT : DBSQLParameterType.DOUBLE,
+          type: int32(value)
+            ? DBSQLParameterType.INTEGER
+            : Number.isSafeInteger(value)
+            ? DBSQLParameterType.BIGINT
+            : DBSQLParameterType.DOUBLE,
           value
         })
       )
@@ -48,7 +60,11 @@ const convert = (value: unknown, parameter: string): Effect.Effect<DBSQLParamete
           "Bind each element as its own parameter, or pass a delimited string and use array_contains(split(:p, ','), column)"
         )
       }
-      return invalid(parameter, "is an object, which cannot be bound", "Pass a string, number, bigint, boolean, Date, null or a SqlParam helper")
+      return invalid(
+        parameter,
+        "is an object, which cannot be bound",
+        "Pass a string, number, bigint, boolean, Date, null or a SqlParam helper"
+      )
     default:
       return invalid(parameter, `is a ${typeof value}, which cannot be bound`)
   }
@@ -89,7 +105,11 @@ export const toDriver = (params: SqlParam.Params | undefined): Effect.Effect<Dri
     const namedParameters: Record<string, DBSQLParameter> = {}
     for (const [name, value] of Object.entries(params)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        return yield* invalid(JSON.stringify(name.slice(0, 40)), "is not a valid parameter name", "Use letters, digits and _ (as :name in the SQL)")
+        return yield* invalid(
+          JSON.stringify(name.slice(0, 40)),
+          "is not a valid parameter name",
+          "Use letters, digits and _ (as :name in the SQL)"
+        )
       }
       namedParameters[name] = yield* convert(value, `:${name}`)
     }

@@ -12,10 +12,14 @@ export type { Schema_ as Schema }
 const DATE_TYPE = 17
 
 export const schemaOf = (schema: unknown): Schema_ => {
-  const columns = (schema as { columns?: Array<{ columnName: string; typeDesc?: { types?: Array<{ primitiveEntry?: { type?: number } }> } }> } | null)
+  const columns = (schema as {
+    columns?: Array<{ columnName: string; typeDesc?: { types?: Array<{ primitiveEntry?: { type?: number } }> } }>
+  } | null)
     ?.columns ?? []
   return {
-    dates: columns.filter((column) => column.typeDesc?.types?.[0]?.primitiveEntry?.type === DATE_TYPE).map((c) => c.columnName)
+    dates: columns.filter((column) => column.typeDesc?.types?.[0]?.primitiveEntry?.type === DATE_TYPE).map((c) =>
+      c.columnName
+    )
   }
 }
 
@@ -41,7 +45,9 @@ export const decode = <A, I, R>(schema: Schema.Schema<A, I, R>, rows: ReadonlyAr
         const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
         const column = issue?.path[0] === undefined ? undefined : String(issue.path[0])
         return new ResultDecodeError({
-          message: `Row ${index}${column === undefined ? "" : `, column ${column}`}: ${issue?.message ?? "does not match the schema"}`,
+          message: `Row ${index}${column === undefined ? "" : `, column ${column}`}: ${
+            issue?.message ?? "does not match the schema"
+          }`,
           row: index,
           ...(column === undefined ? {} : { column })
         })

@@ -154,7 +154,8 @@ export const endpoint = (
       endpoint: name,
       status: response.status,
       ...(info.principal === undefined ? {} : { principal: info.principal }),
-      ...(info.params === undefined ? {} : { params: info.params })
+      ...(info.params === undefined ? {} : { params: info.params }),
+      ...(typeof request.headers["user-agent"] === "string" ? { userAgent: request.headers["user-agent"] } : {})
     })
     return response
   })
