@@ -20,21 +20,33 @@
  * @since 0.1.0
  */
 import { type DBSQLClient } from "@databricks/sql"
-import { ConfigurationError, PermissionError, TimeoutError } from "@effect-databricks/auth/DatabricksError"
+import * as ConnectViewer from "@effect-databricks/auth/ConnectViewer"
+import {
+  type AuthenticationError,
+  ConfigurationError,
+  PermissionError,
+  RateLimitError,
+  TimeoutError
+} from "@effect-databricks/auth/DatabricksError"
 import * as TokenSource from "@effect-databricks/auth/TokenSource"
 import * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
+import * as Equal from "effect/Equal"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Pool from "effect/Pool"
+import * as RcMap from "effect/RcMap"
+import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Crypto from "node:crypto"
 import { type Classified, classify, type Phase } from "./internal/classify.js"
 import * as Driver from "./internal/driver.js"
 import type { SqlClientError } from "./internal/errors.js"
@@ -445,6 +457,82 @@ export const layerConfig = (
       const host = yield* read("DATABRICKS_HOST")
       const httpPath = yield* read("DATABRICKS_HTTP_PATH")
       return yield* make({ ...options, host, httpPath })
+    })
+  )
+
+/**
+ * One `SqlClient` per Posit Connect viewer, for apps that query Databricks as
+ * the person viewing them.
+ *
+ * @since 0.1.0
+ * @category viewers
+ */
+export interface Viewers {
+  /** The viewer's client (their own sessions, their own token), held for the scope. */
+  readonly forViewer: (
+    userSessionToken: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined
+  ) => Effect.Effect<SqlClient, AuthenticationError | ConfigurationError | RateLimitError, Scope.Scope>
+}
+
+/**
+ * @since 0.1.0
+ * @category viewers
+ */
+export const Viewers: Context.Tag<Viewers, Viewers> = Context.GenericTag<Viewers>("@effect-databricks/sql/SqlClient/Viewers")
+
+/** Equal by a hash of the session token, so the map never holds it in a key's identity. */
+class ViewerKey implements Equal.Equal {
+  readonly id: string
+  constructor(readonly token: Redacted.Redacted<string> | undefined) {
+    this.id = token === undefined ? "" : Crypto.createHash("sha256").update(Redacted.value(token)).digest("hex")
+  }
+  [Equal.symbol](that: Equal.Equal): boolean {
+    return that instanceof ViewerKey && that.id === this.id
+  }
+  [Hash.symbol](): number {
+    return Hash.string(this.id)
+  }
+}
+
+/**
+ * The per-viewer pattern: a client per viewer, built on `ConnectViewer.Viewers`
+ * (which exchanges and caches their tokens), kept while in use and for
+ * `idleTimeToLive` (5 minutes) after, at most `maxViewers` (100) at once. A
+ * session is only ever used with the identity that opened it.
+ *
+ * @since 0.1.0
+ * @category viewers
+ */
+export const layerViewers = (
+  options: Options & {
+    readonly maxViewers?: number | undefined
+    readonly idleTimeToLive?: Duration.DurationInput | undefined
+  }
+): Layer.Layer<Viewers, never, ConnectViewer.Viewers> =>
+  Layer.scoped(
+    Viewers,
+    Effect.gen(function*() {
+      const viewers = yield* ConnectViewer.Viewers
+      const maxViewers = options.maxViewers ?? 100
+      const clients = yield* RcMap.make({
+        lookup: (key: ViewerKey) =>
+          Effect.flatMap(viewers.sourceFor(key.token), (source) =>
+            make(options).pipe(Effect.provideService(TokenSource.TokenSource, source))),
+        idleTimeToLive: options.idleTimeToLive ?? Duration.minutes(5),
+        capacity: maxViewers
+      })
+      return {
+        forViewer: (token) =>
+          RcMap.get(clients, new ViewerKey(Option.isOption(token) ? Option.getOrUndefined(token) : token)).pipe(
+            Effect.catchTag("ExceededCapacityException", () =>
+              Effect.fail(
+                new RateLimitError({
+                  message: `More than ${maxViewers} viewers are querying at once`,
+                  hint: "Raise maxViewers, or retry shortly"
+                })
+              ))
+          )
+      }
     })
   )
 
