@@ -34,8 +34,8 @@ import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
-import * as Equal from "effect/Equal"
 import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
 import * as Exit from "effect/Exit"
 import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
@@ -478,7 +478,9 @@ export interface Viewers {
  * @since 0.1.0
  * @category viewers
  */
-export const Viewers: Context.Tag<Viewers, Viewers> = Context.GenericTag<Viewers>("@effect-databricks/sql/SqlClient/Viewers")
+export const Viewers: Context.Tag<Viewers, Viewers> = Context.GenericTag<Viewers>(
+  "@effect-databricks/sql/SqlClient/Viewers"
+)
 
 /** Equal by a hash of the session token, so the map never holds it in a key's identity. */
 class ViewerKey implements Equal.Equal {

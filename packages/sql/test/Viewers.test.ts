@@ -30,13 +30,17 @@ describe("SqlClient.layerViewers (Posit Connect viewers)", () => {
       const results = yield* Effect.gen(function*() {
         const viewers = yield* SqlClient.Viewers
         const ask = (session: Redacted.Redacted<string>) =>
-          Effect.scoped(Effect.flatMap(viewers.forViewer(session), (client) => client.query("SELECT current_user() AS me")))
+          Effect.scoped(
+            Effect.flatMap(viewers.forViewer(session), (client) => client.query("SELECT current_user() AS me"))
+          )
         return yield* Effect.all(
           Array.from({ length: 20 }, (_, i) => ask(i % 2 === 0 ? emulator.connect.userSessionToken : graceSession)),
           { concurrency: 6 }
         )
       }).pipe(Effect.provide(viewersLayer))
-      results.forEach((rows, i) => assert.strictEqual(rows[0].me, i % 2 === 0 ? "ada@example.com" : "grace@example.com"))
+      results.forEach((rows, i) =>
+        assert.strictEqual(rows[0].me, i % 2 === 0 ? "ada@example.com" : "grace@example.com")
+      )
       const after = yield* stats
       // One exchange per viewer, and one session each (per-viewer clients reuse their sessions).
       assert.deepStrictEqual(after.exchanges, { "urn:posit:connect:user-session-token": 2 })
