@@ -114,9 +114,16 @@ const retryAfter = (failure: Classified): Option.Option<Duration.Duration> =>
  */
 export const schedule = (
   policy: RetryPolicy,
-  options: { readonly idempotent: boolean; readonly operation: string }
+  options: {
+    readonly idempotent: boolean
+    readonly operation: string
+    /** Run when retrying after a 403 for an expired token: makes the next attempt use a fresh token. */
+    readonly onRefresh?: Effect.Effect<void> | undefined
+  }
 ) => {
-  let immediateRetries = 0
+  // One fresh token and one fresh session per call: a second expired token or session is real trouble.
+  let refreshedToken = false
+  let reopenedSession = false
   let attempt = 1
   return Schedule.exponential(policy.base, 2).pipe(
     Schedule.union(Schedule.spaced(policy.maxDelay)),
@@ -126,8 +133,8 @@ export const schedule = (
     Schedule.zipRight(Schedule.identity<Classified>()),
     Schedule.whileInput((failure: Classified) => {
       if (!isRetryable(failure, options.idempotent)) return false
-      // Each fix-at-once retry happens once per call: a second expired session or token is real trouble.
-      if (immediate(failure)) return ++immediateRetries <= 2
+      if (failure.expiredToken) return refreshedToken ? false : (refreshedToken = true)
+      if (failure.sessionInvalid) return reopenedSession ? false : (reopenedSession = true)
       return true
     }),
     Schedule.modifyDelay((failure, delay) =>
@@ -137,6 +144,7 @@ export const schedule = (
     ),
     Schedule.onDecision((failure, decision) =>
       decision._tag === "Done" ? Effect.void : Effect.gen(function*() {
+        if (failure.expiredToken && options.onRefresh !== undefined) yield* options.onRefresh
         const wait = Math.max(0, ScheduleIntervals.start(decision.intervals) - (yield* Clock.currentTimeMillis))
         attempt++
         yield* Effect.logWarning(

@@ -143,6 +143,8 @@ export interface Options {
     readonly idleTimeToLive?: Duration.DurationInput | undefined
   } | undefined
   readonly retry?: RetryPolicy.Options | undefined
+  /** Let the driver send its usage telemetry to Databricks. Default false. */
+  readonly telemetry?: boolean | undefined
   readonly timeouts?: {
     /** Each driver call. Default 60 seconds. */
     readonly rpc?: Duration.DurationInput | undefined
@@ -240,6 +242,7 @@ export const make = (
           userAgentEntry: checked.userAgentEntry,
           source,
           runtime,
+          telemetry: options.telemetry ?? false,
           socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
         })
       ),
@@ -319,8 +322,7 @@ export const make = (
     /** Runs attempts under the retry policy, the token refreshed once after an expired-token 403. */
     const retried = <A, R>(attempt: Effect.Effect<A, Classified, R>, idempotent: boolean, operation: string) =>
       attempt.pipe(
-        Effect.tapError((failure) => failure.expiredToken ? source.invalidate : Effect.void),
-        Effect.retry(RetryPolicy.schedule(policy, { idempotent, operation })),
+        Effect.retry(RetryPolicy.schedule(policy, { idempotent, operation, onRefresh: source.invalidate })),
         Effect.mapError((failure) =>
           failure.expiredToken
             ? new PermissionError({
@@ -395,8 +397,9 @@ export const make = (
                 "submit",
                 () => session.executeStatement(sql, { ...driverParams, maxRows: chunkSize })
               )
+              // Failed or interrupted while the statement runs: cancel it, then close it.
               yield* call("wait", () => operation.finished(), queryTimeout).pipe(
-                Effect.tapError(() => release(operation, true))
+                Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : release(operation, true))
               )
               return operation
             }),

@@ -2,7 +2,7 @@ import { LocalM2M, Pat } from "@effect-databricks/auth"
 import { SqlClient } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Logger, LogLevel, Redacted, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, LogLevel, Redacted, Stream, TestClock } from "effect"
 import { clientLayer, type Credential, drive, stats, withClient, withEmulator } from "./utils.js"
 
 const client = SqlClient.SqlClient
@@ -49,6 +49,42 @@ describe("SqlClient fault matrix", () => {
       const after = yield* stats
       assert.strictEqual(after.tokenRequests.client_credentials, 2)
       assert.strictEqual(yield* statements("after refresh"), 1)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a 403 for an expired token that persists after one refresh is a PermissionError", () =>
+    Effect.gen(function*() {
+      const error = yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* client
+          yield* c.query("SELECT 1")
+          yield* addFault({
+            target: "ExecuteStatement",
+            status: 403,
+            body: "{\"error_code\":\"PERMISSION_DENIED\",\"message\":\"Invalid access token.\"}",
+            count: 5
+          })
+          return yield* Effect.flip(c.query("SELECT 'refused' AS marker"))
+        }),
+        {},
+        m2m
+      )
+      assert.strictEqual(error._tag, "PermissionError")
+      const after = yield* stats
+      assert.strictEqual(after.tokenRequests.client_credentials, 2, "exactly one refresh")
+      assert.strictEqual(after.rpc.ExecuteStatement, 3, "the first call, then one retry")
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a stream interrupted while its statement runs cancels it, then closes it", () =>
+    Effect.gen(function*() {
+      yield* withClient(Effect.gen(function*() {
+        const c = yield* client
+        const fiber = yield* Effect.fork(Stream.runDrain(c.stream("SELECT 1 /* emulator:sleep=10000 */")))
+        yield* until((s) => (s.rpc.GetOperationStatus ?? 0) >= 1)
+        yield* Fiber.interrupt(fiber)
+        const after = yield* stats
+        assert.strictEqual(after.rpc.CancelOperation, 1)
+        assert.strictEqual(after.rpc.CloseOperation, 1)
+      }))
     }).pipe(Effect.provide(withEmulator())))
 
   it.scopedLive("a permission denial is a PermissionError, not retried", () =>

@@ -31,6 +31,7 @@ export interface ConnectOptions {
   readonly source: TokenSource.TokenSource
   readonly runtime: Runtime.Runtime<never>
   readonly socketTimeoutMs: number
+  readonly telemetry: boolean
 }
 
 /**
@@ -47,7 +48,7 @@ export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => 
     provider: toDriverAuthentication(options.source, { runtime: options.runtime }),
     ...(options.caCert === undefined ? {} : { customCaCert: Buffer.from(options.caCert) }),
     userAgentEntry: options.userAgentEntry === undefined ? libraryAgent : `${libraryAgent} ${options.userAgentEntry}`,
-    telemetryEnabled: false,
+    telemetryEnabled: options.telemetry,
     preserveBigNumericPrecision: true,
     retryMaxAttempts: 1,
     retriesTimeout: 1,
