@@ -2,7 +2,7 @@ import { LocalM2M, Pat } from "@effect-databricks/auth"
 import { SqlClient } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Logger, LogLevel, Redacted, Stream, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, LogLevel, Redacted, Stream, TestClock, Tracer } from "effect"
 import { clientLayer, type Credential, drive, stats, withClient, withEmulator } from "./utils.js"
 
 const client = SqlClient.SqlClient
@@ -297,4 +297,62 @@ describe("SqlClient errors", () => {
       })
       assert.deepStrictEqual(ok, [{ x: 1 }])
     }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a secret scan over the errors, logs and spans of every failure path", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      // Wraps the default tracer so every span the client opens can be read back afterwards.
+      const base = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        context: base.context,
+        span: (...args) => {
+          const span = base.span(...args)
+          spans.push(span)
+          return span
+        }
+      })
+      const lines: Array<string> = []
+      const capture = Logger.make(({ annotations, cause, message }) =>
+        lines.push(String(message), JSON.stringify([...annotations]), Cause.pretty(cause))
+      )
+      yield* emulator.sql("CREATE TABLE vault (x INT)")
+      yield* emulator.deny(emulator.user, "vault")
+      const token = yield* Effect.map(emulator.registerPat(), Redacted.value)
+      const failures: Array<unknown> = []
+      yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* client
+          failures.push(yield* Effect.flip(c.query("SELECT * FROM vault")))
+          yield* addFault({ target: "ExecuteStatement", reset: "after" })
+          failures.push(yield* Effect.flip(c.execute("SELECT 1")))
+          yield* addFault({ target: "ExecuteStatement", emptyBody: true })
+          failures.push(yield* Effect.flip(c.execute("SELECT 2")))
+          yield* addFault({ target: "ExecuteStatement", status: 429, headers: { "retry-after": "0" }, count: 20 })
+          failures.push(yield* Effect.flip(c.query("SELECT 3")))
+          failures.push(yield* Effect.flip(c.query("SELECT 4", { bad: [1] as never })))
+        }),
+        { timeouts: { rpc: "1 second" }, retry: { base: "10 millis", maxDelay: "20 millis", maxAttempts: 3 } },
+        () => Pat.layer({ token: Redacted.make(token) })
+      ).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+        Logger.withMinimumLogLevel(LogLevel.All),
+        Effect.withTracer(recording)
+      )
+      assert.deepStrictEqual(
+        failures.map((f) => (f as { _tag: string })._tag),
+        ["PermissionError", "NetworkError", "TimeoutError", "RateLimitError", "ParameterError"]
+      )
+      assert.isAbove(lines.length, 5)
+      assert.isTrue(spans.some((span) => span.name === "SqlClient.query"))
+      const texts = [
+        ...lines,
+        ...failures.flatMap((f) => [String(f), JSON.stringify(f)]),
+        ...spans.map((span) => JSON.stringify([span.name, ...span.attributes]))
+      ]
+      for (const text of texts) {
+        assert.notInclude(text, token)
+        assert.notInclude(text, Redacted.value(emulator.pat))
+      }
+    }).pipe(Effect.provide(withEmulator())), { timeout: 20_000 })
 })
