@@ -31,6 +31,7 @@ import {
 import * as TokenSource from "@effect-databricks/auth/TokenSource"
 import * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -310,7 +311,7 @@ export const make = (
           let finished = false
           return yield* restore(
             Effect.gen(function*() {
-              yield* call("wait", () => operation.finished(), queryTimeout)
+              yield* awaitFinished(operation)
               finished = true
               const schema = Rows.schemaOf(yield* call("wait", () => operation.getSchema()))
               return yield* use(operation, schema)
@@ -343,6 +344,34 @@ export const make = (
               hint: "Raise timeouts.query, or make the query cheaper; it was cancelled on the warehouse"
             })
         })
+      )
+
+    /**
+     * Waits for a statement to finish, one GetOperationStatus at a time, each
+     * under `timeouts.rpc`: the driver's own `finished()` polls every 100 ms
+     * with no deadline per RPC, so an empty HTTP 200 would stall it until
+     * `timeouts.query`. Polls back off to 1 s; long waits log progress.
+     */
+    const awaitFinished = (operation: Operation): Effect.Effect<void, Classified> =>
+      Effect.gen(function*() {
+        const started = yield* Clock.currentTimeMillis
+        let delay = 100
+        let reported = 0
+        while (Driver.isRunning((yield* call("wait", () => operation.status(false))).operationState)) {
+          const waited = (yield* Clock.currentTimeMillis) - started
+          if (waited - reported >= 30_000) {
+            reported = waited
+            yield* Effect.logInfo(`statement still running after ${Math.round(waited / 1000)}s`).pipe(
+              Effect.annotateLogs("operationId", operation.id)
+            )
+          }
+          yield* Effect.sleep(Duration.millis(delay))
+          delay = Math.min(1_000, Math.round(delay * 1.5))
+        }
+        // Finished, failed or cancelled: the driver reads its cached final status and raises its own error.
+        yield* call("wait", () => operation.finished())
+      }).pipe(
+        Effect.timeoutFail({ duration: queryTimeout, onTimeout: () => timeoutFailure("wait", queryTimeout) })
       )
 
     const fetchAll = (operation: Operation, schema: Rows.Schema) =>
@@ -398,7 +427,7 @@ export const make = (
                 () => session.executeStatement(sql, { ...driverParams, maxRows: chunkSize })
               )
               // Failed or interrupted while the statement runs: cancel it, then close it.
-              yield* call("wait", () => operation.finished(), queryTimeout).pipe(
+              yield* awaitFinished(operation).pipe(
                 Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : release(operation, true))
               )
               return operation

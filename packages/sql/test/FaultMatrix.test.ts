@@ -181,6 +181,50 @@ describe("SqlClient fault matrix", () => {
     { timeout: 20_000 }
   )
 
+  it.scopedLive(
+    "an empty HTTP 200 on a status poll is a TimeoutError after timeouts.rpc, and the statement is cancelled",
+    () =>
+      Effect.gen(function*() {
+        yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* client
+            yield* addFault({ target: "GetOperationStatus", emptyBody: true })
+            const started = Date.now()
+            const error = yield* Effect.flip(c.query("SELECT 1 /* emulator:sleep=8000 */"))
+            assert.strictEqual(error._tag === "TimeoutError" && error.operation, "wait")
+            // Well before the statement would finish (8 s) or timeouts.query (60 s) would fire.
+            assert.isBelow(Date.now() - started, 5_000)
+            const after = yield* stats
+            assert.strictEqual(after.rpc.CancelOperation, 1)
+            assert.strictEqual(after.rpc.CloseOperation, 1)
+            assert.strictEqual(after.openOperations, 0)
+          }),
+          { timeouts: { rpc: "1 second", query: "60 seconds" } }
+        )
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 20_000 }
+  )
+
+  it.scoped(
+    "a long statement is polled with backoff and logs progress every 30 s (TestClock)",
+    () =>
+      Effect.gen(function*() {
+        const lines: Array<string> = []
+        const capture = Logger.make(({ message }) => lines.push(String(message)))
+        const rows = yield* withClient(
+          drive(Effect.flatMap(client, (c) => c.query("SELECT 'done' AS state /* emulator:sleep=65000 */")), "1 second")
+        ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.Info))
+        assert.deepStrictEqual(rows, [{ state: "done" }])
+        assert.deepStrictEqual(
+          lines.filter((line) => line.startsWith("statement still running")),
+          ["statement still running after 30s", "statement still running after 60s"]
+        )
+        // The driver's own wait polls every 100 ms: 650 status calls for this statement.
+        assert.isBelow((yield* stats).rpc.GetOperationStatus ?? 0, 100)
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 60_000 }
+  )
+
   it.scopedLive("an interrupted query is cancelled, then closed, on the server", () =>
     Effect.gen(function*() {
       yield* withClient(Effect.gen(function*() {

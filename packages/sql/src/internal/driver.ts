@@ -1,4 +1,4 @@
-import { DBSQLClient } from "@databricks/sql"
+import { DBSQLClient, thrift } from "@databricks/sql"
 import type * as TokenSource from "@effect-databricks/auth/TokenSource"
 import { toDriverAuthentication } from "@effect-databricks/auth/TokenSource"
 import type * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
@@ -58,3 +58,11 @@ export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => 
   } as never)
   return client
 }
+
+const { TOperationState } = thrift.TCLIService_types
+
+/** True while a statement is still queued or running, by its GetOperationStatus state. */
+export const isRunning = (state: number | undefined): boolean =>
+  state === TOperationState.INITIALIZED_STATE ||
+  state === TOperationState.PENDING_STATE ||
+  state === TOperationState.RUNNING_STATE
