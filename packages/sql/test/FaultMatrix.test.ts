@@ -8,8 +8,9 @@ import { clientLayer, type Credential, drive, stats, withClient, withEmulator } 
 const client = SqlClient.SqlClient
 const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
 const realPause = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+/** How each logged statement containing `marker` ended, in order. */
 const statements = (marker: string) =>
-  Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).length)
+  Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).map((t) => t.state))
 
 /** Waits (in real time, bounded) until the emulator's stats satisfy `check`. */
 const until = (check: (s: Emulator.Stats) => boolean) =>
@@ -48,7 +49,7 @@ describe("SqlClient fault matrix", () => {
       assert.deepStrictEqual(rows, [{ marker: "after refresh" }])
       const after = yield* stats
       assert.strictEqual(after.tokenRequests.client_credentials, 2)
-      assert.strictEqual(yield* statements("after refresh"), 1)
+      assert.deepStrictEqual(yield* statements("after refresh"), ["FINISHED"])
     }).pipe(Effect.provide(withEmulator())))
 
   it.scopedLive("a 403 for an expired token that persists after one refresh is a PermissionError", () =>
@@ -72,6 +73,7 @@ describe("SqlClient fault matrix", () => {
       const after = yield* stats
       assert.strictEqual(after.tokenRequests.client_credentials, 2, "exactly one refresh")
       assert.strictEqual(after.rpc.ExecuteStatement, 3, "the first call, then one retry")
+      assert.deepStrictEqual(yield* statements("'refused'"), [], "refused before it ran")
     }).pipe(Effect.provide(withEmulator())))
 
   it.scopedLive("a stream interrupted while its statement runs cancels it, then closes it", () =>
@@ -84,6 +86,7 @@ describe("SqlClient fault matrix", () => {
         const after = yield* stats
         assert.strictEqual(after.rpc.CancelOperation, 1)
         assert.strictEqual(after.rpc.CloseOperation, 1)
+        assert.deepStrictEqual(yield* statements("sleep=10000"), ["CANCELED"])
       }))
     }).pipe(Effect.provide(withEmulator())))
 
@@ -95,7 +98,7 @@ describe("SqlClient fault matrix", () => {
       const error = yield* withClient(Effect.flip(Effect.flatMap(client, (c) => c.query("SELECT * FROM payroll"))))
       assert.strictEqual(error._tag, "PermissionError")
       assert.include(error.message, "[INSUFFICIENT_PERMISSIONS]")
-      assert.strictEqual(yield* statements("payroll"), 1)
+      assert.deepStrictEqual(yield* statements("payroll"), ["ERROR"])
     }).pipe(Effect.provide(withEmulator())))
 
   it.scoped("a 429 with Retry-After: 2 waits at least 2 s (TestClock)", () =>
@@ -111,6 +114,7 @@ describe("SqlClient fault matrix", () => {
         yield* TestClock.adjust("200 millis")
         assert.deepStrictEqual(yield* Fiber.join(fiber), [{ marker: "limited" }])
         assert.strictEqual((yield* stats).rpc.ExecuteStatement, 2)
+        assert.deepStrictEqual(yield* statements("'limited'"), ["FINISHED"], "the 429 proves it never ran")
       }))
     }).pipe(Effect.provide(withEmulator())))
 
@@ -132,6 +136,7 @@ describe("SqlClient fault matrix", () => {
         const progress = lines.filter((line) => line.includes("warehouse is starting; retrying in"))
         assert.isAtLeast(progress.length, 4)
         assert.match(progress[1], /\(attempt 3 of 8\)/)
+        assert.deepStrictEqual(yield* statements("'up'"), ["FINISHED"], "run once, after the warehouse was up")
       }).pipe(Effect.provide(withEmulator())),
     { timeout: 60_000 }
   )
@@ -147,7 +152,7 @@ describe("SqlClient fault matrix", () => {
         assert.strictEqual(error._tag, "NetworkError")
         assert.deepStrictEqual(yield* c.query("SELECT count(*) AS n FROM ledger"), [{ n: 1n }])
       }))
-      assert.strictEqual(yield* statements("INSERT INTO ledger"), 1)
+      assert.deepStrictEqual(yield* statements("INSERT INTO ledger"), ["FINISHED"])
     }).pipe(Effect.provide(withEmulator())))
 
   it.scopedLive("the same lost answer on an idempotent query is retried and succeeds", () =>
@@ -158,7 +163,7 @@ describe("SqlClient fault matrix", () => {
         return yield* c.query("SELECT 'again' AS marker")
       }))
       assert.deepStrictEqual(rows, [{ marker: "again" }])
-      assert.strictEqual(yield* statements("'again'"), 2)
+      assert.deepStrictEqual(yield* statements("'again'"), ["FINISHED", "FINISHED"])
     }).pipe(Effect.provide(withEmulator())))
 
   it.scopedLive(
@@ -174,6 +179,7 @@ describe("SqlClient fault matrix", () => {
             assert.strictEqual(error._tag, "TimeoutError")
             assert.deepStrictEqual(yield* c.query("SELECT 2 AS two"), [{ two: 2 }])
             assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+            assert.deepStrictEqual(yield* statements("'hang'"), [])
           }),
           { timeouts: { rpc: "1 second" } }
         )
@@ -198,6 +204,7 @@ describe("SqlClient fault matrix", () => {
             assert.strictEqual(after.rpc.CancelOperation, 1)
             assert.strictEqual(after.rpc.CloseOperation, 1)
             assert.strictEqual(after.openOperations, 0)
+            assert.deepStrictEqual(yield* statements("sleep=8000"), ["CANCELED"])
           }),
           { timeouts: { rpc: "1 second", query: "60 seconds" } }
         )
@@ -236,6 +243,7 @@ describe("SqlClient fault matrix", () => {
         assert.strictEqual(after.rpc.CancelOperation, 1)
         assert.strictEqual(after.rpc.CloseOperation, 1)
         assert.strictEqual(after.openOperations, 0)
+        assert.deepStrictEqual(yield* statements("sleep=10000"), ["CANCELED"])
       }))
     }).pipe(Effect.provide(withEmulator())))
 

@@ -128,8 +128,22 @@ export interface Stats {
   /** Sessions and operations open now, for leak checks. */
   readonly openSessions: number
   readonly openOperations: number
-  /** Every statement executed, in order: proof of what ran and how often. */
-  readonly statements: ReadonlyArray<{ readonly text: string; readonly principal: string; readonly sessionId: string }>
+  /** Every statement executed, in order: proof of what ran, how often, and how it ended. */
+  readonly statements: ReadonlyArray<StatementLog>
+}
+
+/**
+ * One statement the warehouse ran. `state` is the last state it reached
+ * (`CANCELED` for one cancelled while queued or running), closing aside.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StatementLog {
+  readonly text: string
+  readonly principal: string
+  readonly sessionId: string
+  readonly state: "PENDING" | "RUNNING" | "FINISHED" | "ERROR" | "CANCELED"
 }
 
 /**

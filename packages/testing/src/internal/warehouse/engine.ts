@@ -97,6 +97,8 @@ export interface Operation {
   readonly session: Session
   readonly sql: string
   state: State
+  /** This statement's entry in the statement log, which keeps its outcome after it is closed. */
+  readonly log: StatementLog
   failure: Sql.SqlFailure | undefined
   cursor: Cursor | undefined
   readonly started: number
@@ -121,6 +123,8 @@ export interface StatementLog {
   readonly text: string
   readonly principal: string
   readonly sessionId: string
+  /** The last state the statement reached before it was closed. */
+  state: Exclude<State, "CLOSED">
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
@@ -130,6 +134,12 @@ const quote = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
  */
 const database = (catalog: string) => catalog === "main" ? "memory" : quote(catalog)
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
+
+/** Moves a statement to a state, and records it in the statement log. */
+const setState = (operation: Operation, state: Exclude<State, "CLOSED">) => {
+  operation.state = state
+  operation.log.state = state
+}
 
 export interface EngineOptions {
   /** Sleeps on the emulator's clock; rejects when the signal aborts. */
@@ -194,12 +204,19 @@ export class Engine {
   execute(session: Session, sql: string, parameters: Sql.Bound | undefined): Operation {
     const handle = newHandle()
     const abort = new AbortController()
+    const log: StatementLog = {
+      text: sql,
+      principal: session.principal.userName,
+      sessionId: uuidOf(session.handle.guid),
+      state: "PENDING"
+    }
     const operation: Operation = {
       id: handleKey(handle.guid),
       handle,
       session,
       sql,
       state: "PENDING",
+      log,
       failure: undefined,
       cursor: undefined,
       started: this.options.now(),
@@ -208,7 +225,7 @@ export class Engine {
       done: Promise.resolve()
     }
     session.operations.set(operation.id, operation)
-    this.statements.push({ text: sql, principal: session.principal.userName, sessionId: uuidOf(session.handle.guid) })
+    this.statements.push(log)
     ;(operation as { done: Promise<void> }).done = this.run(operation, parameters)
     return operation
   }
@@ -222,7 +239,7 @@ export class Engine {
         for (const other of session.operations.values()) {
           if (other !== operation && other.cursor !== undefined) await other.cursor.materialize()
         }
-        operation.state = "RUNNING"
+        setState(operation, "RUNNING")
         const delay = (Sql.sleepHint(operation.sql) ?? 0) + this.options.statementDelayMs
         if (delay > 0) await this.options.sleep(delay, operation.abort.signal)
         const sql = Sql.rewrite(operation.sql)
@@ -232,7 +249,7 @@ export class Engine {
           const hit = tables.find((table) => denied.has(table))
           if (hit !== undefined) {
             operation.failure = Sql.insufficientPermissions(session.principal.userName, hit)
-            operation.state = "ERROR"
+            setState(operation, "ERROR")
             return
           }
         }
@@ -249,17 +266,17 @@ export class Engine {
             type: columnTypes[i]
           }))
           operation.cursor = columns.length === 0 ? undefined : new Cursor(result, columns)
-          operation.state = "FINISHED"
+          setState(operation, "FINISHED")
         } finally {
           operation.abort.signal.removeEventListener("abort", onAbort)
         }
       })
     } catch (error) {
       if (operation.abort.signal.aborted) {
-        if (operation.state !== "CLOSED") operation.state = "CANCELED"
+        if (operation.state !== "CLOSED") setState(operation, "CANCELED")
       } else {
         operation.failure = Sql.fromDuckDB(error)
-        operation.state = "ERROR"
+        setState(operation, "ERROR")
       }
     } finally {
       operation.completed = this.options.now()
@@ -268,7 +285,7 @@ export class Engine {
 
   cancel(operation: Operation) {
     if (operation.state === "PENDING" || operation.state === "RUNNING") {
-      operation.state = "CANCELED"
+      setState(operation, "CANCELED")
       operation.abort.abort()
     }
   }

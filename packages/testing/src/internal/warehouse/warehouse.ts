@@ -139,7 +139,7 @@ export const make = (
         rpc: { ...rpcCounts },
         openSessions: engine.sessions.size,
         openOperations: engine.openOperations,
-        statements: [...engine.statements]
+        statements: engine.statements.map((statement) => ({ ...statement }))
       }),
       reset: () => {
         for (const key of Object.keys(rpcCounts)) delete rpcCounts[key]
