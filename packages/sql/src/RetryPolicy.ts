@@ -146,10 +146,11 @@ export const schedule = (
       decision._tag === "Done" ? Effect.void : Effect.gen(function*() {
         if (failure.expiredToken && options.onRefresh !== undefined) yield* options.onRefresh
         const wait = Math.max(0, ScheduleIntervals.start(decision.intervals) - (yield* Clock.currentTimeMillis))
+        const rounded = Math.round(wait / 100) * 100
         attempt++
         yield* Effect.logWarning(
-          `${options.operation}: ${why(failure)}; retrying in ${
-            Duration.format(Duration.millis(Math.round(wait / 100) * 100))
+          `${options.operation}: ${why(failure)}; ${
+            rounded === 0 ? "retrying now" : `retrying in ${Duration.format(Duration.millis(rounded))}`
           } (attempt ${attempt} of ${policy.maxAttempts})`
         )
       })

@@ -249,13 +249,16 @@ describe("SqlClient fault matrix", () => {
 
   it.scopedLive("an expired session is reopened transparently", () =>
     Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(String(message)))
       const rows = yield* withClient(Effect.gen(function*() {
         const c = yield* client
         yield* c.query("SELECT 1")
         yield* addFault({ target: "warehouse", expireSessions: true })
         return yield* c.query("SELECT 'reopened' AS marker")
-      }))
+      })).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
       assert.deepStrictEqual(rows, [{ marker: "reopened" }])
+      assert.deepStrictEqual(lines, ["query: the session expired; reopening it; retrying now (attempt 2 of 8)"])
       assert.strictEqual((yield* stats).rpc.OpenSession, 2)
     }).pipe(Effect.provide(withEmulator())))
 
