@@ -308,15 +308,14 @@ export const make = (
           const operation = yield* restore(
             call("submit", () => session.executeStatement(sql, { ...params, maxRows: 10_000 }))
           )
-          let finished = false
+          let settled = false
           return yield* restore(
             Effect.gen(function*() {
-              yield* awaitFinished(operation)
-              finished = true
+              yield* awaitFinished(operation, () => (settled = true))
               const schema = Rows.schemaOf(yield* call("wait", () => operation.getSchema()))
               return yield* use(operation, schema)
             })
-          ).pipe(Effect.onExit((exit) => release(operation, !finished || Exit.isInterrupted(exit))))
+          ).pipe(Effect.onExit((exit) => release(operation, !settled || Exit.isInterrupted(exit))))
         })
       )
 
@@ -351,8 +350,10 @@ export const make = (
      * under `timeouts.rpc`: the driver's own `finished()` polls every 100 ms
      * with no deadline per RPC, so an empty HTTP 200 would stall it until
      * `timeouts.query`. Polls back off to 1 s; long waits log progress.
+     * `onSettled` runs once the statement stopped (finished, failed or was
+     * cancelled): from then on there is nothing left to cancel.
      */
-    const awaitFinished = (operation: Operation): Effect.Effect<void, Classified> =>
+    const awaitFinished = (operation: Operation, onSettled: () => void): Effect.Effect<void, Classified> =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         let delay = 100
@@ -368,6 +369,7 @@ export const make = (
           yield* Effect.sleep(Duration.millis(delay))
           delay = Math.min(1_000, Math.round(delay * 1.5))
         }
+        onSettled()
         // Finished, failed or cancelled: the driver reads its cached final status and raises its own error.
         yield* call("wait", () => operation.finished())
       }).pipe(
@@ -427,8 +429,9 @@ export const make = (
                 () => session.executeStatement(sql, { ...driverParams, maxRows: chunkSize })
               )
               // Failed or interrupted while the statement runs: cancel it, then close it.
-              yield* awaitFinished(operation).pipe(
-                Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : release(operation, true))
+              let settled = false
+              yield* awaitFinished(operation, () => (settled = true)).pipe(
+                Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : release(operation, !settled))
               )
               return operation
             }),

@@ -99,6 +99,9 @@ describe("SqlClient fault matrix", () => {
       assert.strictEqual(error._tag, "PermissionError")
       assert.include(error.message, "[INSUFFICIENT_PERMISSIONS]")
       assert.deepStrictEqual(yield* statements("payroll"), ["ERROR"])
+      const after = yield* stats
+      assert.strictEqual(after.rpc.CancelOperation, undefined, "a failed statement has nothing left to cancel")
+      assert.strictEqual(after.openOperations, 0)
     }).pipe(Effect.provide(withEmulator())))
 
   it.scoped("a 429 with Retry-After: 2 waits at least 2 s (TestClock)", () =>
