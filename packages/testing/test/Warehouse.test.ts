@@ -212,6 +212,15 @@ describe("SQL warehouse, through the real driver", () => {
         ["SELECT * FROM secrets", "42501", "[INSUFFICIENT_PERMISSIONS]"],
         ["SELECT nope FROM range(1)", "42703", "[UNRESOLVED_COLUMN.WITHOUT_SUGGESTION]"]
       ]
+      // With parameters too (DuckDB names no tables for a statement with placeholders).
+      const parameterised: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+        ["SELECT * FROM secrets WHERE x > :min LIMIT :n", { namedParameters: { min: 0, n: 1 } }],
+        ["SELECT * FROM secrets WHERE x > ?", { ordinalParameters: [0] }]
+      ]
+      for (const [sql, options] of parameterised) {
+        const error = (yield* rejection(() => queryPromise(client, sql, options))) as any
+        assert.isTrue(String(error?.message).startsWith("[INSUFFICIENT_PERMISSIONS]"), `${sql}: ${error?.message}`)
+      }
       for (const [sql, sqlState, errorClass] of cases) {
         const error = (yield* rejection(() => queryPromise(client, sql))) as any
         assert.strictEqual(error?.constructor?.name, "OperationStateError", sql)

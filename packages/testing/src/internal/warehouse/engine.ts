@@ -245,7 +245,8 @@ export class Engine {
         const sql = Sql.rewrite(operation.sql)
         const denied = this.denied.get(session.principal.userName)
         if (denied !== undefined) {
-          const tables = session.connection.getTableNames(sql, false).map((name) => name.toLowerCase())
+          const tables = session.connection.getTableNames(Sql.rewrite(operation.sql, "null"), false)
+            .map((name) => name.toLowerCase())
           const hit = tables.find((table) => denied.has(table))
           if (hit !== undefined) {
             operation.failure = Sql.insufficientPermissions(session.principal.userName, hit)

@@ -19,8 +19,12 @@ import {
  * identifiers become "double-quoted" ones. Strings, quoted identifiers and
  * comments are left alone, and `::` casts are not parameters. Values are
  * never spliced in: they are bound by DuckDB.
+ *
+ * With `placeholders: "null"`, every parameter (`:name` or `?`) becomes
+ * `NULL` instead: DuckDB names no tables for a statement with parameters,
+ * and the permission check needs them.
  */
-export const rewrite = (sql: string): string => {
+export const rewrite = (sql: string, placeholders: "bind" | "null" = "bind"): string => {
   let out = ""
   let i = 0
   while (i < sql.length) {
@@ -48,8 +52,11 @@ export const rewrite = (sql: string): string => {
       i += 2
     } else if (c === ":" && /[A-Za-z_]/.test(next ?? "")) {
       const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i + 1))![0]
-      out += `$${name}`
+      out += placeholders === "null" ? "NULL" : `$${name}`
       i += 1 + name.length
+    } else if (c === "?" && placeholders === "null") {
+      out += "NULL"
+      i++
     } else {
       out += c
       i++
