@@ -12,13 +12,6 @@ const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../..")
 const example = Path.join(root, "docs/examples/quick-start.ts")
 
 describe("docs/examples/quick-start.ts (the README's quick start)", () => {
-  it.scoped("is the README's code block, verbatim", () =>
-    Effect.sync(() => {
-      const readme = Fs.readFileSync(Path.join(root, "README.md"), "utf8")
-      const block = /<!-- docs\/examples\/quick-start\.ts -->\n```ts\n([\s\S]*?)```/.exec(readme)?.[1]
-      assert.strictEqual(block, Fs.readFileSync(example, "utf8"))
-    }))
-
   it.scoped(
     "runs as a user would, against the emulator as the workspace, and prints the answer",
     () =>
