@@ -107,6 +107,7 @@ export interface Options<E, R> extends SharedOptions<E, R> {
  * @category models
  */
 export interface Viewers {
+  /** The `TokenSource` of the viewer with this user-session token (the local one off Connect). */
   readonly sourceFor: (
     userSessionToken: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined
   ) => Effect.Effect<TokenSource.TokenSource, AuthenticationError>

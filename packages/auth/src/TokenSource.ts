@@ -121,6 +121,7 @@ export const make: <R>(
   options: MakeOptions
 ) => Effect.Effect<TokenSource, never, Scope.Scope | R> = internal.make
 
+/** A source that always returns the same token; exported as `static`, a reserved word. */
 const static_ = (
   token: Redacted.Redacted<string> | AccessToken,
   options?: { readonly authType?: string | undefined }
@@ -176,7 +177,10 @@ export const bearerHeader = (token: AccessToken): { readonly Authorization: stri
 export const toDriverAuthentication = (
   source: TokenSource,
   options?: { readonly runtime?: Runtime.Runtime<never> | undefined }
-): { readonly authenticate: () => Promise<Record<string, string>> } => {
+): {
+  /** The headers for one RPC: `Authorization: Bearer …`, from the source's current token. */
+  readonly authenticate: () => Promise<Record<string, string>>
+} => {
   const run = Runtime.runPromiseExit(options?.runtime ?? Runtime.defaultRuntime)
   const headers = Effect.map(source.token, (token): Record<string, string> => ({ ...bearerHeader(token) }))
   return {

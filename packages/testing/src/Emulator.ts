@@ -241,7 +241,9 @@ export interface Emulator {
     readonly contentSessionToken: Redacted.Redacted<string>
     readonly integrations: ReadonlyArray<ConnectIntegration>
   }
+  /** A user who can log in, hold PATs and be a Connect viewer. */
   readonly registerUser: (user: { readonly userName: string; readonly displayName: string }) => Effect.Effect<Principal>
+  /** A service principal with an OAuth secret (generated unless given), for `client_credentials`. */
   readonly registerServicePrincipal: (options?: {
     readonly displayName?: string | undefined
     readonly clientId?: string | undefined
@@ -275,6 +277,7 @@ export interface Emulator {
     readonly decision?: "approve" | "deny" | undefined
   }) => Effect.Effect<void>
   readonly faults: {
+    /** Adds a fault; faults apply in the order they were added. */
     readonly add: (fault: Fault) => Effect.Effect<void>
     readonly clear: Effect.Effect<void>
     readonly list: Effect.Effect<ReadonlyArray<Fault>>
