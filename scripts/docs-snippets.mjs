@@ -1,5 +1,5 @@
 // Keeps the code blocks of README.md and docs/*.md equal to the example files they come from.
-// A block is preceded by `<!-- snippet: <path>[#region] -->`; the path is from the repository root, and a region is
+// Every ts, js or python block must be preceded by `<!-- snippet: <path>[#region] -->`; the path is from the repository root, and a region is
 // the lines between `// #region <name>` and `// #endregion` (or `# region`/`# endregion` in Python).
 // Run: node scripts/docs-snippets.mjs          (checks; exits 1 listing every stale block)
 //      node scripts/docs-snippets.mjs --write  (rewrites the stale blocks from their sources)
@@ -33,6 +33,13 @@ export const documents = () => [
 export const sync = (document) => {
   const text = Fs.readFileSync(Path.join(root, document), "utf8")
   const stale = []
+  // Code (not data or shell) must come from a file that is type-checked or run.
+  const lines = text.split("\n")
+  lines.forEach((line, i) => {
+    if (/^```(ts|typescript|js|python)$/.test(line) && !lines[i - 1]?.startsWith("<!-- snippet: ")) {
+      stale.push(`${document}:${i + 1}: a code block without a snippet marker`)
+    }
+  })
   const updated = text.replace(marker, (block, file, region, language, body) => {
     const wanted = source(file, region)
     if (body === wanted) return block

@@ -12,6 +12,7 @@ import { NodeContext, NodeHttpClient, NodeHttpServer, NodeRuntime } from "@effec
 import { ConfigProvider, Console, Effect, Layer, Redacted } from "effect"
 import * as Http from "node:http"
 
+// #region app
 /** The handler: the viewer's TokenSource is provided by ConnectViewer.withViewer. */
 const hello = Effect.gen(function*() {
   const client = yield* WorkspaceClient.make()
@@ -33,6 +34,7 @@ export const app = HttpRouter.empty.pipe(
 export const Viewers: Layer.Layer<ConnectViewer.Viewers, unknown, HttpClient.HttpClient> = ConnectViewer.layerViewers({
   local: AuthConfig.layer().pipe(Layer.provide(NodeContext.layer))
 })
+// #endregion
 
 export const serve = (port: number) =>
   HttpServer.serve(app).pipe(

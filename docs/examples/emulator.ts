@@ -3,7 +3,9 @@ import { Emulator } from "@effect-databricks/testing"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Effect, Layer, Redacted } from "effect"
 
+// #region layer
 const TestLayer = Layer.provideMerge(Emulator.httpClient, Emulator.layer({ tokenLifetime: "2 minutes" }))
+// #endregion
 
 export const program = Effect.gen(function*() {
   const emulator = yield* Emulator.Emulator
