@@ -8,12 +8,14 @@ const Live = WorkspaceClient.layer().pipe(
   Layer.provide(NodeHttpClient.layerUndici)
 )
 
-const program = Effect.gen(function*() {
+export const program = Effect.gen(function*() {
   const me = yield* WorkspaceClient.currentUser
   yield* Console.log(`Hello, ${me.displayName}!`)
 }).pipe(
+  Effect.provide(Live),
+  // A missing DATABRICKS_TOKEN fails when the layer is built, so this is caught too.
   Effect.catchTag("ConfigurationError", (error) => Console.error(`${error.setting}: ${error.message}`)),
   Effect.catchTag("AuthenticationError", (error) => Console.error(`${error.message}\n${error.hint ?? ""}`))
 )
 
-export const main = () => NodeRuntime.runMain(program.pipe(Effect.provide(Live)))
+export const main = () => NodeRuntime.runMain(program)
