@@ -444,14 +444,16 @@ export const make = (
           const pull = Effect.gen(function*() {
             const more = yield* call("fetch", () => started.hasMoreRows())
             if (!more) return yield* Effect.fail(Option.none())
-            const rows = yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))
-            return Chunk.fromIterable(
-              (rows as Array<Record<string, unknown>>).map((row) => Rows.normalize(row, schema))
-            )
+            const fetched = yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))
+            const rows = Rows.normalizeAll(fetched as Array<Record<string, unknown>>, schema)
+            // Slices of at most 1024 rows, without copying them one by one: Effect's element-wise sinks
+            // (runFold) recurse per element of a chunk, and very large chunks overflow the stack.
+            const slices: Array<Chunk.Chunk<Row>> = []
+            for (let i = 0; i < rows.length; i += 1024) slices.push(Chunk.unsafeFromArray(rows.slice(i, i + 1024)))
+            return Chunk.unsafeFromArray(slices)
           }).pipe(Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error)))
-          // Fetched `chunkSize` rows at a time, emitted in chunks of at most 1024: Effect's element-wise
-          // sinks (runFold) recurse per element of a chunk, and very large chunks overflow the stack.
-          return Stream.repeatEffectChunkOption(pull).pipe(Stream.rechunk(1024))
+          // Fetched `chunkSize` rows at a time, emitted in chunks of at most 1024.
+          return Stream.repeatEffectChunkOption(pull).pipe(Stream.flattenChunks)
         })
       )
 

@@ -37,6 +37,12 @@ export const normalize = (row: Record<string, unknown>, schema: Schema_): Record
   return copy
 }
 
+/** Normalises every row of a fetch; the driver's array itself when there is nothing to change. */
+export const normalizeAll = (
+  rows: Array<Record<string, unknown>>,
+  schema: Schema_
+): Array<Record<string, unknown>> => schema.dates.length === 0 ? rows : rows.map((row) => normalize(row, schema))
+
 /** Decodes rows, naming the row and the column of the first failure. */
 export const decode = <A, I, R>(schema: Schema.Schema<A, I, R>, rows: ReadonlyArray<Record<string, unknown>>) =>
   Effect.forEach(rows, (row, index) =>
