@@ -1,11 +1,10 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { ConnectIntegration, Principal } from "../../Emulator.js"
 import type { Faults } from "./faults.js"
-import { credential, endpoint, json, readForm, Reply, type RequestInfo } from "./http.js"
+import { credential, endpointsOf, json, readForm, Reply, type RequestInfo } from "./http.js"
 import * as Random from "./random.js"
 import type { Registry } from "./registry.js"
 import type { Stats } from "./stats.js"
@@ -158,12 +157,7 @@ const exchange = (deps: Deps) => (info: RequestInfo) =>
 
 /** The Connect server's routes. */
 export const router = (deps: Deps) => {
-  const on = (
-    name: string,
-    handler: (
-      info: RequestInfo
-    ) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
-  ) => endpoint(name, deps, handler)
+  const on = endpointsOf(deps)
   return HttpRouter.empty.pipe(
     HttpRouter.get(
       "/__api__/server_settings",

@@ -120,6 +120,17 @@ export const injected = (fault: Fault, handler: Effect.Effect<HttpServerResponse
     return response
   })
 
+/** A route's handler: a response, or a `Reply` that short-circuits with one. */
+export type Handler = (
+  info: RequestInfo
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
+
+/** What every endpoint records into and draws faults from. */
+export interface EndpointDeps {
+  readonly faults: Faults
+  readonly stats: Stats
+}
+
 /**
  * Wraps a route: counts it, applies an injected fault if one matches, turns a
  * `Reply` into its response and anything unexpected into a JSON 500, and
@@ -127,10 +138,8 @@ export const injected = (fault: Fault, handler: Effect.Effect<HttpServerResponse
  */
 export const endpoint = (
   name: string,
-  deps: { readonly faults: Faults; readonly stats: Stats },
-  handler: (
-    info: RequestInfo
-  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
+  deps: EndpointDeps,
+  handler: Handler
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -159,3 +168,6 @@ export const endpoint = (
     })
     return response
   })
+
+/** `endpoint` with the server's faults and stats bound, for declaring its routes. */
+export const endpointsOf = (deps: EndpointDeps) => (name: string, handler: Handler) => endpoint(name, deps, handler)

@@ -10,7 +10,7 @@ import type { Principal } from "../../Emulator.js"
 import type { Warehouse } from "../warehouse/warehouse.js"
 import { Fault } from "./fault.js"
 import type { Faults } from "./faults.js"
-import { credential, endpoint, fail, json, readJson, Reply, type RequestInfo } from "./http.js"
+import { credential, endpoint, endpointsOf, fail, json, readJson, Reply, type RequestInfo } from "./http.js"
 import * as OAuth from "./oauth.js"
 import * as Random from "./random.js"
 import type { Registry } from "./registry.js"
@@ -118,12 +118,7 @@ const runSql = (deps: Deps) => () =>
 
 /** The workspace host's routes: identity provider, SCIM, the SQL warehouse and the admin API. */
 export const router = (deps: Deps) => {
-  const on = (
-    name: string,
-    handler: (
-      info: RequestInfo
-    ) => Effect.Effect<HttpServerResponse.HttpServerResponse, Reply, HttpServerRequest.HttpServerRequest>
-  ) => endpoint(name, deps, handler)
+  const on = endpointsOf(deps)
   const discovery = on("discovery", () => OAuth.discovery(deps.host))
   return HttpRouter.empty.pipe(
     HttpRouter.get("/oidc/.well-known/oauth-authorization-server", discovery),
