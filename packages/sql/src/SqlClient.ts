@@ -349,7 +349,9 @@ export const make = (
      * Waits for a statement to finish, one GetOperationStatus at a time, each
      * under `timeouts.rpc`: the driver's own `finished()` polls every 100 ms
      * with no deadline per RPC, so an empty HTTP 200 would stall it until
-     * `timeouts.query`. Polls back off to 1 s; long waits log progress.
+     * `timeouts.query`. Polls back off to 1 s; long waits log progress. The
+     * whole wait is bounded by `timeouts.query`, which `retried` applies to
+     * the call.
      * `onSettled` runs once the statement stopped (finished, failed or was
      * cancelled): from then on there is nothing left to cancel.
      */
@@ -372,16 +374,14 @@ export const make = (
         onSettled()
         // Finished, failed or cancelled: the driver reads its cached final status and raises its own error.
         yield* call("wait", () => operation.finished())
-      }).pipe(
-        Effect.timeoutFail({ duration: queryTimeout, onTimeout: () => timeoutFailure("wait", queryTimeout) })
-      )
+      })
 
     const fetchAll = (operation: Operation, schema: Rows.Schema) =>
       Effect.gen(function*() {
         const rows: Array<Row> = []
         while (yield* call("fetch", () => operation.hasMoreRows())) {
           const chunk = yield* call("fetch", () => operation.fetchChunk({ maxRows: 10_000 }))
-          for (const row of chunk as Array<Record<string, unknown>>) rows.push(Rows.normalize(row, schema))
+          for (const row of Rows.normalizeAll(chunk as Array<Record<string, unknown>>, schema)) rows.push(row)
         }
         return rows
       })

@@ -215,6 +215,25 @@ describe("SqlClient fault matrix", () => {
     { timeout: 20_000 }
   )
 
+  it.scopedLive(
+    "a query past timeouts.query is a TimeoutError, and the statement is cancelled on the server",
+    () =>
+      Effect.gen(function*() {
+        yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* client
+            const error = yield* Effect.flip(c.query("SELECT 1 /* emulator:sleep=8000 */"))
+            assert.strictEqual(error._tag, "TimeoutError")
+            assert.strictEqual(error.message, "query did not finish within 1s")
+            assert.deepStrictEqual(yield* statements("sleep=8000"), ["CANCELED"])
+            assert.strictEqual((yield* stats).openOperations, 0)
+          }),
+          { timeouts: { query: "1 second" } }
+        )
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 20_000 }
+  )
+
   it.scoped(
     "a long statement is polled with backoff and logs progress every 30 s (TestClock)",
     () =>

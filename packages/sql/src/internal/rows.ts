@@ -30,7 +30,7 @@ const day = (value: unknown): unknown => {
 }
 
 /** DATE as `YYYY-MM-DD` (the driver gives a Date at midnight UTC); everything else as the driver gives it. */
-export const normalize = (row: Record<string, unknown>, schema: Schema_): Record<string, unknown> => {
+const normalize = (row: Record<string, unknown>, schema: Schema_): Record<string, unknown> => {
   if (schema.dates.length === 0) return row
   const copy = { ...row }
   for (const name of schema.dates) if (copy[name] !== null && copy[name] !== undefined) copy[name] = day(copy[name])
