@@ -1,34 +1,12 @@
-// The examples that read their settings from the environment, run as a user would: in a child process, with the
-// emulator as the workspace and its certificate trusted through NODE_EXTRA_CA_CERTS.
+// The examples that read their settings from the environment, run as a user would (see child.ts).
 import { Emulator } from "@effect-databricks/testing"
-import { Command } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
-
-const docs = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
-
-/** Runs `program` of an example with these environment variables; answers what it printed. */
-const run = (example: string, env: Record<string, string>) =>
-  Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
-    const home = Fs.mkdtempSync(Path.join(Os.tmpdir(), "example-"))
-    yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(home, { recursive: true, force: true })))
-    const script = `import { Effect } from "effect"
-const example = await import(${JSON.stringify(Path.join(docs, "examples", example))})
-await Effect.runPromise(example.program)`
-    const output = yield* Command.make(process.execPath, "--import", "tsx", "--input-type=module", "-e", script).pipe(
-      Command.workingDirectory(docs),
-      Command.env({ HOME: home, NODE_EXTRA_CA_CERTS: emulator.caCertPath, DATABRICKS_HOST: emulator.host, ...env }),
-      Command.stderr("inherit"),
-      Command.string
-    )
-    return output.trim()
-  })
+import { runProgram } from "./child.js"
 
 const TestLayer = Layer.merge(Emulator.layer(), NodeContext.layer)
 
@@ -36,14 +14,14 @@ describe("docs/examples, run against the emulator", () => {
   it.scoped("auth-pat.ts greets the PAT's user", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const output = yield* run("auth-pat.ts", { DATABRICKS_TOKEN: Redacted.value(emulator.pat) })
+      const output = yield* runProgram("auth-pat.ts", { DATABRICKS_TOKEN: Redacted.value(emulator.pat) })
       assert.strictEqual(output, `Hello, ${emulator.user.displayName}!`)
     }).pipe(Effect.provide(TestLayer)), { timeout: 30_000 })
 
   it.scoped("auth-local-m2m.ts greets the service principal", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
-      const output = yield* run("auth-local-m2m.ts", {
+      const output = yield* runProgram("auth-local-m2m.ts", {
         DATABRICKS_CLIENT_ID: emulator.servicePrincipal.clientId,
         DATABRICKS_CLIENT_SECRET: Redacted.value(emulator.servicePrincipal.clientSecret)
       })
@@ -57,7 +35,7 @@ describe("docs/examples, run against the emulator", () => {
       Fs.writeFileSync(file, `[dev]\nhost = ${emulator.host}\ntoken = ${Redacted.value(emulator.pat)}\n`, {
         mode: 0o600
       })
-      const output = yield* run("auth-config.ts", { DATABRICKS_HOST: "", DATABRICKS_CONFIG_FILE: file })
+      const output = yield* runProgram("auth-config.ts", { DATABRICKS_HOST: "", DATABRICKS_CONFIG_FILE: file })
       // AuthConfig also logs what it chose (at Info); the example prints it too.
       assert.match(output, /^Authenticating with pat for .*token from profile:dev\)$/m)
       assert.match(output, new RegExp(`^Hello, ${emulator.user.displayName}!$`, "m"))
@@ -66,7 +44,7 @@ describe("docs/examples, run against the emulator", () => {
 
   it.scoped("auth-token-env.ts reads DATABRICKS_ACCESS_TOKEN", () =>
     Effect.gen(function*() {
-      const output = yield* run("auth-token-env.ts", { DATABRICKS_ACCESS_TOKEN: "an-opaque-token" })
+      const output = yield* runProgram("auth-token-env.ts", { DATABRICKS_ACCESS_TOKEN: "an-opaque-token" })
       assert.strictEqual(output, "token-env token expires (unknown)")
     }).pipe(Effect.provide(TestLayer)), { timeout: 30_000 })
 })
