@@ -308,6 +308,7 @@ export const make = (
           const operation = yield* restore(
             call("submit", () => session.executeStatement(sql, { ...params, maxRows: 10_000 }))
           )
+          // Cancelled first only while it may still run: once settled, even an interrupted fetch just closes it.
           let settled = false
           return yield* restore(
             Effect.gen(function*() {
@@ -315,7 +316,7 @@ export const make = (
               const schema = Rows.schemaOf(yield* call("wait", () => operation.getSchema()))
               return yield* use(operation, schema)
             })
-          ).pipe(Effect.onExit((exit) => release(operation, !settled || Exit.isInterrupted(exit))))
+          ).pipe(Effect.onExit(() => release(operation, !settled)))
         })
       )
 
