@@ -1,10 +1,11 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from "@duckdb/node-api"
 import * as Crypto from "node:crypto"
+import type * as Emulator from "../../Emulator.js"
 import type { Principal } from "../../Emulator.js"
 import type { Column } from "./columns.js"
 import * as Sql from "./sql.js"
 
-export type State = "PENDING" | "RUNNING" | "FINISHED" | "ERROR" | "CANCELED" | "CLOSED"
+export type State = Emulator.StatementLog["state"] | "CLOSED"
 
 export interface Handle {
   readonly guid: Buffer
@@ -119,13 +120,8 @@ export interface Session {
   readonly lock: Lock
 }
 
-export interface StatementLog {
-  readonly text: string
-  readonly principal: string
-  readonly sessionId: string
-  /** The last state the statement reached before it was closed. */
-  state: Exclude<State, "CLOSED">
-}
+/** The public entry, with its `state` kept up to date as the statement runs. */
+export type StatementLog = Omit<Emulator.StatementLog, "state"> & { state: Emulator.StatementLog["state"] }
 
 const quote = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
 /**
@@ -136,7 +132,7 @@ const database = (catalog: string) => catalog === "main" ? "memory" : quote(cata
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
 
 /** Moves a statement to a state, and records it in the statement log. */
-const setState = (operation: Operation, state: Exclude<State, "CLOSED">) => {
+const setState = (operation: Operation, state: StatementLog["state"]) => {
   operation.state = state
   operation.log.state = state
 }
