@@ -98,10 +98,10 @@ const streaming = Effect.gen(function*() {
         return total
       }))
   )
-  const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+  const finished = yield* Clock.currentTimeMillis
   yield* say(
-    `streamed ${count(rows)} rows in ${seconds.toFixed(1)} s (${
-      count(rate(rows, yield* Clock.currentTimeMillis))
+    `streamed ${count(rows)} rows in ${((finished - started) / 1000).toFixed(1)} s (${
+      count(rate(rows, finished))
     } rows/s)`
   )
 })
