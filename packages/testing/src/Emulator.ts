@@ -5,7 +5,8 @@
  * - The **workspace host** serves HTTPS on 127.0.0.1 with a certificate made
  *   at start: the OIDC identity provider (`/oidc/...`: discovery,
  *   `client_credentials`, the PKCE code flow, rotating refresh tokens), SCIM
- *   `Me`, and the admin API (`/__emulator/...`).
+ *   `Me`, the SQL Warehouses API (`GET /api/2.0/sql/warehouses`), the SQL
+ *   warehouse itself, and the admin API (`/__emulator/...`).
  * - The **Connect server** serves HTTP on 127.0.0.1: `server_settings` and the
  *   OAuth credential exchange, with Connect's wire format and errors.
  *
@@ -60,6 +61,14 @@ export interface ConnectIntegration {
 
 /**
  * What a fault can target. `"*"` is every endpoint.
+ *
+ * - REST endpoints, by name: `"discovery"` (the OIDC metadata), `"token"`,
+ *   `"authorize"`, `"scim"` (SCIM `Me`), `"sql_warehouses"` (the SQL
+ *   Warehouses API, `GET /api/2.0/sql/warehouses` and `…/{id}`), and on the
+ *   Connect server `"server_settings"` and `"exchange"`.
+ * - The SQL warehouse's Thrift calls, by RPC name (`"OpenSession"`,
+ *   `"ExecuteStatement"`, ...), or `"warehouse"` for a warehouse-wide fault
+ *   (`startingMs`, `expireSessions`).
  *
  * @since 0.1.0
  * @category faults
@@ -117,7 +126,7 @@ export interface Stats {
   readonly tokenRequests: Readonly<Record<string, number>>
   /** Connect exchanges by `subject_token_type`. */
   readonly exchanges: Readonly<Record<string, number>>
-  /** Requests by endpoint (`token`, `authorize`, `scim`, `exchange`, ...). */
+  /** Requests by endpoint (`token`, `authorize`, `scim`, `sql_warehouses`, `exchange`, ...). */
   readonly requests: Readonly<Record<string, number>>
   /** Injected faults by endpoint. */
   readonly faultsInjected: Readonly<Record<string, number>>

@@ -13,13 +13,18 @@ export const rpcNames = [
   "GetInfo"
 ] as const
 
-/** Targets and the fault shape: the admin API's JSON contract. Public via `Emulator`. */
+/**
+ * Targets and the fault shape: the admin API's JSON contract. Public via `Emulator`. The REST endpoints are
+ * named as in the stats: `sql_warehouses` is the SQL Warehouses API (`GET /api/2.0/sql/warehouses[/{id}]`),
+ * not the warehouse itself (`warehouse`, or an RPC name).
+ */
 export const FaultTarget = Schema.Literal(
   "discovery",
   "token",
   "authorize",
   "exchange",
   "scim",
+  "sql_warehouses",
   "server_settings",
   ...rpcNames,
   "warehouse",

@@ -68,6 +68,23 @@ const me = (registry: Registry) => (info: RequestInfo) =>
       ...(principal.kind === "user" ? { emails: [{ value: principal.userName, primary: true, type: "work" }] } : {})
     }))
 
+/** `GET /api/2.0/sql/warehouses`: the emulator's one warehouse, for any authenticated principal. */
+const listWarehouses = (deps: Deps) => (info: RequestInfo) =>
+  Effect.gen(function*() {
+    yield* authenticate(deps.registry, info)
+    return json(200, { warehouses: [yield* deps.warehouse.describe(deps.host)] })
+  })
+
+/** `GET /api/2.0/sql/warehouses/{id}`: the warehouse, or 404 `RESOURCE_DOES_NOT_EXIST` for another id. */
+const getWarehouse = (deps: Deps, id: string) => (info: RequestInfo) =>
+  Effect.gen(function*() {
+    yield* authenticate(deps.registry, info)
+    if (id !== deps.warehouse.id) {
+      return yield* fail(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `SQL warehouse ${id} does not exist.` })
+    }
+    return json(200, yield* deps.warehouse.describe(deps.host))
+  })
+
 const adminError = (status: number, message: string) => new Reply({ response: json(status, { error: message }) })
 
 const decodeFaults = Schema.decodeUnknownEither(Schema.Union(Fault, Schema.Array(Fault)))
@@ -116,7 +133,7 @@ const runSql = (deps: Deps) => () =>
     )
   })
 
-/** The workspace host's routes: identity provider, SCIM, the SQL warehouse and the admin API. */
+/** The workspace host's routes: identity provider, SCIM, the SQL Warehouses API, the SQL warehouse and the admin API. */
 export const router = (deps: Deps) => {
   const on = endpointsOf(deps)
   const discovery = on("discovery", () => OAuth.discovery(deps.host))
@@ -126,6 +143,11 @@ export const router = (deps: Deps) => {
     HttpRouter.post("/oidc/v1/token", on("token", OAuth.token(deps.registry, deps.stats))),
     HttpRouter.get("/oidc/v1/authorize", on("authorize", OAuth.authorize(deps.registry))),
     HttpRouter.get("/api/2.0/preview/scim/v2/Me", on("scim", me(deps.registry))),
+    HttpRouter.get("/api/2.0/sql/warehouses", on("sql_warehouses", listWarehouses(deps))),
+    HttpRouter.get(
+      "/api/2.0/sql/warehouses/:id",
+      Effect.flatMap(HttpRouter.params, (params) => on("sql_warehouses", getWarehouse(deps, params.id ?? "")))
+    ),
     HttpRouter.post(
       "/sql/1.0/warehouses/:id",
       Effect.flatMap(

@@ -58,6 +58,7 @@ export const make = (
     )
     const id = Crypto.randomBytes(8).toString("hex")
     const httpPath = `/sql/1.0/warehouses/${id}`
+    const name = "Emulator Warehouse"
     let startingUntil = 0
     let context: CallContext | undefined
     const rpcCounts: Record<string, number> = {}
@@ -117,6 +118,39 @@ export const make = (
         message: `SQL warehouse ${id_} does not exist.`
       })
 
+    /** `STARTING` while a `startingMs` fault lasts (every RPC gets 503), `RUNNING` otherwise. */
+    const state = Effect.map(
+      Clock.currentTimeMillis,
+      (now): "STARTING" | "RUNNING" => now < startingUntil ? "STARTING" : "RUNNING"
+    )
+
+    /**
+     * The warehouse as the SQL Warehouses API (`GET /api/2.0/sql/warehouses[/{id}]`) describes it. The ODBC
+     * parameters are where this warehouse really is (the emulator's port, not 443), so a client can connect with them.
+     */
+    const describe = (host: string) =>
+      Effect.map(state, (current) => {
+        const url = new URL(host)
+        return {
+          id,
+          name,
+          cluster_size: "2X-Small",
+          min_num_clusters: 1,
+          max_num_clusters: 1,
+          auto_stop_mins: 10,
+          num_clusters: current === "RUNNING" ? 1 : 0,
+          num_active_sessions: engine.sessions.size,
+          state: current,
+          warehouse_type: "PRO",
+          enable_serverless_compute: true,
+          enable_photon: true,
+          channel: { name: "CHANNEL_NAME_CURRENT" },
+          tags: {},
+          odbc_params: { hostname: url.hostname, path: httpPath, protocol: "https", port: Number(url.port || 443) },
+          jdbc_url: `jdbc:databricks://${url.host}/default;transportMode=http;ssl=1;AuthMech=3;httpPath=${httpPath};`
+        }
+      })
+
     /** A warehouse-wide fault: "starting" for a while, or every session forgotten. */
     const applyWarehouseFault = (fault: Fault) =>
       Effect.gen(function*() {
@@ -129,6 +163,7 @@ export const make = (
       httpPath,
       engine,
       serve,
+      describe,
       applyWarehouseFault,
       sql: (text: string) =>
         Effect.tryPromise({
