@@ -278,4 +278,48 @@ describe("SQL warehouse, through the real driver", () => {
       assert.deepStrictEqual(rows.inserted, [{ num_affected_rows: 2n }])
       assert.deepStrictEqual(rows.read, [{ id: 1, amount: "9.99" }, { id: 2, amount: "20.00" }])
     }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("three-part names in the catalog main reach main.default from any catalog; text and aliases stay", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.sql("CREATE TABLE main.default.audit (note STRING, n INT)")
+      yield* emulator.sql("INSERT INTO audit VALUES ('seeded', 0)")
+      const { client } = yield* connect({ preserveBigNumericPrecision: true })
+      const rows = yield* Effect.promise(async () => {
+        // A session elsewhere: only the three-part name can reach main.default.
+        const session = await client.openSession({ initialCatalog: "sales", initialSchema: "eu" })
+        const run = async (sql: string, options?: Record<string, unknown>) => {
+          const operation = await session.executeStatement(sql, options as never)
+          const result = await operation.fetchAll()
+          await operation.close()
+          return result
+        }
+        const inserted = await run(
+          "INSERT INTO main.default.audit /* main.default.audit */ VALUES ('main.default.audit', :n) -- main.x.y",
+          { namedParameters: { n: 1 } }
+        )
+        await run("INSERT INTO `main`.`default`.audit VALUES ('`main`.default.audit', 2)")
+        const read = await run(
+          "SELECT Main.default.audit.note AS note, n FROM MAIN.DEFAULT.audit WHERE note <> 'main.default.x' ORDER BY n"
+        )
+        // An alias named main keeps its meaning: main.s.f is the field f of its column s.
+        const alias = await run("SELECT main.s.f AS f FROM (SELECT {'f': 7} AS s) AS main")
+        await session.close()
+        return { inserted, read, alias }
+      })
+      assert.deepStrictEqual(rows.inserted, [{ num_affected_rows: 1n }])
+      assert.deepStrictEqual(rows.read, [
+        { note: "seeded", n: 0 },
+        { note: "main.default.audit", n: 1 },
+        { note: "`main`.default.audit", n: 2 }
+      ])
+      assert.deepStrictEqual(rows.alias, [{ f: 7 }])
+      // Errors and permissions name the table as before.
+      yield* emulator.deny(emulator.user, "audit")
+      const denied = (yield* rejection(() => queryPromise(client, "SELECT * FROM main.default.audit"))) as any
+      assert.isTrue(String(denied?.message).startsWith("[INSUFFICIENT_PERMISSIONS]"), denied?.message)
+      const missing = (yield* rejection(() => queryPromise(client, "SELECT * FROM main.default.nope"))) as any
+      assert.isTrue(String(missing?.message).startsWith("[TABLE_OR_VIEW_NOT_FOUND]"), missing?.message)
+      assert.include(missing.message, "nope")
+    }).pipe(Effect.provide(withEmulator())))
 })

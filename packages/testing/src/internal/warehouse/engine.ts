@@ -126,9 +126,10 @@ export type StatementLog = Omit<Emulator.StatementLog, "state"> & { state: Emula
 const quote = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
 /**
  * A catalog's DuckDB database. Unity Catalog's default catalog `main` is DuckDB's default database
- * ("main" is reserved in DuckDB); any other catalog is an attached in-memory database of that name.
+ * ("main" is reserved in DuckDB; `Sql.rewrite` turns `main.s.t` into its name); any other catalog is an attached
+ * in-memory database of that name.
  */
-const database = (catalog: string) => catalog === "main" ? "memory" : quote(catalog)
+const database = (catalog: string) => catalog === "main" ? Sql.mainDatabase : quote(catalog)
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
 
 /** Moves a statement to a state, and records it in the statement log. */
