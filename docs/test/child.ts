@@ -26,12 +26,12 @@ export const runNode = (args: ReadonlyArray<string>, env: Record<string, string>
     return output.trim()
   })
 
-/** Imports an example of docs/examples in a child process and runs its exported `program`. */
-export const runProgram = (example: string, env: Record<string, string>) =>
+/** Imports an example of docs/examples in a child process and runs the effect it exports (by default `program`). */
+export const runProgram = (example: string, env: Record<string, string>, exported = "program") =>
   runNode([
     "--input-type=module",
     "-e",
     `import { Effect } from "effect"
 const example = await import(${JSON.stringify(Path.join(docs, "examples", example))})
-await Effect.runPromise(example.program)`
+await Effect.runPromise(example[${JSON.stringify(exported)}])`
   ], env)

@@ -9,6 +9,8 @@ import * as Path from "node:path"
 import { runProgram } from "./child.js"
 
 const TestLayer = Layer.merge(Emulator.layer(), NodeContext.layer)
+/** With `samples.nyctaxi.trips`, for the SQL examples. */
+const SamplesLayer = Layer.merge(Emulator.layer({ samples: true }), NodeContext.layer)
 
 describe("docs/examples, run against the emulator", () => {
   it.scoped("auth-pat.ts greets the PAT's user", () =>
@@ -47,4 +49,38 @@ describe("docs/examples, run against the emulator", () => {
       const output = yield* runProgram("auth-token-env.ts", { DATABRICKS_ACCESS_TOKEN: "an-opaque-token" })
       assert.strictEqual(output, "token-env token expires (unknown)")
     }).pipe(Effect.provide(TestLayer)), { timeout: 30_000 })
+
+  it.scoped("workspace-client.ts lists the emulator's SQL warehouse: name, id and state", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const output = yield* runProgram(
+        "workspace-client.ts",
+        { DATABRICKS_TOKEN: Redacted.value(emulator.pat) },
+        "listWarehouses"
+      )
+      const id = emulator.httpPath.split("/").at(-1)
+      assert.strictEqual(output, `Emulator Warehouse (${id}): RUNNING`)
+      assert.strictEqual((yield* emulator.stats).requests.sql_warehouses, 1)
+    }).pipe(Effect.provide(TestLayer)), { timeout: 30_000 })
+
+  it.scoped(
+    "sql.ts queries and streams the sample trips, and inserts one row into main.default.audit",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        yield* emulator.sql("CREATE TABLE main.default.audit (logged_at TIMESTAMP)")
+        const output = yield* runProgram("sql.ts", {
+          DATABRICKS_HTTP_PATH: emulator.httpPath,
+          DATABRICKS_TOKEN: Redacted.value(emulator.pat)
+        })
+        // AuthConfig also logs the method it chose (at Info), so the example's lines are matched one by one.
+        assert.match(output, /^10 expensive trips$/m)
+        assert.match(output, /^fares: 23950\.00$/m)
+        assert.match(output, /^inserted 1 row\(s\)$/m)
+        assert.deepStrictEqual(yield* emulator.sql("SELECT count(*)::INT AS n FROM main.default.audit"), [{ n: 1 }])
+        const inserts = (yield* emulator.stats).statements.filter((statement) => statement.text.startsWith("INSERT"))
+        assert.deepStrictEqual(inserts.map((statement) => statement.state), ["FINISHED"], "the INSERT ran once")
+      }).pipe(Effect.provide(SamplesLayer)),
+    { timeout: 30_000 }
+  )
 })
