@@ -41,5 +41,11 @@ describe("SqlClient basics", () => {
         lines.some((line) => line.startsWith("@databricks/sql:")),
         "no driver log line reached Effect's Logger"
       )
+      // At the default minimum level (Info) the driver's debug lines are dropped.
+      lines.length = 0
+      yield* withClient(Effect.flatMap(SqlClient.SqlClient, (c) => c.query("SELECT 1"))).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, capture))
+      )
+      assert.deepStrictEqual(lines.filter((line) => line.startsWith("@databricks/sql:")), [])
     }).pipe(Effect.provide(withEmulator())))
 })

@@ -3,25 +3,37 @@ import type * as TokenSource from "@effect-databricks/auth/TokenSource"
 import { toDriverAuthentication } from "@effect-databricks/auth/TokenSource"
 import type * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
+import * as LogLevel from "effect/LogLevel"
 import * as Runtime from "effect/Runtime"
 
 /** This library's name and version, first in the user agent. */
 export const libraryAgent = "effect-databricks/0.1.0"
 
-/** The driver's log lines, through Effect's Logger (its own default logger can exit the process). */
-const logger = (runtime: Runtime.Runtime<never>) => ({
-  log: (level: string, message: string) => {
-    const line = `@databricks/sql: ${message}`
-    const effect = level === "error"
-      ? Effect.logError(line)
+/**
+ * The driver's log lines, through Effect's Logger (its own default logger can exit the process).
+ * It logs several debug lines per RPC: a line below the runtime's minimum level is dropped here,
+ * before a fiber is forked for it, as the Logger would drop it anyway.
+ */
+const logger = (runtime: Runtime.Runtime<never>) => {
+  const minimum = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel)
+  const levelOf = (level: string) =>
+    level === "error"
+      ? LogLevel.Error
       : level === "warn"
-      ? Effect.logWarning(line)
+      ? LogLevel.Warning
       : level === "info"
-      ? Effect.logDebug(line)
-      : Effect.logTrace(line)
-    Runtime.runFork(runtime)(effect)
+      ? LogLevel.Debug
+      : LogLevel.Trace
+  return {
+    log: (level: string, message: string) => {
+      const logLevel = levelOf(level)
+      if (LogLevel.lessThan(logLevel, minimum)) return
+      Runtime.runFork(runtime)(Effect.logWithLevel(logLevel, `@databricks/sql: ${message}`))
+    }
   }
-})
+}
 
 export interface ConnectOptions {
   readonly host: WorkspaceHost.WorkspaceHost
