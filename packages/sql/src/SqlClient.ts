@@ -37,6 +37,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
@@ -44,8 +45,9 @@ import * as Option from "effect/Option"
 import * as Pool from "effect/Pool"
 import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
 import { type Classified, classify, type Phase } from "./internal/classify.js"
@@ -208,6 +210,19 @@ const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => (
   expiredToken: false
 })
 
+const closeRetries = Schedule.intersect(Schedule.exponential(Duration.millis(100)), Schedule.recurs(3))
+
+/** Submit failures after which the statement may be running under a handle the client never got. */
+const lostAnswer = new Set(["NetworkError", "TimeoutError", "ServerError", "WarehouseError"])
+
+/**
+ * Whether a session must not be reused after `failure`: the server forgot it, a call on it hung, or an
+ * ExecuteStatement's answer was lost (closing the session ends whatever the statement left running).
+ */
+const spoilsSession = (failure: Classified) =>
+  failure.sessionInvalid || failure.error._tag === "TimeoutError" ||
+  (failure.phase === "submit" && !failure.notExecuted && lostAnswer.has(failure.error._tag))
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -232,6 +247,17 @@ export const make = (
       Effect.tryPromise({ try: f, catch: (cause) => cause }).pipe(
         Effect.catchAll((cause) => Effect.flatMap(classify(cause, phase), Effect.fail)),
         Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
+      )
+
+    /**
+     * A close the warehouse must hear of, or the session or operation stays open there: a few tries,
+     * each under `timeouts.rpc` (the driver marks it closed only once the server answered). Never fails.
+     */
+    const closeQuietly = (close: () => Promise<unknown>) =>
+      Effect.tryPromise(close).pipe(
+        Effect.timeout(rpcTimeout),
+        Effect.retry(closeRetries),
+        Effect.ignore
       )
 
     const client: DBSQLClient = yield* Effect.acquireRelease(
@@ -259,8 +285,7 @@ export const make = (
             ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
             ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
           })),
-        (session) =>
-          Effect.promise(() => session.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+        (session) => closeQuietly(() => session.close())
       ),
       min: 0,
       max: Math.max(1, options.pool?.max ?? 8),
@@ -270,53 +295,50 @@ export const make = (
     type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
     type Operation = Awaited<ReturnType<Session["executeStatement"]>>
 
-    /** A pooled session for `use`; thrown away when the server forgot it or a call on it timed out. */
-    const withSession = <A>(
-      use: (session: Session) => Effect.Effect<A, Classified, Scope.Scope>
-    ): Effect.Effect<A, Classified> =>
-      Effect.scoped(
-        Effect.flatMap(Pool.get(pool), (session) =>
-          use(session).pipe(
-            Effect.tapError((failure) =>
-              failure.sessionInvalid || failure.error._tag === "TimeoutError"
-                ? Pool.invalidate(pool, session)
-                : Effect.void
-            )
-          ))
-      )
+    /** A pooled session for `use`, held for the scope; thrown away after a failure that spoils it. */
+    const leaseSession = <A, R>(
+      use: (session: Session) => Effect.Effect<A, Classified, R>
+    ): Effect.Effect<A, Classified, R | Scope.Scope> =>
+      Effect.flatMap(Pool.get(pool), (session) =>
+        use(session).pipe(
+          Effect.tapError((failure) => spoilsSession(failure) ? Pool.invalidate(pool, session) : Effect.void)
+        ))
 
     /** Closes an operation, cancelling it first when it may still run. Bounded; never fails. */
-    const release = (operation: Operation, cancel: boolean) =>
-      Effect.promise(async () => {
-        if (!cancel) return void (await operation.close().catch(() => undefined))
-        await operation.cancel().catch(() => undefined)
-        // The driver counts a cancelled operation as closed and sends no CloseOperation, which would
-        // leave it open on the warehouse until the session closes; send it through its backend.
-        const backend = (operation as unknown as { backend?: { close?: () => Promise<unknown> } }).backend
-        await backend?.close?.().catch(() => undefined)
-      }).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+    const release = (operation: Operation, cancel: boolean) => {
+      if (!cancel) return closeQuietly(() => operation.close())
+      // The driver counts a cancelled operation as closed and sends no CloseOperation, which would
+      // leave it open on the warehouse until the session closes; send it through its backend.
+      const backend = (operation as unknown as { backend: { close: () => Promise<unknown> } }).backend
+      return Effect.zipRight(
+        Effect.tryPromise(() => operation.cancel()).pipe(Effect.timeout(rpcTimeout), Effect.ignore),
+        closeQuietly(() => backend.close())
+      )
+    }
 
-    /** Submits a statement and waits until it is ready, then hands the operation to `use`. */
-    const withOperation = <A>(
+    /**
+     * Submits a statement and waits until it has finished; the operation is closed with the scope.
+     * On a failure it is released at once: cancelled first while it may still run.
+     */
+    const submit = (
       session: Session,
       sql: string,
       params: Params.DriverParams,
-      use: (operation: Operation, schema: Rows.Schema) => Effect.Effect<A, Classified>
-    ): Effect.Effect<A, Classified> =>
+      maxRows: number
+    ): Effect.Effect<{ readonly operation: Operation; readonly schema: Rows.Schema }, Classified, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const operation = yield* restore(
-            call("submit", () => session.executeStatement(sql, { ...params, maxRows: 10_000 }))
-          )
-          // Cancelled first only while it may still run: once settled, even an interrupted fetch just closes it.
+          const operation = yield* restore(call("submit", () => session.executeStatement(sql, { ...params, maxRows })))
           let settled = false
-          return yield* restore(
+          const schema = yield* restore(
             Effect.gen(function*() {
               yield* awaitFinished(operation, () => (settled = true))
-              const schema = Rows.schemaOf(yield* call("wait", () => operation.getSchema()))
-              return yield* use(operation, schema)
+              return Rows.schemaOf(yield* call("wait", () => operation.getSchema()))
             })
-          ).pipe(Effect.onExit(() => release(operation, !settled)))
+          ).pipe(Effect.onError(() => release(operation, !settled)))
+          // Finished: from here on, leaving early (even interrupted mid-fetch) just closes it.
+          yield* Effect.addFinalizer(() => release(operation, false))
+          return { operation, schema }
         })
       )
 
@@ -390,7 +412,16 @@ export const make = (
     const run = (sql: string, params: SqlParam.Params | undefined, idempotent: boolean, operation: string) =>
       Effect.flatMap(Params.toDriver(params), (driverParams) =>
         retried(
-          withSession((session) => withOperation(session, sql, driverParams, fetchAll)),
+          Effect.scoped(
+            leaseSession((session) =>
+              Effect.scoped(
+                Effect.flatMap(
+                  submit(session, sql, driverParams, 10_000),
+                  ({ operation, schema }) => fetchAll(operation, schema)
+                )
+              )
+            )
+          ),
           idempotent,
           operation
         ))
@@ -422,26 +453,19 @@ export const make = (
         Effect.gen(function*() {
           const chunkSize = Math.max(1, streamOptions?.chunkSize ?? 10_000)
           const driverParams = yield* Params.toDriver(params)
-          const session = yield* retried(Pool.get(pool), true, "stream")
-          const started = yield* retried(
-            Effect.gen(function*() {
-              const operation = yield* call(
-                "submit",
-                () => session.executeStatement(sql, { ...driverParams, maxRows: chunkSize })
-              )
-              // Failed or interrupted while the statement runs: cancel it, then close it.
-              let settled = false
-              yield* awaitFinished(operation, () => (settled = true)).pipe(
-                Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : release(operation, !settled))
-              )
-              return operation
-            }),
-            true,
-            "stream"
-          )
-          // The statement has finished: leaving early closes it, there is nothing left to cancel.
-          yield* Effect.addFinalizer(() => release(started, false))
-          const schema = Rows.schemaOf(yield* Effect.orDie(call("wait", () => started.getSchema())))
+          // Each attempt leases its own session (a spoiled one is thrown away before the next); the one
+          // that succeeds keeps its session and statement until the stream ends.
+          const outer = yield* Effect.scope
+          const attempt = Effect.gen(function*() {
+            const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+            return yield* leaseSession((session) =>
+              Effect.map(submit(session, sql, driverParams, chunkSize), (opened) => ({ ...opened, session }))
+            ).pipe(
+              Scope.extend(scope),
+              Effect.onError(() => Scope.close(scope, Exit.void))
+            )
+          })
+          const { operation: started, schema, session } = yield* retried(attempt, true, "stream")
           const pull = Effect.gen(function*() {
             const more = yield* call("fetch", () => started.hasMoreRows())
             if (!more) return yield* Effect.fail(Option.none())
@@ -452,7 +476,14 @@ export const make = (
             const slices: Array<Chunk.Chunk<Row>> = []
             for (let i = 0; i < rows.length; i += 1024) slices.push(Chunk.unsafeFromArray(rows.slice(i, i + 1024)))
             return Chunk.unsafeFromArray(slices)
-          }).pipe(Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error)))
+          }).pipe(
+            Effect.tapError((failure) =>
+              !Option.isOption(failure) && spoilsSession(failure)
+                ? Scope.extend(Pool.invalidate(pool, session), outer)
+                : Effect.void
+            ),
+            Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error))
+          )
           // Fetched `chunkSize` rows at a time, emitted in chunks of at most 1024.
           return Stream.repeatEffectChunkOption(pull).pipe(Stream.flattenChunks)
         })

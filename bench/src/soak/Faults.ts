@@ -1,0 +1,71 @@
+/**
+ * The soak's fault generator: every few hundred milliseconds, one random fault on a random endpoint
+ * or RPC (an error status, a reset before or after the server acts, a delay, an empty 200), and now and
+ * then the warehouse starting or forgetting every session. Seeded, so a run can be repeated.
+ */
+import type { Emulator } from "@effect-databricks/testing"
+import { Duration, Effect, Random } from "effect"
+
+const endpoints = ["token", "exchange", "scim", "discovery", "server_settings"] as const
+const rpcs = [
+  "OpenSession",
+  "CloseSession",
+  "ExecuteStatement",
+  "GetOperationStatus",
+  "GetResultSetMetadata",
+  "FetchResults",
+  "CancelOperation",
+  "CloseOperation"
+] as const
+const statuses = [429, 500, 502, 503, 504] as const
+
+const pick = <A>(values: ReadonlyArray<A>) => Effect.map(Random.nextIntBetween(0, values.length), (i) => values[i])
+
+/** Every target the generator picks from: the endpoints, the RPCs and the warehouse itself. */
+export const targets: ReadonlyArray<string> = [...endpoints, ...rpcs, "warehouse"]
+
+/** One random fault on one of `only` (default: every target). */
+export const randomFault = (only: ReadonlySet<string> = new Set(targets)) =>
+  Effect.gen(function*() {
+    const warehouse = only.has("warehouse")
+    const named = [...endpoints, ...rpcs].filter((target) => only.has(target))
+    const roll = yield* Random.nextIntBetween(0, 100)
+    if (warehouse && (roll < 8 || named.length === 0)) {
+      return roll % 2 === 0
+        ? { target: "warehouse", startingMs: yield* Random.nextIntBetween(500, 3_000) } as const
+        : { target: "warehouse", expireSessions: true } as const
+    }
+    const preferEndpoint = roll < 30 && named.some((target) => endpoints.includes(target as never))
+    const preferred = named.filter((t) => endpoints.includes(t as never) === preferEndpoint)
+    const target = (yield* pick(preferred.length > 0 ? preferred : named)) as Emulator.Fault["target"]
+    const count = yield* Random.nextIntBetween(1, 4)
+    const kind = yield* Random.nextIntBetween(0, 10)
+    if (kind < 5) {
+      const status = yield* pick(statuses)
+      return {
+        target,
+        count,
+        status,
+        ...(status === 429 ? { headers: { "Retry-After": "1" } } : {})
+      } satisfies Emulator.Fault
+    }
+    if (kind < 7) return { target, count, reset: (yield* Random.nextBoolean) ? "before" : "after" } as const
+    if (kind < 9) return { target, count, delayMs: yield* Random.nextIntBetween(200, 2_500) } as const
+    return { target, count, emptyBody: true } as const
+  })
+
+/** Adds a random fault every `every` until interrupted; answers how many it added, by target. */
+export const generate = (
+  emulator: Emulator.Emulator,
+  every: Duration.DurationInput,
+  only: ReadonlySet<string>,
+  added: Map<string, number>
+) =>
+  Effect.gen(function*() {
+    while (true) {
+      yield* Effect.sleep(Duration.times(Duration.decode(every), 0.5 + (yield* Random.next)))
+      const fault = yield* randomFault(only)
+      yield* emulator.faults.add(fault)
+      added.set(fault.target, (added.get(fault.target) ?? 0) + 1)
+    }
+  })

@@ -1,0 +1,19 @@
+/** Finds anything that looks like a credential the emulator issues, in captured text. */
+
+const patterns: ReadonlyArray<RegExp> = [
+  /eyJ[\w-]{8,}\.[\w-]{8,}/, // a signed access token (JWT)
+  /dapi[0-9a-f]{32}/, // a PAT
+  /dose[0-9a-f]{32}/, // an OAuth client secret
+  /(?:refresh|code|admin|user-session|content-session)-[0-9a-f]{48}/ // refresh, code, admin and Connect tokens
+]
+
+/** The texts that contain a secret (truncated around the match), or none. */
+export const scan = (texts: Iterable<string>, literals: ReadonlyArray<string>): Array<string> => {
+  const found: Array<string> = []
+  for (const text of texts) {
+    const hit = patterns.map((pattern) => pattern.exec(text)?.index).find((index) => index !== undefined) ??
+      literals.map((literal) => text.indexOf(literal)).find((index) => index >= 0)
+    if (hit !== undefined) found.push(text.slice(Math.max(0, hit - 60), hit + 20).replace(/\s+/g, " "))
+  }
+  return found
+}
