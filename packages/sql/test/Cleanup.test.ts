@@ -1,0 +1,78 @@
+import { SqlClient } from "@effect-databricks/sql"
+import { Emulator } from "@effect-databricks/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Stream } from "effect"
+import { stats, withClient, withEmulator } from "./utils.js"
+
+// Found by `pnpm soak`: each of these left a session or an operation open on the warehouse, or died.
+const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
+const statements = (marker: string) =>
+  Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).map((t) => t.state))
+// Longer than the emulator's direct-results wait (250 ms): the client polls, then asks for the metadata.
+const slow = "/* emulator:sleep=400 */"
+
+describe("SqlClient cleanup under faults", () => {
+  it.scopedLive("a 503 on CloseOperation is retried, so the operation does not stay open", () =>
+    Effect.gen(function*() {
+      yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          yield* addFault({ target: "CloseOperation", status: 503, count: 2 })
+          assert.deepStrictEqual(yield* c.query(`SELECT 'closed' AS marker ${slow}`), [{ marker: "closed" }])
+          const now = yield* stats
+          assert.strictEqual(now.rpc.CloseOperation, 3)
+          // Before the client closes its sessions: the operation itself was closed.
+          assert.strictEqual(now.openOperations, 0)
+        })
+      )
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a lost answer to an INSERT is a typed error, and its session is closed, ending the orphan", () =>
+    Effect.gen(function*() {
+      yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          yield* c.query("SELECT 1 AS warm")
+          yield* addFault({ target: "ExecuteStatement", reset: "after" })
+          const error = yield* Effect.flip(c.execute(`SELECT 'orphan' AS marker ${slow}`))
+          assert.strictEqual(error._tag, "NetworkError")
+          // The statement ran on the server under a handle the client never got; not sent twice.
+          assert.deepStrictEqual(yield* statements("'orphan'"), ["CANCELED"])
+          const now = yield* stats
+          assert.strictEqual(now.openOperations, 0)
+          assert.strictEqual(now.openSessions, 0)
+          assert.deepStrictEqual(yield* c.query("SELECT 2 AS two"), [{ two: 2 }])
+          assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+        })
+      )
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a stream after the warehouse forgot every session opens a fresh one", () =>
+    Effect.gen(function*() {
+      const count = yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          yield* c.query("SELECT 1 AS warm")
+          yield* addFault({ target: "warehouse", expireSessions: true })
+          return yield* Stream.runCount(c.stream("SELECT range FROM range(25000)", undefined, { chunkSize: 10_000 }))
+        })
+      )
+      assert.strictEqual(count, 25_000)
+      assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a 502 on a stream's GetResultSetMetadata is retried as a typed failure, not a defect", () =>
+    Effect.gen(function*() {
+      const count = yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          yield* addFault({ target: "GetResultSetMetadata", status: 502 })
+          return yield* Stream.runCount(c.stream(`SELECT range AS meta FROM range(3000) ${slow}`))
+        })
+      )
+      assert.strictEqual(count, 3000)
+      const now = yield* stats
+      assert.strictEqual(now.faultsInjected.GetResultSetMetadata, 1)
+      assert.deepStrictEqual(yield* statements("AS meta"), ["FINISHED", "FINISHED"])
+    }).pipe(Effect.provide(withEmulator())))
+})
