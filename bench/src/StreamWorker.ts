@@ -85,8 +85,17 @@ const client = async () => {
   )
   try {
     const client = await runtime.runPromise(SqlClient.SqlClient)
-    const count = (rows: Stream.Stream<unknown, unknown>, onChunk: () => void) =>
-      Effect.runPromise(rows.pipe(Stream.mapChunks((c) => (onChunk(), c)), Stream.runFold(0, (n) => n + 1)))
+    // Each row is visited, a chunk at a time, as the raw loop visits each row of a batch.
+    const count = (rows: Stream.Stream<unknown, unknown>, onChunk: () => void) => {
+      let n = 0
+      return Effect.runPromise(
+        Stream.runForEachChunk(rows, (chunk) =>
+          Effect.sync(() => {
+            onChunk()
+            for (const _ of chunk) n++
+          }))
+      ).then(() => n)
+    }
     return await measure(
       (onChunk) => count(client.stream(sql, undefined, { chunkSize: chunk }), onChunk),
       () => count(client.stream("SELECT range FROM range(20000)"), () => undefined)
