@@ -249,13 +249,15 @@ export const make = (
         Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
       )
 
+    /** Abandoned after `timeouts.rpc`, also in a finalizer (where a timeout alone would wait for the promise). */
+    const bounded = <A, E>(effect: Effect.Effect<A, E>) => Effect.timeout(Effect.interruptible(effect), rpcTimeout)
+
     /**
      * A close the warehouse must hear of, or the session or operation stays open there: a few tries,
      * each under `timeouts.rpc` (the driver marks it closed only once the server answered). Never fails.
      */
     const closeQuietly = (close: () => Promise<unknown>) =>
-      Effect.tryPromise(close).pipe(
-        Effect.timeout(rpcTimeout),
+      bounded(Effect.tryPromise(close)).pipe(
         Effect.retry(closeRetries),
         Effect.ignore
       )
@@ -273,8 +275,7 @@ export const make = (
           socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
         })
       ),
-      (client) =>
-        Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout(rpcTimeout), Effect.ignore)
+      (client) => Effect.ignore(bounded(Effect.tryPromise(() => client.close())))
     )
 
     const pool = yield* Pool.makeWithTTL({
@@ -311,7 +312,7 @@ export const make = (
       // leave it open on the warehouse until the session closes; send it through its backend.
       const backend = (operation as unknown as { backend: { close: () => Promise<unknown> } }).backend
       return Effect.zipRight(
-        Effect.tryPromise(() => operation.cancel()).pipe(Effect.timeout(rpcTimeout), Effect.ignore),
+        Effect.ignore(bounded(Effect.tryPromise(() => operation.cancel()))),
         closeQuietly(() => backend.close())
       )
     }

@@ -27,6 +27,28 @@ describe("SqlClient cleanup under faults", () => {
       )
     }).pipe(Effect.provide(withEmulator())))
 
+  it.scopedLive(
+    "a close that gets an empty 200 is abandoned after timeouts.rpc and tried again",
+    () =>
+      Effect.gen(function*() {
+        yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* SqlClient.SqlClient
+            yield* addFault({ target: "CloseOperation", emptyBody: true })
+            const started = Date.now()
+            assert.deepStrictEqual(yield* c.query(`SELECT 'hung close' AS marker ${slow}`), [{ marker: "hung close" }])
+            // One timeouts.rpc (1 s), not the driver's socket timeout (6 s) that a finalizer would otherwise wait for.
+            assert.isBelow(Date.now() - started, 3_000)
+            const now = yield* stats
+            assert.strictEqual(now.rpc.CloseOperation, 2)
+            assert.strictEqual(now.openOperations, 0)
+          }),
+          { timeouts: { rpc: "1 second" } }
+        )
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 20_000 }
+  )
+
   it.scopedLive("a lost answer to an INSERT is a typed error, and its session is closed, ending the orphan", () =>
     Effect.gen(function*() {
       yield* withClient(
