@@ -8,6 +8,7 @@
  */
 import { Emulator } from "@effect-databricks/testing"
 import { Effect, Logger, LogLevel } from "effect"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import { parseArgs } from "node:util"
@@ -31,6 +32,14 @@ const sections: ReadonlyArray<readonly [string, string, Effect.Effect<ReadonlyAr
   ["4", "streaming", Streaming.rows],
   ["5", "faults", Faults.rows]
 ]
+
+const commit = () => {
+  try {
+    return ChildProcess.execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()
+  } catch {
+    return "unknown"
+  }
+}
 
 export const machine = () =>
   `${Os.cpus().length} × ${Os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${
@@ -56,13 +65,13 @@ const program = Effect.gen(function*() {
   const table = Table.format(rows)
   const command = `pnpm bench ${process.argv.slice(2).join(" ")}`.trim()
   const seconds = Math.round((Date.now() - started) / 1000)
-  process.stdout.write(`${table}\n\nmachine: ${machine()}\ncommand: ${command} (${seconds} s)\n`)
+  process.stdout.write(`${table}\n\nmachine: ${machine()}\ncommand: ${command} (${seconds} s), at commit ${commit()}\n`)
   if (values.out !== undefined) {
     Fs.writeFileSync(
       values.out,
       `# Bench results, ${
         new Date().toISOString().slice(0, 10)
-      }\n\n- machine: ${machine()}\n- command: \`${command}\` (${seconds} s)\n\n${table}\n`
+      }\n\n- machine: ${machine()}\n- command: \`${command}\` (${seconds} s), at commit ${commit()}\n\n${table}\n`
     )
   }
 })

@@ -131,6 +131,7 @@ const program = Effect.gen(function*() {
   const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
   const defects: Array<string> = []
   let started = 0
+  const inFlight = new Map<number, { readonly kind: Operations.Kind; readonly since: number }>()
   const deadline = Date.now() + seconds * 1000
   const totalWeight = Operations.weights.reduce((sum, [, weight]) => sum + weight, 0)
   const pickKind = Effect.map(Random.nextIntBetween(0, totalWeight), (roll) => {
@@ -145,7 +146,9 @@ const program = Effect.gen(function*() {
     while (Date.now() < deadline && started < maxOps) {
       const n = ++started
       const kind = yield* pickKind
+      inFlight.set(n, { kind, since: Date.now() })
       const exit = yield* Effect.exit(Operations.run(clients, kind, n))
+      inFlight.delete(n)
       if (Exit.isSuccess(exit)) {
         count(exit.value === "ok" ? `${kind}: ok` : `${kind}: given up by the caller`)
         continue
@@ -162,8 +165,18 @@ const program = Effect.gen(function*() {
   })
 
   const done = () => [...outcomes.values()].reduce((a, b) => a + b, 0)
+  // Operations running for over 30 s, named in the progress line: a hang shows what hangs.
+  const stuck = () =>
+    [...inFlight.values()].filter(({ since }) => Date.now() - since > 30_000).map(({ kind, since }) =>
+      `${kind} (${Math.round((Date.now() - since) / 1000)} s)`
+    )
   const progress = yield* Effect.fork(Effect.forever(Effect.delay(
-    Effect.sync(() => process.stderr.write(`soak: ${done()} of ${started} operations done\n`)),
+    Effect.sync(() => {
+      const slow = stuck()
+      process.stderr.write(
+        `soak: ${done()} of ${started} operations done${slow.length > 0 ? `; running long: ${slow.join(", ")}` : ""}\n`
+      )
+    }),
     "5 seconds"
   )))
   const faultsAdded = new Map<string, number>()

@@ -244,7 +244,9 @@ export const make = (
       f: () => Promise<A>,
       timeout: Duration.Duration = rpcTimeout
     ): Effect.Effect<A, Classified> =>
-      Effect.tryPromise({ try: f, catch: (cause) => cause }).pipe(
+      // Interruptible even where the caller is not (the pool opens sessions uninterruptibly): otherwise the
+      // deadline would wait for a driver call that an empty HTTP 200 leaves pending forever.
+      Effect.interruptible(Effect.tryPromise({ try: f, catch: (cause) => cause })).pipe(
         Effect.catchAll((cause) => Effect.flatMap(classify(cause, phase), Effect.fail)),
         Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
       )

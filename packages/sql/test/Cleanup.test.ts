@@ -49,6 +49,28 @@ describe("SqlClient cleanup under faults", () => {
     { timeout: 20_000 }
   )
 
+  it.scopedLive(
+    "an empty 200 on OpenSession is a TimeoutError after timeouts.rpc, not a hang",
+    () =>
+      Effect.gen(function*() {
+        yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* SqlClient.SqlClient
+            yield* addFault({ target: "OpenSession", emptyBody: true })
+            const started = Date.now()
+            // The pool opens sessions uninterruptibly; the deadline must still abandon the pending call.
+            const error = yield* Effect.flip(c.query("SELECT 'opened' AS marker"))
+            assert.strictEqual(error._tag === "TimeoutError" && error.operation, "open")
+            assert.isBelow(Date.now() - started, 5_000)
+            assert.deepStrictEqual(yield* c.query("SELECT 'opened' AS marker"), [{ marker: "opened" }])
+            assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+          }),
+          { timeouts: { rpc: "1 second" } }
+        )
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 20_000 }
+  )
+
   it.scopedLive("a lost answer to an INSERT is a typed error, and its session is closed, ending the orphan", () =>
     Effect.gen(function*() {
       yield* withClient(
