@@ -3,20 +3,15 @@
  * or RPC (an error status, a reset before or after the server acts, a delay, an empty 200), and now and
  * then the warehouse starting or forgetting every session. Seeded, so a run can be repeated.
  */
-import type { Emulator } from "@effect-databricks/testing"
+import { Emulator } from "@effect-databricks/testing"
 import { Duration, Effect, Random } from "effect"
 
-const endpoints = ["token", "exchange", "scim", "discovery", "server_settings"] as const
-const rpcs = [
-  "OpenSession",
-  "CloseSession",
-  "ExecuteStatement",
-  "GetOperationStatus",
-  "GetResultSetMetadata",
-  "FetchResults",
-  "CancelOperation",
-  "CloseOperation"
-] as const
+// Every endpoint and RPC the emulator can fault (RPC names are the warehouse's PascalCase Thrift calls).
+// The authorize endpoint is a browser's, not a client's; "*" and "warehouse" are not single endpoints.
+const named = Emulator.FaultTarget.literals.filter((t) => t !== "*" && t !== "warehouse" && t !== "authorize")
+const isRpc = (target: string) => /^[A-Z]/.test(target)
+const endpoints = named.filter((target) => !isRpc(target))
+const rpcs = named.filter(isRpc)
 const statuses = [429, 500, 502, 503, 504] as const
 
 const pick = <A>(values: ReadonlyArray<A>) => Effect.map(Random.nextIntBetween(0, values.length), (i) => values[i])
@@ -28,16 +23,16 @@ export const targets: ReadonlyArray<string> = [...endpoints, ...rpcs, "warehouse
 export const randomFault = (only: ReadonlySet<string> = new Set(targets)) =>
   Effect.gen(function*() {
     const warehouse = only.has("warehouse")
-    const named = [...endpoints, ...rpcs].filter((target) => only.has(target))
+    const chosen = named.filter((target) => only.has(target))
     const roll = yield* Random.nextIntBetween(0, 100)
-    if (warehouse && (roll < 8 || named.length === 0)) {
+    if (warehouse && (roll < 8 || chosen.length === 0)) {
       return roll % 2 === 0
         ? { target: "warehouse", startingMs: yield* Random.nextIntBetween(500, 3_000) } as const
         : { target: "warehouse", expireSessions: true } as const
     }
-    const preferEndpoint = roll < 30 && named.some((target) => endpoints.includes(target as never))
-    const preferred = named.filter((t) => endpoints.includes(t as never) === preferEndpoint)
-    const target = (yield* pick(preferred.length > 0 ? preferred : named)) as Emulator.Fault["target"]
+    const preferEndpoint = roll < 30 && chosen.some((target) => !isRpc(target))
+    const preferred = chosen.filter((target) => isRpc(target) !== preferEndpoint)
+    const target = yield* pick(preferred.length > 0 ? preferred : chosen)
     const count = yield* Random.nextIntBetween(1, 4)
     const kind = yield* Random.nextIntBetween(0, 10)
     if (kind < 5) {
