@@ -45,6 +45,7 @@ import * as Option from "effect/Option"
 import * as Pool from "effect/Pool"
 import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
@@ -210,7 +211,8 @@ const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => (
   expiredToken: false
 })
 
-const closeRetries = Schedule.intersect(Schedule.exponential(Duration.millis(100)), Schedule.recurs(3))
+// Up to six tries over about 6 s: a close that never reaches the warehouse leaves its session or operation open there.
+const closeRetries = Schedule.intersect(Schedule.exponential(Duration.millis(200)), Schedule.recurs(5))
 
 /** Submit failures after which the statement may be running under a handle the client never got. */
 const lostAnswer = new Set(["NetworkError", "TimeoutError", "ServerError", "WarehouseError"])
@@ -251,6 +253,18 @@ export const make = (
         Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
       )
 
+    /**
+     * A driver call whose result holds a server resource: when the caller gives up first (its deadline or an
+     * interruption), a result that still arrives is closed, or the session or statement would stay open there.
+     */
+    const callClosing = <A>(phase: Phase, f: () => Promise<A>, close: (value: A) => Promise<unknown>) =>
+      Effect.suspend(() => {
+        let pending: Promise<A> | undefined
+        return call(phase, () => (pending = f())).pipe(
+          Effect.onError(() => Effect.sync(() => void pending?.then(close, () => undefined).catch(() => undefined)))
+        )
+      })
+
     /** Abandoned after `timeouts.rpc`, also in a finalizer (where a timeout alone would wait for the promise). */
     const bounded = <A, E>(effect: Effect.Effect<A, E>) => Effect.timeout(Effect.interruptible(effect), rpcTimeout)
 
@@ -282,12 +296,12 @@ export const make = (
 
     const pool = yield* Pool.makeWithTTL({
       acquire: Effect.acquireRelease(
-        call("open", () =>
+        callClosing("open", () =>
           client.openSession({
             ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
             ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
             ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
-          })),
+          }), (session) => session.close()),
         (session) => closeQuietly(() => session.close())
       ),
       min: 0,
@@ -331,7 +345,13 @@ export const make = (
     ): Effect.Effect<{ readonly operation: Operation; readonly schema: Rows.Schema }, Classified, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
-          const operation = yield* restore(call("submit", () => session.executeStatement(sql, { ...params, maxRows })))
+          const operation = yield* restore(
+            callClosing(
+              "submit",
+              () => session.executeStatement(sql, { ...params, maxRows }),
+              (late) => Runtime.runPromise(runtime)(release(late, true))
+            )
+          )
           let settled = false
           const schema = yield* restore(
             Effect.gen(function*() {
