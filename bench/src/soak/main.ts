@@ -65,8 +65,7 @@ if (unknownTargets.length > 0) {
 const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : positive("seed", values.seed)
 
 const isTyped = (error: unknown) =>
-  DatabricksError.isDatabricksError(error) || SqlError.isSqlError(error) ||
-  (typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "ApiError")
+  DatabricksError.isDatabricksError(error) || SqlError.isSqlError(error) || error instanceof WorkspaceClient.ApiError
 
 /** Every log line of the run, at every level (the driver's trace lines too), for the secret scan. */
 const logLines: Array<string> = []

@@ -246,8 +246,8 @@ export const make = (
       f: () => Promise<A>,
       timeout: Duration.Duration = rpcTimeout
     ): Effect.Effect<A, Classified> =>
-      // Interruptible even where the caller is not (the pool opens sessions uninterruptibly): otherwise the
-      // deadline would wait for a driver call that an empty HTTP 200 leaves pending forever.
+      // Interruptible even where the caller is not (the pool opening a session, a finalizer closing one):
+      // otherwise the deadline would wait for a driver call that an empty HTTP 200 leaves pending forever.
       Effect.interruptible(Effect.tryPromise({ try: f, catch: (cause) => cause })).pipe(
         Effect.catchAll((cause) => Effect.flatMap(classify(cause, phase), Effect.fail)),
         Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
@@ -265,15 +265,12 @@ export const make = (
         )
       })
 
-    /** Abandoned after `timeouts.rpc`, also in a finalizer (where a timeout alone would wait for the promise). */
-    const bounded = <A, E>(effect: Effect.Effect<A, E>) => Effect.timeout(Effect.interruptible(effect), rpcTimeout)
-
     /**
      * A close the warehouse must hear of, or the session or operation stays open there: a few tries,
      * each under `timeouts.rpc` (the driver marks it closed only once the server answered). Never fails.
      */
     const closeQuietly = (close: () => Promise<unknown>) =>
-      bounded(Effect.tryPromise(close)).pipe(
+      call("close", close).pipe(
         Effect.retry(closeRetries),
         Effect.ignore
       )
@@ -291,7 +288,7 @@ export const make = (
           socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
         })
       ),
-      (client) => Effect.ignore(bounded(Effect.tryPromise(() => client.close())))
+      (client) => Effect.ignore(call("close", () => client.close()))
     )
 
     const pool = yield* Pool.makeWithTTL({
@@ -328,7 +325,7 @@ export const make = (
       // leave it open on the warehouse until the session closes; send it through its backend.
       const backend = (operation as unknown as { backend: { close: () => Promise<unknown> } }).backend
       return Effect.zipRight(
-        Effect.ignore(bounded(Effect.tryPromise(() => operation.cancel()))),
+        Effect.ignore(call("close", () => operation.cancel())),
         closeQuietly(() => backend.close())
       )
     }
