@@ -271,7 +271,8 @@ export const make = (
      */
     const closeQuietly = (close: () => Promise<unknown>) =>
       call("close", close).pipe(
-        Effect.retry(closeRetries),
+        // A session or operation the server no longer knows is closed there: nothing to try again.
+        Effect.retry({ schedule: closeRetries, while: (failure) => !failure.sessionInvalid }),
         Effect.ignore
       )
 
@@ -298,8 +299,8 @@ export const make = (
             ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
             ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
             ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
-          }), (session) => session.close()),
-        (session) => closeQuietly(() => session.close())
+          }), (late) => Runtime.runPromise(runtime)(closeQuietly(Driver.sessionClose(late)))),
+        (session) => closeQuietly(Driver.sessionClose(session))
       ),
       min: 0,
       max: Math.max(1, options.pool?.max ?? 8),
@@ -321,12 +322,9 @@ export const make = (
     /** Closes an operation, cancelling it first when it may still run. Bounded; never fails. */
     const release = (operation: Operation, cancel: boolean) => {
       if (!cancel) return closeQuietly(() => operation.close())
-      // The driver counts a cancelled operation as closed and sends no CloseOperation, which would
-      // leave it open on the warehouse until the session closes; send it through its backend.
-      const backend = (operation as unknown as { backend: { close: () => Promise<unknown> } }).backend
       return Effect.zipRight(
         Effect.ignore(call("close", () => operation.cancel())),
-        closeQuietly(() => backend.close())
+        closeQuietly(Driver.operationBackendClose(operation))
       )
     }
 

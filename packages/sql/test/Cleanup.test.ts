@@ -27,6 +27,33 @@ describe("SqlClient cleanup under faults", () => {
       )
     }).pipe(Effect.provide(withEmulator())))
 
+  it.scopedLive("a 503 on CloseSession is retried, so the session does not stay open", () =>
+    Effect.gen(function*() {
+      // withClient checks that no session is left open once the client closed.
+      yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          assert.deepStrictEqual(yield* c.query("SELECT 1 AS one"), [{ one: 1 }])
+          yield* addFault({ target: "CloseSession", status: 503, count: 2 })
+        })
+      )
+      // The driver counts a session as closed after one failed CloseSession; the retries must still be sent.
+      assert.strictEqual((yield* stats).rpc.CloseSession, 3)
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a CloseSession whose answer was lost is not tried again once the server says it is gone", () =>
+    Effect.gen(function*() {
+      yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          assert.deepStrictEqual(yield* c.query("SELECT 1 AS one"), [{ one: 1 }])
+          yield* addFault({ target: "CloseSession", reset: "after" })
+        })
+      )
+      // One close that closed it, one that learned it is gone: not six.
+      assert.strictEqual((yield* stats).rpc.CloseSession, 2)
+    }).pipe(Effect.provide(withEmulator())))
+
   it.scopedLive(
     "a close that gets an empty 200 is abandoned after timeouts.rpc and tried again",
     () =>

@@ -71,6 +71,32 @@ export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => 
   return client
 }
 
+type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
+type Operation = Awaited<ReturnType<Session["executeStatement"]>>
+
+/**
+ * A session's close, safe to try again. The driver's `close()` marks the session closed even when
+ * CloseSession failed, so a second `close()` would send nothing and the session would stay open on
+ * the warehouse; once the driver has marked it, a try goes to the session's Thrift backend instead.
+ */
+export const sessionClose = (session: Session): () => Promise<unknown> => {
+  const internals = session as unknown as { readonly isOpen: boolean; readonly backend: Closeable }
+  return () => internals.isOpen ? session.close() : internals.backend.close()
+}
+
+/**
+ * CloseOperation for an operation the driver already counts as finished with: after a cancel it
+ * sends nothing, which would leave the operation open on the warehouse until its session closes.
+ */
+export const operationBackendClose = (operation: Operation): () => Promise<unknown> => {
+  const backend = (operation as unknown as { readonly backend: Closeable }).backend
+  return () => backend.close()
+}
+
+interface Closeable {
+  readonly close: () => Promise<unknown>
+}
+
 const { TOperationState } = thrift.TCLIService_types
 
 /** True while a statement is still queued or running, by its GetOperationStatus state. */
