@@ -36,6 +36,7 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Equal from "effect/Equal"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
@@ -292,8 +293,11 @@ export const make = (
       (client) => Effect.ignore(call("close", () => client.close()))
     )
 
+    // A failed open is an item too (a Left, handed to the caller that drew it, then thrown away): when an
+    // acquisition fails, Effect's Pool (3.22) stops growing and strands any other caller already waiting,
+    // uninterruptibly, until some later `get` arrives.
     const pool = yield* Pool.makeWithTTL({
-      acquire: Effect.acquireRelease(
+      acquire: Effect.either(Effect.acquireRelease(
         callClosing("open", () =>
           client.openSession({
             ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
@@ -301,7 +305,7 @@ export const make = (
             ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
           }), (late) => Runtime.runPromise(runtime)(closeQuietly(Driver.sessionClose(late)))),
         (session) => closeQuietly(Driver.sessionClose(session))
-      ),
+      )),
       min: 0,
       max: Math.max(1, options.pool?.max ?? 8),
       timeToLive: options.pool?.idleTimeToLive ?? Duration.minutes(10)
@@ -310,14 +314,20 @@ export const make = (
     type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
     type Operation = Awaited<ReturnType<Session["executeStatement"]>>
 
-    /** A pooled session for `use`, held for the scope; thrown away after a failure that spoils it. */
+    /**
+     * A pooled session for `use`, held for the scope; thrown away after a failure that spoils it
+     * (`invalidate` throws it away later, for a failure `use` did not see).
+     */
     const leaseSession = <A, R>(
-      use: (session: Session) => Effect.Effect<A, Classified, R>
+      use: (session: Session, invalidate: Effect.Effect<void, never, Scope.Scope>) => Effect.Effect<A, Classified, R>
     ): Effect.Effect<A, Classified, R | Scope.Scope> =>
-      Effect.flatMap(Pool.get(pool), (session) =>
-        use(session).pipe(
-          Effect.tapError((failure) => spoilsSession(failure) ? Pool.invalidate(pool, session) : Effect.void)
-        ))
+      Effect.flatMap(Pool.get(pool), (item) => {
+        const invalidate = Pool.invalidate(pool, item)
+        if (Either.isLeft(item)) return Effect.zipRight(invalidate, Effect.fail(item.left))
+        return use(item.right, invalidate).pipe(
+          Effect.tapError((failure) => spoilsSession(failure) ? invalidate : Effect.void)
+        )
+      })
 
     /** Closes an operation, cancelling it first when it may still run. Bounded; never fails. */
     const release = (operation: Operation, cancel: boolean) => {
@@ -476,14 +486,14 @@ export const make = (
           const outer = yield* Effect.scope
           const attempt = Effect.gen(function*() {
             const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-            return yield* leaseSession((session) =>
-              Effect.map(submit(session, sql, driverParams, chunkSize), (opened) => ({ ...opened, session }))
+            return yield* leaseSession((session, invalidate) =>
+              Effect.map(submit(session, sql, driverParams, chunkSize), (opened) => ({ ...opened, invalidate }))
             ).pipe(
               Scope.extend(scope),
               Effect.onError(() => Scope.close(scope, Exit.void))
             )
           })
-          const { operation: started, schema, session } = yield* retried(attempt, true, "stream")
+          const { invalidate, operation: started, schema } = yield* retried(attempt, true, "stream")
           const pull = Effect.gen(function*() {
             const more = yield* call("fetch", () => started.hasMoreRows())
             if (!more) return yield* Effect.fail(Option.none())
@@ -497,7 +507,7 @@ export const make = (
           }).pipe(
             Effect.tapError((failure) =>
               !Option.isOption(failure) && spoilsSession(failure)
-                ? Scope.extend(Pool.invalidate(pool, session), outer)
+                ? Scope.extend(invalidate, outer)
                 : Effect.void
             ),
             Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error))
