@@ -54,25 +54,29 @@ describe("SqlClient cleanup under faults", () => {
       assert.strictEqual((yield* stats).rpc.CloseSession, 2)
     }).pipe(Effect.provide(withEmulator())))
 
-  it.scopedLive("a failed OpenSession does not strand a query already waiting for a session", () =>
-    Effect.gen(function*() {
-      yield* withClient(
-        Effect.gen(function*() {
-          const c = yield* SqlClient.SqlClient
-          yield* addFault({ target: "OpenSession", status: 500, delayMs: 300 })
-          const first = yield* Effect.fork(Effect.flip(c.query("SELECT 1 AS one")))
-          // The second arrives while the first's OpenSession is in flight, and waits for a session.
-          yield* Effect.sleep("100 millis")
-          const second = yield* Effect.fork(c.query("SELECT 2 AS two"))
-          assert.strictEqual((yield* Fiber.join(first))._tag, "ServerError")
-          // Awaited with a deadline: a stranded query cannot even be interrupted.
-          const answer = yield* Fiber.await(second).pipe(Effect.timeoutOption("5 seconds"))
-          assert.isTrue(Option.isSome(answer) && Exit.isSuccess(answer.value), "the second query was stranded")
-          assert.strictEqual((yield* stats).rpc.OpenSession, 2)
-        }),
-        { retry: { maxAttempts: 1 } }
-      )
-    }).pipe(Effect.provide(withEmulator())), { timeout: 20_000 })
+  it.scopedLive(
+    "a failed OpenSession does not strand a query already waiting for a session",
+    () =>
+      Effect.gen(function*() {
+        yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* SqlClient.SqlClient
+            yield* addFault({ target: "OpenSession", status: 500, delayMs: 300 })
+            const first = yield* Effect.fork(Effect.flip(c.query("SELECT 1 AS one")))
+            // The second arrives while the first's OpenSession is in flight, and waits for a session.
+            yield* Effect.sleep("100 millis")
+            const second = yield* Effect.fork(c.query("SELECT 2 AS two"))
+            assert.strictEqual((yield* Fiber.join(first))._tag, "ServerError")
+            // Awaited with a deadline: a stranded query cannot even be interrupted.
+            const answer = yield* Fiber.await(second).pipe(Effect.timeoutOption("5 seconds"))
+            assert.isTrue(Option.isSome(answer) && Exit.isSuccess(answer.value), "the second query was stranded")
+            assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+          }),
+          { retry: { maxAttempts: 1 } }
+        )
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 20_000 }
+  )
 
   it.scopedLive(
     "a close that gets an empty 200 is abandoned after timeouts.rpc and tried again",
