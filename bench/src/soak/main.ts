@@ -74,6 +74,15 @@ const capture = Logger.make(({ annotations, cause, message }) => {
   if (!Cause.isEmpty(cause)) logLines.push(Cause.pretty(cause))
 })
 
+/** What a leaked session was: whose, opened how long before the clients closed, and what ran in it. */
+const leaked = (stats: Emulator.Stats, closedAt: number) =>
+  stats.sessions.slice(0, 10).map((session) => {
+    const ran = stats.statements.filter((statement) => statement.sessionId === session.id)
+      .map((statement) => `${statement.text.slice(0, 40)} [${statement.state}]`)
+    return `  left open: session of ${session.principal}, opened ${closedAt - session.openedAt} ms before the close, ` +
+      `${session.openOperations} operations open; ran: ${ran.length === 0 ? "nothing" : ran.slice(-3).join("; ")}`
+  })
+
 const program = Effect.gen(function*() {
   const emulator = yield* Emulator.Emulator
   const errorTexts: Array<string> = []
@@ -190,6 +199,7 @@ const program = Effect.gen(function*() {
   process.stderr.write("soak: closing the clients…\n")
   yield* emulator.faults.clear
   const beforeClose = yield* emulator.stats
+  const closedAt = Date.now()
   yield* Scope.close(scope, Exit.void)
   const after = yield* emulator.stats
 
@@ -226,6 +236,10 @@ const program = Effect.gen(function*() {
       ...sorted(outcomes),
       "  checks:",
       ...checks.map(([text, ok]) => `    ${ok ? "ok  " : "FAIL"} ${text}`),
+      ...leaked(after, closedAt),
+      ...logLines.filter((line) => line.startsWith("SqlClient: could not close")).slice(0, 5).map((line) =>
+        `  log: ${line.slice(0, 300)}`
+      ),
       ...defects.slice(0, 5).map((defect) => `  defect: ${defect}`),
       ...secrets.slice(0, 5).map((text) => `  secret near: ${text}`),
       ""

@@ -255,14 +255,34 @@ export const make = (
       )
 
     /**
+     * The closes `callClosing` started, which nobody awaits: the client waits for them before it closes its
+     * sessions (a late statement needs its session) and again before it closes the driver.
+     */
+    const lateCloses = new Set<Promise<unknown>>()
+    const awaitLateCloses = Effect.promise(async () => {
+      while (lateCloses.size > 0) await Promise.allSettled([...lateCloses])
+    })
+
+    /**
      * A driver call whose result holds a server resource: when the caller gives up first (its deadline or an
      * interruption), a result that still arrives is closed, or the session or statement would stay open there.
      */
-    const callClosing = <A>(phase: Phase, f: () => Promise<A>, close: (value: A) => Promise<unknown>) =>
+    const callClosing = <A>(phase: Phase, f: () => Promise<A>, close: (value: A) => Effect.Effect<void>) =>
       Effect.suspend(() => {
         let pending: Promise<A> | undefined
         return call(phase, () => (pending = f())).pipe(
-          Effect.onError(() => Effect.sync(() => void pending?.then(close, () => undefined).catch(() => undefined)))
+          Effect.onError(() =>
+            Effect.sync(() => {
+              const answer = pending
+              if (answer === undefined) return
+              // An answer later than one more `timeouts.rpc` is not waited for: an empty HTTP 200 never settles.
+              const closing = Runtime.runPromise(runtime)(
+                Effect.tryPromise(() => answer).pipe(Effect.timeout(rpcTimeout), Effect.flatMap(close), Effect.ignore)
+              )
+              lateCloses.add(closing)
+              void closing.finally(() => lateCloses.delete(closing))
+            })
+          )
         )
       })
 
@@ -270,11 +290,16 @@ export const make = (
      * A close the warehouse must hear of, or the session or operation stays open there: a few tries,
      * each under `timeouts.rpc` (the driver marks it closed only once the server answered). Never fails.
      */
-    const closeQuietly = (close: () => Promise<unknown>) =>
+    const closeQuietly = (what: "session" | "statement", close: () => Promise<unknown>) =>
       call("close", close).pipe(
         // A session or operation the server no longer knows is closed there: nothing to try again.
         Effect.retry({ schedule: closeRetries, while: (failure) => !failure.sessionInvalid }),
-        Effect.ignore
+        Effect.catchAll((failure) =>
+          failure.sessionInvalid ? Effect.void : Effect.logWarning(
+            `SqlClient: could not close a ${what} on the warehouse (${failure.error.message}); ` +
+              "it stays open there until the warehouse expires it"
+          )
+        )
       )
 
     const client: DBSQLClient = yield* Effect.acquireRelease(
@@ -292,6 +317,7 @@ export const make = (
       ),
       (client) => Effect.ignore(call("close", () => client.close()))
     )
+    yield* Effect.addFinalizer(() => awaitLateCloses)
 
     // A failed open is an item too (a Left, handed to the caller that drew it, then thrown away): when an
     // acquisition fails, Effect's Pool (3.22) stops growing and strands any other caller already waiting,
@@ -303,13 +329,14 @@ export const make = (
             ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
             ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
             ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
-          }), (late) => Runtime.runPromise(runtime)(closeQuietly(Driver.sessionClose(late)))),
-        (session) => closeQuietly(Driver.sessionClose(session))
+          }), (late) => closeQuietly("session", Driver.sessionClose(late))),
+        (session) => closeQuietly("session", Driver.sessionClose(session))
       )),
       min: 0,
       max: Math.max(1, options.pool?.max ?? 8),
       timeToLive: options.pool?.idleTimeToLive ?? Duration.minutes(10)
     })
+    yield* Effect.addFinalizer(() => awaitLateCloses)
 
     type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
     type Operation = Awaited<ReturnType<Session["executeStatement"]>>
@@ -329,14 +356,20 @@ export const make = (
         )
       })
 
-    /** Closes an operation, cancelling it first when it may still run. Bounded; never fails. */
-    const release = (operation: Operation, cancel: boolean) => {
-      if (!cancel) return closeQuietly(() => operation.close())
-      return Effect.zipRight(
-        Effect.ignore(call("close", () => operation.cancel())),
-        closeQuietly(Driver.operationBackendClose(operation))
+    /**
+     * Closes an operation, cancelling it first when it may still run. Bounded; never fails. The driver then
+     * forgets it: closing the session would otherwise close it again, and fail if it is gone already.
+     */
+    const release = (operation: Operation, cancel: boolean) =>
+      Effect.ensuring(
+        cancel
+          ? Effect.zipRight(
+            Effect.ignore(call("close", () => operation.cancel())),
+            closeQuietly("statement", Driver.operationBackendClose(operation))
+          )
+          : closeQuietly("statement", () => operation.close()),
+        Effect.sync(() => Driver.forgetOperation(operation))
       )
-    }
 
     /**
      * Submits a statement and waits until it has finished; the operation is closed with the scope.
@@ -354,7 +387,7 @@ export const make = (
             callClosing(
               "submit",
               () => session.executeStatement(sql, { ...params, maxRows }),
-              (late) => Runtime.runPromise(runtime)(release(late, true))
+              (late) => release(late, true)
             )
           )
           let settled = false

@@ -54,6 +54,24 @@ describe("SqlClient cleanup under faults", () => {
       assert.strictEqual((yield* stats).rpc.CloseSession, 2)
     }).pipe(Effect.provide(withEmulator())))
 
+  it.scopedLive("a statement whose cancel failed does not keep its session from closing", () =>
+    Effect.gen(function*() {
+      // withClient checks that no session is left open once the client closed.
+      yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          yield* addFault({ target: "CancelOperation", status: 503 })
+          const given = yield* c.query("SELECT 'late' AS marker /* emulator:sleep=2000 */").pipe(
+            Effect.timeoutOption("300 millis")
+          )
+          assert.isTrue(Option.isNone(given))
+        })
+      )
+      // Closed on the warehouse even though its cancel failed, and so was its session.
+      assert.strictEqual((yield* stats).faultsInjected.CancelOperation, 1)
+      assert.deepStrictEqual(yield* statements("'late'"), ["CANCELED"])
+    }).pipe(Effect.provide(withEmulator())))
+
   it.scopedLive(
     "a failed OpenSession does not strand a query already waiting for a session",
     () =>

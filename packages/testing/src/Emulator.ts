@@ -137,8 +137,26 @@ export interface Stats {
   /** Sessions and operations open now, for leak checks. */
   readonly openSessions: number
   readonly openOperations: number
+  /** The sessions open now, oldest first: which principal left one open, since when, and what ran in it. */
+  readonly sessions: ReadonlyArray<OpenSession>
   /** Every statement executed, in order: proof of what ran, how often, and how it ended. */
   readonly statements: ReadonlyArray<StatementLog>
+}
+
+/**
+ * A session open on the warehouse. Its `id` is the one in `StatementLog.sessionId`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OpenSession {
+  readonly id: string
+  /** The `userName` of the principal that opened it. */
+  readonly principal: string
+  /** When it was opened, in epoch milliseconds. */
+  readonly openedAt: number
+  /** Its operations not yet closed. */
+  readonly openOperations: number
 }
 
 /**

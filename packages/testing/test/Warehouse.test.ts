@@ -38,10 +38,18 @@ describe("SQL warehouse, through the real driver", () => {
         return operation.fetchAll()
       })
       assert.deepStrictEqual(who, [{ me: emulator.user.userName, catalog: "main" }])
+      // The open session, by the id the statement log uses (direct results closed both statements).
+      const open = yield* stats
+      assert.strictEqual(open.sessions.length, 1)
+      assert.strictEqual(open.sessions[0].id, session.id)
+      assert.strictEqual(open.sessions[0].principal, emulator.user.userName)
+      assert.strictEqual(open.sessions[0].openOperations, 0)
+      assert.deepStrictEqual(open.statements.map((statement) => statement.sessionId), [session.id, session.id])
       yield* Effect.promise(() => session.close())
       const after = yield* stats
       assert.strictEqual(after.openSessions, 0)
       assert.strictEqual(after.openOperations, 0)
+      assert.deepStrictEqual(after.sessions, [])
     }).pipe(Effect.provide(withEmulator())))
 
   it.scopedLive("a service principal's OAuth token is its identity", () =>

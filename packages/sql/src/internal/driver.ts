@@ -93,6 +93,15 @@ export const operationBackendClose = (operation: Operation): () => Promise<unkno
   return () => backend.close()
 }
 
+/**
+ * Takes an operation out of its session's list, which the driver closes again when the session closes:
+ * a list that kept every operation whose cancel or close failed would grow for the session's life, and
+ * its first stale entry would make closing the session fail before CloseSession is sent.
+ */
+export const forgetOperation = (operation: Operation): void => {
+  ;(operation as unknown as { readonly onClose?: (() => void) | undefined }).onClose?.()
+}
+
 interface Closeable {
   readonly close: () => Promise<unknown>
 }

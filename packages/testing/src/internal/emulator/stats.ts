@@ -35,7 +35,7 @@ export class Stats {
     if (this.recent.length > recentLimit) this.recent.shift()
   }
 
-  snapshot(): Omit<StatsSnapshot, "rpc" | "openSessions" | "openOperations" | "statements"> {
+  snapshot(): Omit<StatsSnapshot, "rpc" | "openSessions" | "openOperations" | "sessions" | "statements"> {
     return {
       tokenRequests: { ...this.tokenRequests },
       exchanges: { ...this.exchanges },

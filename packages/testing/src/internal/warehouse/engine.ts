@@ -118,6 +118,7 @@ export interface Session {
   readonly schema: string
   readonly operations: Map<string, Operation>
   readonly lock: Lock
+  readonly openedAt: number
 }
 
 /** The public entry, with its `state` kept up to date as the statement runs. */
@@ -192,7 +193,8 @@ export class Engine {
       catalog,
       schema,
       operations: new Map(),
-      lock: new Lock()
+      lock: new Lock(),
+      openedAt: this.options.now()
     }
     this.sessions.set(session.id, session)
     return session

@@ -12,7 +12,7 @@ import { fail, injected, json, type RequestInfo } from "../emulator/http.js"
 import type { Registry } from "../emulator/registry.js"
 import type { Stats } from "../emulator/stats.js"
 import * as Workspace from "../emulator/workspace.js"
-import { Engine } from "./engine.js"
+import { Engine, uuidOf } from "./engine.js"
 import { type CallContext, makeHandler } from "./service.js"
 import * as Sql from "./sql.js"
 import { service, TBinaryProtocol, TBufferedTransport } from "./thrift.js"
@@ -174,6 +174,12 @@ export const make = (
         rpc: { ...rpcCounts },
         openSessions: engine.sessions.size,
         openOperations: engine.openOperations,
+        sessions: [...engine.sessions.values()].map((session) => ({
+          id: uuidOf(session.handle.guid),
+          principal: session.principal.userName,
+          openedAt: session.openedAt,
+          openOperations: session.operations.size
+        })),
         statements: engine.statements.map((statement) => ({ ...statement }))
       }),
       reset: () => {
