@@ -157,3 +157,34 @@ export const schedule = (
     )
   )
 }
+
+/**
+ * The schedule for closing a session or a statement, fed the classified failures. A close is always safe
+ * to send again, and one that never reaches the warehouse leaves the session or statement open there: it
+ * is retried on any failure, with the policy's backoff, attempts and budget, quietly (the caller logs a
+ * close that failed for good). It stops once the server no longer knows the handle: that is closed.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const closeSchedule = (
+  policy: RetryPolicy,
+  options?: {
+    /** Run before retrying after a 403 for an expired token. */
+    readonly onRefresh?: Effect.Effect<void> | undefined
+  }
+) =>
+  Schedule.exponential(policy.base, 2).pipe(
+    Schedule.union(Schedule.spaced(policy.maxDelay)),
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
+    Schedule.upTo(policy.budget),
+    Schedule.zipRight(Schedule.identity<Classified>()),
+    Schedule.whileInput((failure: Classified) => !failure.sessionInvalid),
+    Schedule.modifyDelay((failure, delay) =>
+      Option.match(retryAfter(failure), { onNone: () => delay, onSome: (floor) => Duration.max(delay, floor) })
+    ),
+    Schedule.tapInput((failure: Classified) =>
+      failure.expiredToken && options?.onRefresh !== undefined ? options.onRefresh : Effect.void
+    )
+  )

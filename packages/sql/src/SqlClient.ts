@@ -47,7 +47,6 @@ import * as Pool from "effect/Pool"
 import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
-import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -212,9 +211,6 @@ const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => (
   expiredToken: false
 })
 
-// Up to six tries over about 6 s: a close that never reaches the warehouse leaves its session or operation open there.
-const closeRetries = Schedule.intersect(Schedule.exponential(Duration.millis(200)), Schedule.recurs(5))
-
 /** Submit failures after which the statement may be running under a handle the client never got. */
 const lostAnswer = new Set(["NetworkError", "TimeoutError", "ServerError", "WarehouseError"])
 
@@ -287,13 +283,13 @@ export const make = (
       })
 
     /**
-     * A close the warehouse must hear of, or the session or operation stays open there: a few tries,
-     * each under `timeouts.rpc` (the driver marks it closed only once the server answered). Never fails.
+     * A close the warehouse must hear of, or the session or operation stays open there: retried under
+     * `RetryPolicy.closeSchedule`, each try under `timeouts.rpc`. Never fails; a close that failed for good
+     * is logged.
      */
     const closeQuietly = (what: "session" | "statement", close: () => Promise<unknown>) =>
       call("close", close).pipe(
-        // A session or operation the server no longer knows is closed there: nothing to try again.
-        Effect.retry({ schedule: closeRetries, while: (failure) => !failure.sessionInvalid }),
+        Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
         Effect.catchAll((failure) =>
           failure.sessionInvalid ? Effect.void : Effect.logWarning(
             `SqlClient: could not close a ${what} on the warehouse (${failure.error.message}); ` +

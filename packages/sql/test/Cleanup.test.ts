@@ -1,13 +1,11 @@
 import { SqlClient } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, Stream } from "effect"
-import { stats, withClient, withEmulator } from "./utils.js"
+import { Effect, Exit, Fiber, Logger, Option, Stream } from "effect"
+import { clientLayer, statements, stats, until, withClient, withEmulator } from "./utils.js"
 
 // Found by `pnpm soak`: each of these left a session or an operation open on the warehouse, or died.
 const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
-const statements = (marker: string) =>
-  Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).map((t) => t.state))
 // Longer than the emulator's direct-results wait (250 ms): the client polls, then asks for the metadata.
 const slow = "/* emulator:sleep=400 */"
 
@@ -41,6 +39,26 @@ describe("SqlClient cleanup under faults", () => {
       assert.strictEqual((yield* stats).rpc.CloseSession, 3)
     }).pipe(Effect.provide(withEmulator())))
 
+  it.scopedLive("closes follow the retry policy's attempts, and one that fails for good is logged", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(String(message)))
+      yield* Effect.scoped(
+        Effect.gen(function*() {
+          const c = yield* SqlClient.SqlClient
+          assert.deepStrictEqual(yield* c.query("SELECT 1 AS one"), [{ one: 1 }])
+          yield* addFault({ target: "CloseSession", status: 503, count: 3 })
+        }).pipe(Effect.provide(clientLayer({ retry: { base: "20 millis", maxAttempts: 3 } })))
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      const now = yield* stats
+      assert.strictEqual(now.rpc.CloseSession, 3)
+      assert.strictEqual(now.openSessions, 1)
+      assert.deepStrictEqual(lines.filter((line) => line.startsWith("SqlClient: could not close")), [
+        "SqlClient: could not close a session on the warehouse (The SQL warehouse is not available (HTTP 503)); " +
+        "it stays open there until the warehouse expires it"
+      ])
+    }).pipe(Effect.provide(withEmulator())))
+
   it.scopedLive("a CloseSession whose answer was lost is not tried again once the server says it is gone", () =>
     Effect.gen(function*() {
       yield* withClient(
@@ -61,10 +79,10 @@ describe("SqlClient cleanup under faults", () => {
         Effect.gen(function*() {
           const c = yield* SqlClient.SqlClient
           yield* addFault({ target: "CancelOperation", status: 503 })
-          const given = yield* c.query("SELECT 'late' AS marker /* emulator:sleep=2000 */").pipe(
-            Effect.timeoutOption("300 millis")
-          )
-          assert.isTrue(Option.isNone(given))
+          const query = yield* Effect.fork(c.query("SELECT 'late' AS marker /* emulator:sleep=2000 */"))
+          // Given up on once the warehouse runs it, while the client still waits for ExecuteStatement's answer.
+          yield* until((s) => s.statements.some((t) => t.text.includes("'late'")))
+          yield* Fiber.interrupt(query)
         })
       )
       // Closed on the warehouse even though its cancel failed, and so was its session.

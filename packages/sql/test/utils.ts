@@ -50,7 +50,22 @@ export const withClient = <A, E, R>(
 
 export const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
 
-const realPause = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+/** A pause in real time, whatever the clock. */
+export const realPause = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+
+/** How each logged statement containing `marker` ended, in order. */
+export const statements = (marker: string) =>
+  Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).map((t) => t.state))
+
+/** Waits (in real time, bounded) until the emulator's stats satisfy `check`. */
+export const until = (check: (s: Emulator.Stats) => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000; i++) {
+      if (check(yield* stats)) return
+      yield* realPause(5)
+    }
+    assert.fail("the emulator never reached the expected state")
+  })
 
 /** Runs an effect that sleeps on the TestClock while real I/O happens, moving the clock a step at a time. */
 export const drive = <A, E, R>(
@@ -63,7 +78,7 @@ export const drive = <A, E, R>(
     for (let i = 0; i < maxSteps; i++) {
       const exit = yield* Fiber.poll(fiber)
       if (Option.isSome(exit)) return yield* exit.value
-      yield* realPause
+      yield* realPause(5)
       yield* TestClock.adjust(step)
     }
     return assert.fail("did not finish while the clock was driven")
