@@ -34,6 +34,7 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -251,52 +252,61 @@ export const make = (
       )
 
     /**
-     * The closes `callClosing` started, which nobody awaits: the client waits for them before it closes its
-     * sessions (a late statement needs its session) and again before it closes the driver.
+     * Closes under way that no caller waits for (retries, and results that arrived after their caller gave
+     * up): the client waits for them before it closes its sessions (a statement needs its session open) and
+     * again before it closes the driver.
      */
-    const lateCloses = new Set<Promise<unknown>>()
-    const awaitLateCloses = Effect.promise(async () => {
-      while (lateCloses.size > 0) await Promise.allSettled([...lateCloses])
+    const closing = new Set<Promise<void>>()
+    const inBackground = (effect: Effect.Effect<void>) =>
+      Effect.sync(() => {
+        const running = Runtime.runPromise(runtime)(effect)
+        closing.add(running)
+        void running.finally(() => closing.delete(running))
+      })
+    const awaitClosing = Effect.promise(async () => {
+      while (closing.size > 0) await Promise.allSettled([...closing])
     })
 
     /**
      * A driver call whose result holds a server resource: when the caller gives up first (its deadline or an
      * interruption), a result that still arrives is closed, or the session or statement would stay open there.
+     * An answer later than one more `timeouts.rpc` is not waited for: an empty HTTP 200 never settles.
      */
     const callClosing = <A>(phase: Phase, f: () => Promise<A>, close: (value: A) => Effect.Effect<void>) =>
       Effect.suspend(() => {
         let pending: Promise<A> | undefined
         return call(phase, () => (pending = f())).pipe(
-          Effect.onError(() =>
-            Effect.sync(() => {
-              const answer = pending
-              if (answer === undefined) return
-              // An answer later than one more `timeouts.rpc` is not waited for: an empty HTTP 200 never settles.
-              const closing = Runtime.runPromise(runtime)(
-                Effect.tryPromise(() => answer).pipe(Effect.timeout(rpcTimeout), Effect.flatMap(close), Effect.ignore)
-              )
-              lateCloses.add(closing)
-              void closing.finally(() => lateCloses.delete(closing))
-            })
-          )
+          Effect.onError(() => {
+            const answer = pending
+            return answer === undefined ? Effect.void : inBackground(
+              Effect.tryPromise(() => answer).pipe(Effect.timeout(rpcTimeout), Effect.flatMap(close), Effect.ignore)
+            )
+          })
         )
       })
 
     /**
-     * A close the warehouse must hear of, or the session or operation stays open there: retried under
-     * `RetryPolicy.closeSchedule`, each try under `timeouts.rpc`. Never fails; a close that failed for good
-     * is logged.
+     * A close the warehouse must hear of, or the session or operation stays open there. The caller waits for
+     * the first try only; a failed one is retried in the background under `RetryPolicy.closeSchedule`, each
+     * try under `timeouts.rpc`. Never fails; a close that failed for good is logged.
      */
     const closeQuietly = (what: "session" | "statement", close: () => Promise<unknown>) =>
-      call("close", close).pipe(
-        Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
-        Effect.catchAll((failure) =>
-          failure.sessionInvalid ? Effect.void : Effect.logWarning(
-            `SqlClient: could not close a ${what} on the warehouse (${failure.error.message}); ` +
-              "it stays open there until the warehouse expires it"
+      Effect.gen(function*() {
+        const firstTry = yield* Deferred.make<void>()
+        yield* inBackground(
+          call("close", close).pipe(
+            Effect.ensuring(Deferred.succeed(firstTry, undefined)),
+            Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
+            Effect.catchAll((failure) =>
+              failure.sessionInvalid ? Effect.void : Effect.logWarning(
+                `SqlClient: could not close a ${what} on the warehouse (${failure.error.message}); ` +
+                  "it stays open there until the warehouse expires it"
+              )
+            )
           )
         )
-      )
+        yield* Deferred.await(firstTry)
+      })
 
     const client: DBSQLClient = yield* Effect.acquireRelease(
       Effect.promise(() =>
@@ -313,7 +323,7 @@ export const make = (
       ),
       (client) => Effect.ignore(call("close", () => client.close()))
     )
-    yield* Effect.addFinalizer(() => awaitLateCloses)
+    yield* Effect.addFinalizer(() => awaitClosing)
 
     // A failed open is an item too (a Left, handed to the caller that drew it, then thrown away): when an
     // acquisition fails, Effect's Pool (3.22) stops growing and strands any other caller already waiting,
@@ -332,7 +342,7 @@ export const make = (
       max: Math.max(1, options.pool?.max ?? 8),
       timeToLive: options.pool?.idleTimeToLive ?? Duration.minutes(10)
     })
-    yield* Effect.addFinalizer(() => awaitLateCloses)
+    yield* Effect.addFinalizer(() => awaitClosing)
 
     type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
     type Operation = Awaited<ReturnType<Session["executeStatement"]>>
