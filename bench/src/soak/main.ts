@@ -5,12 +5,13 @@
  * unless: no session or operation is left open, no write landed twice, every failure is one of the
  * library's typed errors, every answer was right, and no secret appears in any log line or error.
  *
- *   pnpm soak [--seconds 80] [--ops 100000] [--concurrency 8] [--seed N] [--targets a,b,...]
+ *   pnpm soak [--seconds 60] [--ops 100000] [--concurrency 8] [--seed N] [--targets a,b,...]
  *
  * `--targets` limits the faults to some targets (to narrow down a failure); the default is all of them.
  *
  * `--seconds` bounds the operations phase; in-flight operations then get at most 30 s more
- * (`timeouts.query` is 20 s), so a default run ends within 2 minutes.
+ * (`timeouts.query` is 20 s), and closes still retrying at most 15 s, so a default run ends within
+ * 2 minutes.
  */
 import { ConnectViewer, LocalM2M, WorkspaceClient } from "@effect-databricks/auth"
 import { DatabricksError } from "@effect-databricks/auth"
@@ -37,7 +38,7 @@ import * as Secrets from "./Secrets.js"
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: "string", default: "80" },
+    seconds: { type: "string", default: "60" },
     ops: { type: "string", default: "100000" },
     concurrency: { type: "string", default: "8" },
     seed: { type: "string" },
@@ -73,6 +74,19 @@ const capture = Logger.make(({ annotations, cause, message }) => {
   logLines.push(`${String(message)} ${JSON.stringify([...annotations])}`)
   if (!Cause.isEmpty(cause)) logLines.push(Cause.pretty(cause))
 })
+
+/** Waits until no operation is open, or `millis` passed; answers how many are open, and after how long. */
+const awaitStatementsClosed = (emulator: Emulator.Emulator, millis: number) =>
+  Effect.gen(function*() {
+    const started = Date.now()
+    while (true) {
+      const { openOperations } = yield* emulator.stats
+      if (openOperations === 0 || Date.now() - started >= millis) {
+        return { openOperations, millis: Date.now() - started }
+      }
+      yield* Effect.sleep("100 millis")
+    }
+  })
 
 /** What a leaked session was: whose, opened how long before the clients closed, and what ran in it. */
 const leaked = (stats: Emulator.Stats, closedAt: number) =>
@@ -198,7 +212,8 @@ const program = Effect.gen(function*() {
   yield* Fiber.interrupt(progress)
   process.stderr.write("soak: closing the clients…\n")
   yield* emulator.faults.clear
-  const beforeClose = yield* emulator.stats
+  // Every statement must be closed by itself, not only with its session; a close may still be retrying.
+  const settled = yield* awaitStatementsClosed(emulator, 15_000)
   const closedAt = Date.now()
   yield* Scope.close(scope, Exit.void)
   const after = yield* emulator.stats
@@ -211,7 +226,11 @@ const program = Effect.gen(function*() {
     ["every worker finished in time", Option.isSome(finished)],
     [`0 open sessions at the end (${after.openSessions})`, after.openSessions === 0],
     [`0 open operations at the end (${after.openOperations})`, after.openOperations === 0],
-    [`0 operations open once the workers stopped (${beforeClose.openOperations})`, beforeClose.openOperations === 0],
+    [
+      `0 operations open 15 s after the workers stopped, sessions still open (${settled.openOperations}, ` +
+      `settled in ${settled.millis} ms)`,
+      settled.openOperations === 0
+    ],
     [`0 duplicate rows in ${Operations.table} (${row.d} of ${row.n})`, Number(row.d) === 0],
     [
       `0 INSERTs that ran twice in the statement log (${inserts.length - new Set(inserts.map((s) => s.text)).size})`,
