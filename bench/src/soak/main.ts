@@ -227,8 +227,8 @@ const program = Effect.gen(function*() {
     [`0 open sessions at the end (${after.openSessions})`, after.openSessions === 0],
     [`0 open operations at the end (${after.openOperations})`, after.openOperations === 0],
     [
-      `0 operations open 15 s after the workers stopped, sessions still open (${settled.openOperations}, ` +
-      `settled in ${settled.millis} ms)`,
+      `0 operations open once their closes settled, sessions still open (${settled.openOperations}, ` +
+      `after ${settled.millis} ms)`,
       settled.openOperations === 0
     ],
     [`0 duplicate rows in ${Operations.table} (${row.d} of ${row.n})`, Number(row.d) === 0],
