@@ -34,7 +34,6 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -290,12 +289,15 @@ export const make = (
      * the first try only; a failed one is retried in the background under `RetryPolicy.closeSchedule`, each
      * try under `timeouts.rpc`. Never fails; a close that failed for good is logged.
      */
-    const closeQuietly = (what: "session" | "statement", close: () => Promise<unknown>) =>
-      Effect.gen(function*() {
-        const firstTry = yield* Deferred.make<void>()
-        yield* inBackground(
-          call("close", close).pipe(
-            Effect.ensuring(Deferred.succeed(firstTry, undefined)),
+    const closeQuietly = (what: "session" | "statement", close: () => Promise<unknown>) => {
+      const attempt = call("close", close)
+      return Effect.catchAll(attempt, (first) => {
+        if (first.sessionInvalid) return Effect.void
+        // The schedule is fed the first failure before the next try, as if it had just happened.
+        let replayed = false
+        const tries = Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first)))
+        return inBackground(
+          tries.pipe(
             Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
             Effect.catchAll((failure) =>
               failure.sessionInvalid ? Effect.void : Effect.logWarning(
@@ -305,8 +307,8 @@ export const make = (
             )
           )
         )
-        yield* Deferred.await(firstTry)
       })
+    }
 
     const client: DBSQLClient = yield* Effect.acquireRelease(
       Effect.promise(() =>
