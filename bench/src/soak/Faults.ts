@@ -54,7 +54,12 @@ export const randomFault = (only: ReadonlySet<string> = new Set(targets)) =>
     return { target, count, emptyBody: true } as const
   })
 
-/** Adds a random fault every `every` until interrupted; answers how many it added, by target. */
+/**
+ * Adds a random fault every `every` until interrupted; answers how many it added, by target. A target
+ * whose last fault is still waiting for a request gets no other: faults on a call made rarely (CloseSession)
+ * would pile up into dozens of failures in a row for the next one, which no outage looks like and no
+ * bounded retry survives.
+ */
 export const generate = (
   emulator: Emulator.Emulator,
   every: Duration.DurationInput,
@@ -64,7 +69,10 @@ export const generate = (
   Effect.gen(function*() {
     while (true) {
       yield* Effect.sleep(Duration.times(Duration.decode(every), 0.5 + (yield* Random.next)))
-      const fault = yield* randomFault(only)
+      const pending = new Set<string>((yield* emulator.faults.list).map((fault) => fault.target))
+      const free = new Set([...only].filter((target) => !pending.has(target)))
+      if (free.size === 0) continue
+      const fault = yield* randomFault(free)
       yield* emulator.faults.add(fault)
       added.set(fault.target, (added.get(fault.target) ?? 0) + 1)
     }
