@@ -19,17 +19,22 @@ const pick = <A>(values: ReadonlyArray<A>) => Effect.map(Random.nextIntBetween(0
 /** Every target the generator picks from: the endpoints, the RPCs and the warehouse itself. */
 export const targets: ReadonlyArray<string> = [...endpoints, ...rpcs, "warehouse"]
 
-/** One random fault on one of `only` (default: every target). */
-export const randomFault = (only: ReadonlySet<string> = new Set(targets)) =>
+/**
+ * One random fault on one of `only` (default: every target), none on a `busy` one; undefined when the
+ * roll falls on busy targets only. The warehouse is never busy, and keeps its share of the faults.
+ */
+export const randomFault = (only: ReadonlySet<string> = new Set(targets), busy: ReadonlySet<string> = new Set()) =>
   Effect.gen(function*() {
     const warehouse = only.has("warehouse")
-    const chosen = named.filter((target) => only.has(target))
+    const allowed = named.filter((target) => only.has(target))
+    const chosen = allowed.filter((target) => !busy.has(target))
     const roll = yield* Random.nextIntBetween(0, 100)
-    if (warehouse && (roll < 8 || chosen.length === 0)) {
+    if (warehouse && (roll < 8 || allowed.length === 0)) {
       return roll % 2 === 0
         ? { target: "warehouse", startingMs: yield* Random.nextIntBetween(500, 3_000) } as const
         : { target: "warehouse", expireSessions: true } as const
     }
+    if (chosen.length === 0) return undefined
     const preferEndpoint = roll < 30 && chosen.some((target) => !isRpc(target))
     const preferred = chosen.filter((target) => isRpc(target) !== preferEndpoint)
     const target = yield* pick(preferred.length > 0 ? preferred : chosen)
@@ -70,9 +75,8 @@ export const generate = (
     while (true) {
       yield* Effect.sleep(Duration.times(Duration.decode(every), 0.5 + (yield* Random.next)))
       const pending = new Set<string>((yield* emulator.faults.list).map((fault) => fault.target))
-      const free = new Set([...only].filter((target) => !pending.has(target)))
-      if (free.size === 0) continue
-      const fault = yield* randomFault(free)
+      const fault = yield* randomFault(only, pending)
+      if (fault === undefined) continue
       yield* emulator.faults.add(fault)
       added.set(fault.target, (added.get(fault.target) ?? 0) + 1)
     }
