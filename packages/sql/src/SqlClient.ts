@@ -222,6 +222,20 @@ const spoilsSession = (failure: Classified) =>
   failure.sessionInvalid || failure.error._tag === "TimeoutError" ||
   (failure.phase === "submit" && !failure.notExecuted && lostAnswer.has(failure.error._tag))
 
+/** What a driver call rejected with, before it is classified. */
+class DriverFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+/**
+ * `attempt`, except that its first run fails with `first` at once: a retry schedule is fed a failure that
+ * already happened before it tries again.
+ */
+const replaying = <A, E, R>(first: E, attempt: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  let replayed = false
+  return Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first)))
+}
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -237,17 +251,37 @@ export const make = (
     const queryTimeout = Duration.decode(options.timeouts?.query ?? Duration.minutes(15))
     const policy = RetryPolicy.make(options.retry)
 
-    /** One driver call with its deadline; its failure classified. */
+    /**
+     * One driver call with its deadline; its failure classified. The deadline is a timer of its own, not
+     * `Effect.timeout`: it holds where the caller cannot be interrupted (the pool opening a session, a
+     * finalizer closing one), where an empty HTTP 200 would otherwise leave the call pending forever; and it
+     * forks no fiber, which matters on a path of several calls per query. Like a socket timeout, it runs on
+     * real time. An interruptible caller can still give up at any moment.
+     */
     const call = <A>(
       phase: Phase,
       f: () => Promise<A>,
       timeout: Duration.Duration = rpcTimeout
     ): Effect.Effect<A, Classified> =>
-      // Interruptible even where the caller is not (the pool opening a session, a finalizer closing one):
-      // otherwise the deadline would wait for a driver call that an empty HTTP 200 leaves pending forever.
-      Effect.interruptible(Effect.tryPromise({ try: f, catch: (cause) => cause })).pipe(
-        Effect.catchAll((cause) => Effect.flatMap(classify(cause, phase), Effect.fail)),
-        Effect.timeoutFail({ duration: timeout, onTimeout: () => timeoutFailure(phase, timeout) })
+      Effect.async<A, Classified | DriverFailure>((resume) => {
+        const timer = setTimeout(() => resume(Effect.fail(timeoutFailure(phase, timeout))), Duration.toMillis(timeout))
+        f().then(
+          (value) => {
+            clearTimeout(timer)
+            resume(Effect.succeed(value))
+          },
+          (cause) => {
+            clearTimeout(timer)
+            resume(Effect.fail(new DriverFailure(cause)))
+          }
+        )
+        return Effect.sync(() => clearTimeout(timer))
+      }).pipe(
+        Effect.catchAll((failure) =>
+          failure instanceof DriverFailure
+            ? Effect.flatMap(classify(failure.cause, phase), Effect.fail)
+            : Effect.fail(failure)
+        )
       )
 
     /**
@@ -293,11 +327,8 @@ export const make = (
       const attempt = call("close", close)
       return Effect.catchAll(attempt, (first) => {
         if (first.sessionInvalid) return Effect.void
-        // The schedule is fed the first failure before the next try, as if it had just happened.
-        let replayed = false
-        const tries = Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first)))
         return inBackground(
-          tries.pipe(
+          replaying(first, attempt).pipe(
             Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
             Effect.catchAll((failure) =>
               failure.sessionInvalid ? Effect.void : Effect.logWarning(
@@ -414,7 +445,13 @@ export const make = (
     /** Runs attempts under the retry policy, the token refreshed once after an expired-token 403. */
     const retried = <A, R>(attempt: Effect.Effect<A, Classified, R>, idempotent: boolean, operation: string) =>
       attempt.pipe(
-        Effect.retry(RetryPolicy.schedule(policy, { idempotent, operation, onRefresh: source.invalidate })),
+        // The schedule is built only once an attempt failed: most calls succeed at once.
+        Effect.catchAll((first) =>
+          Effect.retry(
+            replaying(first, attempt),
+            RetryPolicy.schedule(policy, { idempotent, operation, onRefresh: source.invalidate })
+          )
+        ),
         Effect.mapError((failure) =>
           failure.expiredToken
             ? new PermissionError({
