@@ -111,6 +111,25 @@ describe("SQL warehouse faults, as the real driver sees them", () => {
       assert.include(String(error?.message), "Invalid SessionHandle")
     }).pipe(Effect.provide(withEmulator())))
 
+  it.scopedLive(
+    "forgetting a session while DuckDB runs its statement does not bring the emulator down",
+    () =>
+      Effect.gen(function*() {
+        const { client } = yield* connect()
+        const session = yield* Effect.promise(() => client.openSession())
+        // Still running when ExecuteStatement answers (after its 250 ms direct-results wait).
+        yield* Effect.promise(() =>
+          session.executeStatement("SELECT sum(a.range * b.range) AS s FROM range(30000) a, range(30000) b")
+        )
+        assert.strictEqual((yield* stats).statements.at(-1)?.state, "RUNNING")
+        yield* addFault({ target: "warehouse", expireSessions: true })
+        yield* pause(300)
+        assert.strictEqual((yield* stats).openSessions, 0)
+        assert.deepStrictEqual(yield* query(client, "SELECT 1 AS up"), [{ up: 1 }])
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 60_000 }
+  )
+
   it.scopedLive("the admin API takes RPC and warehouse faults, seeds SQL and reports the warehouse stats", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

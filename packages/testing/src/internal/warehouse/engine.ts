@@ -300,7 +300,9 @@ export class Engine {
   closeSession(session: Session) {
     for (const operation of session.operations.values()) this.closeOperation(operation)
     this.sessions.delete(session.id)
-    session.connection.closeSync()
+    // Behind the statement still running or being read (now interrupted): closing a DuckDB connection under
+    // a running query crashes the process.
+    void session.lock.run(async () => session.connection.closeSync())
   }
 
   /** Forgets every session (a warehouse restart): their handles become invalid. */
