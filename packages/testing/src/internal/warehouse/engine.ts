@@ -297,17 +297,20 @@ export class Engine {
     operation.session.operations.delete(operation.id)
   }
 
-  closeSession(session: Session) {
+  /**
+   * Forgets the session at once; its DuckDB connection is closed behind the statement still running or
+   * being read on it (now interrupted), since closing a connection under a running query crashes the
+   * process. Settles once the connection is closed.
+   */
+  closeSession(session: Session): Promise<void> {
     for (const operation of session.operations.values()) this.closeOperation(operation)
     this.sessions.delete(session.id)
-    // Behind the statement still running or being read (now interrupted): closing a DuckDB connection under
-    // a running query crashes the process.
-    void session.lock.run(async () => session.connection.closeSync())
+    return session.lock.run(async () => session.connection.closeSync()).catch(() => undefined)
   }
 
   /** Forgets every session (a warehouse restart): their handles become invalid. */
-  expireSessions() {
-    for (const session of [...this.sessions.values()]) this.closeSession(session)
+  expireSessions(): Promise<void> {
+    return Promise.all([...this.sessions.values()].map((session) => this.closeSession(session))).then(() => undefined)
   }
 
   get openOperations(): number {
@@ -316,8 +319,9 @@ export class Engine {
     return count
   }
 
-  close() {
-    this.expireSessions()
+  /** Closes every session's connection first: the instance must outlive them. */
+  async close(): Promise<void> {
+    await this.expireSessions()
     this.admin?.closeSync()
     this.instance.closeSync()
   }

@@ -192,7 +192,7 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
       const context = current()
       const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
       if (session === undefined) return
-      engine.closeSession(session)
+      void engine.closeSession(session)
       callback(null, { status: ok })
     },
 

@@ -54,7 +54,7 @@ export const make = (
           statementDelayMs: options.statementDelayMs ?? 0
         })
       ),
-      (engine) => Effect.sync(() => engine.close())
+      (engine) => Effect.promise(() => engine.close())
     )
     const id = Crypto.randomBytes(8).toString("hex")
     const httpPath = `/sql/1.0/warehouses/${id}`
@@ -155,7 +155,8 @@ export const make = (
     const applyWarehouseFault = (fault: Fault) =>
       Effect.gen(function*() {
         if (fault.startingMs !== undefined) startingUntil = (yield* Clock.currentTimeMillis) + fault.startingMs
-        if (fault.expireSessions === true) engine.expireSessions()
+        // Forgotten at once; their connections close behind their running statements.
+        if (fault.expireSessions === true) void engine.expireSessions()
       })
 
     return {
