@@ -106,6 +106,20 @@ const why = (failure: Classified): string => {
 const retryAfter = (failure: Classified): Option.Option<Duration.Duration> =>
   failure.error._tag === "RateLimitError" ? failure.error.retryAfter : Option.none()
 
+/** A `Retry-After` the warehouse sent is a floor on the wait. */
+const atLeastRetryAfter = (failure: Classified, delay: Duration.Duration): Duration.Duration =>
+  Option.match(retryAfter(failure), { onNone: () => delay, onSome: (floor) => Duration.max(delay, floor) })
+
+/** The policy's jittered backoff, capped at `maxDelay`, within its attempts and budget; fed the failures. */
+const backoff = (policy: RetryPolicy) =>
+  Schedule.exponential(policy.base, 2).pipe(
+    Schedule.union(Schedule.spaced(policy.maxDelay)),
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
+    Schedule.upTo(policy.budget),
+    Schedule.zipRight(Schedule.identity<Classified>())
+  )
+
 /**
  * The schedule for one call, fed the classified failures.
  *
@@ -125,23 +139,14 @@ export const schedule = (
   let refreshedToken = false
   let reopenedSession = false
   let attempt = 1
-  return Schedule.exponential(policy.base, 2).pipe(
-    Schedule.union(Schedule.spaced(policy.maxDelay)),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
-    Schedule.upTo(policy.budget),
-    Schedule.zipRight(Schedule.identity<Classified>()),
+  return backoff(policy).pipe(
     Schedule.whileInput((failure: Classified) => {
       if (!isRetryable(failure, options.idempotent)) return false
       if (failure.expiredToken) return refreshedToken ? false : (refreshedToken = true)
       if (failure.sessionInvalid) return reopenedSession ? false : (reopenedSession = true)
       return true
     }),
-    Schedule.modifyDelay((failure, delay) =>
-      immediate(failure)
-        ? Duration.zero
-        : Option.match(retryAfter(failure), { onNone: () => delay, onSome: (floor) => Duration.max(delay, floor) })
-    ),
+    Schedule.modifyDelay((failure, delay) => immediate(failure) ? Duration.zero : atLeastRetryAfter(failure, delay)),
     Schedule.onDecision((failure, decision) =>
       decision._tag === "Done" ? Effect.void : Effect.gen(function*() {
         if (failure.expiredToken && options.onRefresh !== undefined) yield* options.onRefresh
@@ -174,16 +179,9 @@ export const closeSchedule = (
     readonly onRefresh?: Effect.Effect<void> | undefined
   }
 ) =>
-  Schedule.exponential(policy.base, 2).pipe(
-    Schedule.union(Schedule.spaced(policy.maxDelay)),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
-    Schedule.upTo(policy.budget),
-    Schedule.zipRight(Schedule.identity<Classified>()),
+  backoff(policy).pipe(
     Schedule.whileInput((failure: Classified) => !failure.sessionInvalid),
-    Schedule.modifyDelay((failure, delay) =>
-      Option.match(retryAfter(failure), { onNone: () => delay, onSome: (floor) => Duration.max(delay, floor) })
-    ),
+    Schedule.modifyDelay(atLeastRetryAfter),
     Schedule.tapInput((failure: Classified) =>
       failure.expiredToken && options?.onRefresh !== undefined ? options.onRefresh : Effect.void
     )

@@ -325,9 +325,8 @@ export const make = (
      */
     const closeQuietly = (what: "session" | "statement", close: () => Promise<unknown>) => {
       const attempt = call("close", close)
-      return Effect.catchAll(attempt, (first) => {
-        if (first.sessionInvalid) return Effect.void
-        return inBackground(
+      return Effect.catchAll(attempt, (first) =>
+        inBackground(
           replaying(first, attempt).pipe(
             Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
             Effect.catchAll((failure) =>
@@ -337,8 +336,7 @@ export const make = (
               )
             )
           )
-        )
-      })
+        ))
     }
 
     const client: DBSQLClient = yield* Effect.acquireRelease(
@@ -377,15 +375,15 @@ export const make = (
     })
     yield* Effect.addFinalizer(() => awaitClosing)
 
-    type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
-    type Operation = Awaited<ReturnType<Session["executeStatement"]>>
-
     /**
      * A pooled session for `use`, held for the scope; thrown away after a failure that spoils it
      * (`invalidate` throws it away later, for a failure `use` did not see).
      */
     const leaseSession = <A, R>(
-      use: (session: Session, invalidate: Effect.Effect<void, never, Scope.Scope>) => Effect.Effect<A, Classified, R>
+      use: (
+        session: Driver.Session,
+        invalidate: Effect.Effect<void, never, Scope.Scope>
+      ) => Effect.Effect<A, Classified, R>
     ): Effect.Effect<A, Classified, R | Scope.Scope> =>
       Effect.flatMap(Pool.get(pool), (item) => {
         const invalidate = Pool.invalidate(pool, item)
@@ -399,7 +397,7 @@ export const make = (
      * Closes an operation, cancelling it first when it may still run. Bounded; never fails. The driver then
      * forgets it: closing the session would otherwise close it again, and fail if it is gone already.
      */
-    const release = (operation: Operation, cancel: boolean) =>
+    const release = (operation: Driver.Operation, cancel: boolean) =>
       Effect.ensuring(
         cancel
           ? Effect.zipRight(
@@ -415,11 +413,11 @@ export const make = (
      * On a failure it is released at once: cancelled first while it may still run.
      */
     const submit = (
-      session: Session,
+      session: Driver.Session,
       sql: string,
       params: Params.DriverParams,
       maxRows: number
-    ): Effect.Effect<{ readonly operation: Operation; readonly schema: Rows.Schema }, Classified, Scope.Scope> =>
+    ): Effect.Effect<{ readonly operation: Driver.Operation; readonly schema: Rows.Schema }, Classified, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const operation = yield* restore(
@@ -484,7 +482,7 @@ export const make = (
      * `onSettled` runs once the statement stopped (finished, failed or was
      * cancelled): from then on there is nothing left to cancel.
      */
-    const awaitFinished = (operation: Operation, onSettled: () => void): Effect.Effect<void, Classified> =>
+    const awaitFinished = (operation: Driver.Operation, onSettled: () => void): Effect.Effect<void, Classified> =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         let delay = 100
@@ -505,7 +503,7 @@ export const make = (
         yield* call("wait", () => operation.finished())
       })
 
-    const fetchAll = (operation: Operation, schema: Rows.Schema) =>
+    const fetchAll = (operation: Driver.Operation, schema: Rows.Schema) =>
       Effect.gen(function*() {
         const rows: Array<Row> = []
         while (yield* call("fetch", () => operation.hasMoreRows())) {

@@ -71,8 +71,10 @@ export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => 
   return client
 }
 
-type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
-type Operation = Awaited<ReturnType<Session["executeStatement"]>>
+/** The driver's session, as `openSession` gives it. */
+export type Session = Awaited<ReturnType<DBSQLClient["openSession"]>>
+/** The driver's operation, as `executeStatement` gives it. */
+export type Operation = Awaited<ReturnType<Session["executeStatement"]>>
 
 /**
  * A session's close, safe to try again. The driver's `close()` marks the session closed even when
