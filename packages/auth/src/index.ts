@@ -22,6 +22,14 @@ export * as TokenSource from "./TokenSource.js"
 export * as WorkspaceHost from "./WorkspaceHost.js"
 
 /**
+ * The one rule that removes secrets from text we did not write, before it
+ * goes into an error message or a log line.
+ *
+ * @since 0.2.0
+ */
+export * as Redaction from "./Redaction.js"
+
+/**
  * A personal access token.
  *
  * @since 0.1.0
