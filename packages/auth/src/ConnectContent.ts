@@ -25,7 +25,9 @@ import * as ConnectEnvironment from "./ConnectEnvironment.js"
 import { AuthenticationError, type ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as Connect from "./internal/connect.js"
+import * as ConnectApiKey from "./internal/connectApiKey.js"
 import type * as Retry from "./internal/retry.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
 
 /**
@@ -105,6 +107,7 @@ export const layer = <E, R>(
         )
         return local
       }
+      yield* ConnectApiKey.check(options)
       const client = yield* Connect.make(options)
       const fetch = Effect.gen(function*() {
         const subjectToken = yield* readContentToken
@@ -113,7 +116,10 @@ export const layer = <E, R>(
           subjectToken,
           audience: options.audience
         })
-        return { value: exchanged.accessToken, expiresIn: exchanged.expiresIn } satisfies TokenSource.IssuedToken
+        // Checked here too (TokenSource.make would) so the message names the exchange; the expiry is
+        // resolved, and clamped when absurd, by TokenSource.make.
+        const value = yield* TokenValue.issued(exchanged.accessToken, "Posit Connect's credential exchange")
+        return { value, expiresIn: exchanged.expiresIn } satisfies TokenSource.IssuedToken
       })
       return yield* TokenSource.make(fetch, { authType: "posit-oauth-integration", refreshAhead: options.refreshAhead })
     })

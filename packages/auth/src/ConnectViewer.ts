@@ -36,8 +36,10 @@ import * as Crypto from "node:crypto"
 import * as ConnectEnvironment from "./ConnectEnvironment.js"
 import { AuthenticationError, type ConfigurationError } from "./DatabricksError.js"
 import * as Connect from "./internal/connect.js"
-import * as Jwt from "./internal/jwt.js"
+import * as ConnectApiKey from "./internal/connectApiKey.js"
+import * as Expiry from "./internal/expiry.js"
 import type * as Retry from "./internal/retry.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
 
 /**
@@ -159,6 +161,7 @@ const makeViewers = <E, R>(
       )
       return { sourceFor: () => Effect.succeed(local) }
     }
+    yield* ConnectApiKey.check(options)
     const client = yield* Connect.make(options)
     const refreshAhead = Duration.toMillis(Duration.decode(options.refreshAhead ?? Duration.minutes(5)))
     const fallbackTtl = Duration.decode(options.ttlWithoutExpiry ?? Duration.minutes(2))
@@ -171,21 +174,18 @@ const makeViewers = <E, R>(
             subjectToken: key.token,
             audience: key.audience
           })
+          const value = yield* TokenValue.issued(exchanged.accessToken, "Posit Connect's credential exchange")
           const now = yield* Clock.currentTimeMillis
-          const expiry = exchanged.expiresIn !== undefined
-            ? Option.some(now + Duration.toMillis(exchanged.expiresIn))
-            : Jwt.expiryMillis(Redacted.value(exchanged.accessToken))
+          // `expires_in: 1e20` or a JWT `exp: 1e20` is clamped by the one expiry rule (it used to be a defect).
+          const expiry = yield* Expiry.resolve({ expiresIn: exchanged.expiresIn, token: Redacted.value(value) }, now)
           if (Option.isNone(expiry)) {
-            return {
-              token: { value: exchanged.accessToken, expiresAt: Option.none() },
-              keepFor: fallbackTtl
-            } satisfies Entry
+            return { token: { value, expiresAt: Option.none() }, keepFor: fallbackTtl } satisfies Entry
           }
-          const lifetime = expiry.value - now
+          const lifetime = DateTime.toEpochMillis(expiry.value) - now
           // Like TokenSource.make: a token shorter-lived than refreshAhead is kept for half its life.
           const keep = lifetime > refreshAhead ? lifetime - refreshAhead : lifetime / 2
           return {
-            token: { value: exchanged.accessToken, expiresAt: Option.some(DateTime.unsafeMake(expiry.value)) },
+            token: { value, expiresAt: expiry },
             keepFor: Duration.millis(Math.max(0, keep))
           } satisfies Entry
         }),

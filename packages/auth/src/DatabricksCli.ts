@@ -18,6 +18,7 @@
 import * as Command from "@effect/platform/Command"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -29,8 +30,9 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
-import * as Jwt from "./internal/jwt.js"
+import * as Expiry from "./internal/expiry.js"
 import { redactSecrets } from "./internal/redact.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
 import * as WorkspaceHost from "./WorkspaceHost.js"
 
@@ -57,14 +59,34 @@ const Output = Schema.Struct({
   expiry: Schema.optional(Schema.String)
 })
 
-const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
-
-/** The CLI's `expiry`, honouring its offset; `undefined` when absent or not RFC 3339 with an offset. */
+/**
+ * The CLI's `expiry`, honouring its offset; `undefined` when absent or not
+ * RFC 3339 with an offset. It never throws.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const parseExpiry = (expiry: string | undefined): DateTime.Utc | undefined => {
-  if (expiry === undefined || !rfc3339.test(expiry.trim())) return undefined
-  const millis = Date.parse(expiry.trim())
-  return Number.isNaN(millis) ? undefined : DateTime.unsafeMake(millis)
+  const millis = typeof expiry === "string" ? Expiry.parseRfc3339(expiry) : undefined
+  return millis === undefined ? undefined : Option.getOrUndefined(DateTime.make(millis))
 }
+
+/** An optional string option: a string without control characters (it becomes a command-line argument). */
+const optionalArgument = (value: unknown, setting: string, hint: string) =>
+  value === undefined
+    ? Effect.succeed(undefined)
+    : typeof value !== "string"
+    ? Effect.fail(new ConfigurationError({ setting, message: `${setting} must be a string`, hint }))
+    // eslint-disable-next-line no-control-regex
+    : /[\u0000-\u001f\u007f]/.test(value)
+    ? Effect.fail(
+      new ConfigurationError({
+        setting,
+        message: `${setting} contains a line break or another control character (the value is not shown)`,
+        hint
+      })
+    )
+    : Effect.succeed(value)
 
 const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
   Stream.runCollect(Stream.decodeText(stream)).pipe(Effect.map((chunks) => Chunk.join(chunks, "")))
@@ -90,8 +112,22 @@ export const make = (options?: Options): Effect.Effect<
   CommandExecutor.CommandExecutor | Scope.Scope
 > =>
   Effect.gen(function*() {
-    const profile = options?.profile?.trim() || (yield* Settings.env("DATABRICKS_CONFIG_PROFILE"))?.trim() || undefined
-    const hostInput = options?.host ?? (profile === undefined ? yield* Settings.env("DATABRICKS_HOST") : undefined)
+    // Untyped callers: every option is checked before it is used, so a wrong type is a ConfigurationError.
+    const given = typeof options === "object" && options !== null ? options : undefined
+    const profileOption = yield* optionalArgument(
+      given?.profile,
+      "profile",
+      "Pass the name of a ~/.databrickscfg profile"
+    )
+    const hostOption = yield* optionalArgument(given?.host, "host", "Pass the workspace URL")
+    const cliOption = yield* optionalArgument(given?.cliPath, "cliPath", "Pass the path of the databricks executable")
+    const profileEnv = yield* optionalArgument(
+      yield* Settings.env("DATABRICKS_CONFIG_PROFILE"),
+      "DATABRICKS_CONFIG_PROFILE",
+      "Set it to the name of a ~/.databrickscfg profile"
+    )
+    const profile = profileOption?.trim() || profileEnv?.trim() || undefined
+    const hostInput = hostOption ?? (profile === undefined ? yield* Settings.env("DATABRICKS_HOST") : undefined)
     if (profile === undefined && (hostInput === undefined || hostInput.trim() === "")) {
       return yield* Effect.fail(
         new ConfigurationError({
@@ -103,8 +139,13 @@ export const make = (options?: Options): Effect.Effect<
     }
     const host = hostInput === undefined
       ? undefined
-      : yield* WorkspaceHost.make(hostInput, { setting: options?.host === undefined ? "DATABRICKS_HOST" : "host" })
-    const cli = options?.cliPath?.trim() || (yield* Settings.env("DATABRICKS_CLI_PATH"))?.trim() || "databricks"
+      : yield* WorkspaceHost.make(hostInput, { setting: hostOption === undefined ? "DATABRICKS_HOST" : "host" })
+    const cliEnv = yield* optionalArgument(
+      yield* Settings.env("DATABRICKS_CLI_PATH"),
+      "DATABRICKS_CLI_PATH",
+      "Set it to the path of the databricks executable"
+    )
+    const cli = cliOption?.trim() || cliEnv?.trim() || "databricks"
     // The PATH goes through Effect's ConfigProvider, so the command is looked up where the app says.
     const path = yield* Settings.env("PATH")
     const timeout = Duration.decode(options?.timeout ?? Duration.seconds(30))
@@ -176,16 +217,19 @@ export const make = (options?: Options): Effect.Effect<
           })
         )
       }
-      const token = output.value.access_token
-      const expiresAt = parseExpiry(output.value.expiry) ??
-        Option.getOrUndefined(Option.map(Jwt.expiryMillis(token), (millis) => DateTime.unsafeMake(millis)))
+      // Checked here too (TokenSource.make would) so the message names the command that printed it.
+      const value = yield* TokenValue.issued(Redacted.make(output.value.access_token), shown)
+      const token = Redacted.value(value)
+      const now = yield* Clock.currentTimeMillis
+      // The `expiry` field, else the JWT exp; an absurd one is clamped by the one expiry rule, never thrown.
+      const expiresAt = yield* Expiry.resolve({ expiresAt: output.value.expiry, token }, now)
       yield* Effect.logInfo(
         Option.match(subject(token), {
           onNone: () => `databricks-cli: token for ${target} (opaque; the principal is not visible)`,
           onSome: (sub) => `databricks-cli: token for ${target} belongs to ${sub}`
         })
       )
-      return { value: Redacted.make(token), expiresAt } satisfies TokenSource.IssuedToken
+      return { value, expiresAt: Option.getOrUndefined(expiresAt) } satisfies TokenSource.IssuedToken
     }).pipe(Effect.withSpan("DatabricksCli.fetchToken"))
 
     return yield* TokenSource.make(fetch, { authType: "databricks-cli", refreshAhead: options?.refreshAhead })

@@ -21,10 +21,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type { ConfigurationError } from "./DatabricksError.js"
+import { ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as internal from "./internal/m2m.js"
 import type * as Retry from "./internal/retry.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
 
 /**
@@ -50,6 +51,56 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
+/** The value of a setting that must be a string when given. */
+const optionalString = (value: unknown, setting: string, hint: string) =>
+  value === undefined || typeof value === "string"
+    ? Effect.succeed(value)
+    : Effect.fail(new ConfigurationError({ setting, message: `${setting} must be a string`, hint }))
+
+/**
+ * Checks the options' types and the values sent in headers before anything
+ * else, so untyped callers get a `ConfigurationError` naming the option, never
+ * a defect. The client id and secret go into HTTP Basic authentication, so
+ * they follow the one rule for header values (`internal/tokenValue.ts`).
+ */
+const checked = (
+  options: Options,
+  names: internal.Names
+): Effect.Effect<Options, ConfigurationError> =>
+  Effect.gen(function*() {
+    if (typeof options !== "object" || options === null) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "options",
+          message: "LocalM2M needs an options object with host, clientId and clientSecret",
+          hint: "Pass { host, clientId, clientSecret: Redacted.make(...) }, or use LocalM2M.layerConfig()"
+        })
+      )
+    }
+    yield* optionalString(options.host, names.host, "Set it to the workspace URL")
+    const verb = names === internal.envNames ? "Set it to" : "Use"
+    const clientId = yield* TokenValue.configuredText(options.clientId, {
+      name: names.clientId,
+      hint: `${verb} the service principal's application (client) id`
+    })
+    const clientSecret = yield* TokenValue.configuredSecret(options.clientSecret, {
+      name: names.clientSecret,
+      hint: `${verb} an OAuth secret of the service principal`
+    })
+    yield* optionalString(options.tokenEndpoint, "tokenEndpoint", "Pass the token endpoint's URL")
+    const scopes: unknown = options.scopes
+    if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === "string"))) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "scopes",
+          message: "scopes must be an array of strings",
+          hint: "Leave it out for [\"all-apis\"]"
+        })
+      )
+    }
+    return { ...options, clientId, clientSecret }
+  })
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -58,7 +109,11 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> => internal.make(options, internal.optionNames)
+> =>
+  Effect.flatMap(
+    Effect.suspend(() => checked(options, internal.optionNames)),
+    (valid) => internal.make(valid, internal.optionNames)
+  )
 
 /**
  * @since 0.1.0
@@ -86,17 +141,10 @@ export const layerConfig = (
       const clientId = yield* Settings.env("DATABRICKS_CLIENT_ID")
       const clientSecret = yield* Settings.envSecret("DATABRICKS_CLIENT_SECRET")
       const hostValue = yield* Settings.nonBlank(host, { name: "DATABRICKS_HOST", hint: "Set it to the workspace URL" })
-      const id = yield* Settings.nonBlank(clientId, {
-        name: "DATABRICKS_CLIENT_ID",
-        hint: "Set it to the service principal's application (client) id"
-      })
-      const secret = yield* Settings.nonBlankSecret(clientSecret, {
-        name: "DATABRICKS_CLIENT_SECRET",
-        hint: "Set it to an OAuth secret of the service principal"
-      })
-      return yield* internal.make(
-        { ...options, host: hostValue, clientId: id, clientSecret: secret },
+      const valid = yield* checked(
+        { ...options, host: hostValue, clientId: clientId!, clientSecret: clientSecret! },
         internal.envNames
       )
+      return yield* internal.make(valid, internal.envNames)
     })
   )

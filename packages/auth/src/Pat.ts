@@ -9,12 +9,18 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type { ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
 
 /**
+ * The token is checked before it is used: surrounding whitespace is trimmed,
+ * and one with a line break, another control character, a character beyond
+ * Latin-1, or more than 8 KiB is a `ConfigurationError` that names the
+ * setting and never shows the value.
+ *
  * @since 0.1.0
  * @category options
  */
@@ -24,18 +30,29 @@ export interface Options {
 
 const hint = "Use a personal access token (dapi…), created under Settings > Developer > Access tokens"
 
-const fromToken = (token: Redacted.Redacted<string> | undefined, setting: string) =>
+const fromToken = (token: unknown, setting: string) =>
   Effect.map(
-    Settings.nonBlankSecret(token, { name: setting, hint }),
+    TokenValue.configuredSecret(token, { name: setting, hint }),
     (value) => TokenSource.static(value, { authType: "pat" })
   )
 
 /**
+ * From untyped code, `Pat.make("dapi…")` and `Pat.make({ token: "dapi…" })`
+ * (a plain string instead of a `Redacted`) are accepted: the string is
+ * wrapped in `Redacted` at once.
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: Options): Effect.Effect<TokenSource.TokenSource, ConfigurationError> =>
-  fromToken(options.token, "token")
+  Effect.suspend(() =>
+    fromToken(
+      typeof options === "string" || Redacted.isRedacted(options)
+        ? options
+        : (options as Options | undefined)?.token,
+      "token"
+    )
+  )
 
 /**
  * @since 0.1.0

@@ -15,13 +15,20 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { AuthenticationError, type ConfigurationError } from "./DatabricksError.js"
+import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
-import * as Jwt from "./internal/jwt.js"
+import * as Expiry from "./internal/expiry.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import type * as TokenSource from "./TokenSource.js"
 import { TokenSource as Tag } from "./TokenSource.js"
 
 /**
+ * The token is checked before it is used: surrounding whitespace is trimmed,
+ * and one with a line break, another control character, a character beyond
+ * Latin-1, or more than 8 KiB is a `ConfigurationError` that names the
+ * setting and never shows the value. A plain string (from untyped code) is
+ * accepted and wrapped in `Redacted`.
+ *
  * @since 0.1.0
  * @category options
  */
@@ -34,44 +41,64 @@ export interface Options {
 const margin = 30_000
 
 const fromToken = (
-  token: Redacted.Redacted<string> | undefined,
-  expiresAt: DateTime.DateTime | undefined,
+  token: unknown,
+  expiresAt: unknown,
   setting: string
-) =>
-  Effect.map(
-    Settings.nonBlankSecret(token, { name: setting, hint: "Pass an access token obtained beforehand" }),
-    (value): TokenSource.TokenSource => {
-      const expiry = expiresAt !== undefined
-        ? Option.some(DateTime.toEpochMillis(expiresAt))
-        : Jwt.expiryMillis(Redacted.value(value))
-      const access: TokenSource.AccessToken = {
-        value,
-        expiresAt: Option.map(expiry, (millis) => DateTime.unsafeMake(millis))
-      }
-      const expired = (at: number) =>
-        new AuthenticationError({
-          message: `The token from ${setting} expired at ${new Date(at).toISOString()} (or is within 30 s of it)`,
-          hint: `Obtain a new token and set ${setting}, or use a credential that refreshes (LocalM2M, U2MPkce)`
+): Effect.Effect<TokenSource.TokenSource, ConfigurationError> =>
+  Effect.gen(function*() {
+    const value = yield* TokenValue.configuredSecret(token, {
+      name: setting,
+      hint: "Pass an access token obtained beforehand"
+    })
+    if (expiresAt !== undefined && !DateTime.isDateTime(expiresAt)) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "expiresAt",
+          message: "expiresAt must be a DateTime",
+          hint: "Pass DateTime.unsafeMake(...) or leave it out to read the JWT exp claim"
         })
-      return {
-        authType: "token-env",
-        token: Option.match(expiry, {
-          onNone: () => Effect.succeed(access),
-          onSome: (at) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              now >= at - margin ? Effect.fail(expired(at)) : Effect.succeed(access))
-        }),
-        invalidate: Effect.void
-      }
+      )
     }
-  )
+    const now = yield* Clock.currentTimeMillis
+    // A JWT exp beyond the date range (exp: 1e20) used to be a defect here; the one expiry rule clamps it.
+    const expiry = yield* Expiry.resolve({ expiresAt, token: Redacted.value(value) }, now).pipe(
+      Effect.mapError((error) =>
+        new ConfigurationError({
+          setting,
+          message: `The token in ${setting} has an expiry that is not a usable time`,
+          hint: error.hint ?? "Obtain a new token"
+        })
+      )
+    )
+    const access: TokenSource.AccessToken = { value, expiresAt: expiry }
+    const expired = (at: DateTime.Utc) =>
+      new AuthenticationError({
+        message: `The token from ${setting} expired at ${DateTime.formatIso(at)} (or is within 30 s of it)`,
+        hint: `Obtain a new token and set ${setting}, or use a credential that refreshes (LocalM2M, U2MPkce)`
+      })
+    return {
+      authType: "token-env",
+      token: Option.match(expiry, {
+        onNone: () => Effect.succeed(access),
+        onSome: (at) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            now >= DateTime.toEpochMillis(at) - margin ? Effect.fail(expired(at)) : Effect.succeed(access))
+      }),
+      invalidate: Effect.void
+    } satisfies TokenSource.TokenSource
+  })
 
 /**
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: Options): Effect.Effect<TokenSource.TokenSource, ConfigurationError> =>
-  fromToken(options.token, options.expiresAt, "token")
+  Effect.suspend(() =>
+    typeof options === "string" || Redacted.isRedacted(options)
+      // Untyped callers pass the token itself: taken as `{ token }`.
+      ? fromToken(options, undefined, "token")
+      : fromToken(options?.token, options?.expiresAt, "token")
+  )
 
 /**
  * @since 0.1.0

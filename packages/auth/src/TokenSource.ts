@@ -14,6 +14,7 @@ import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -21,8 +22,9 @@ import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 
-import type { AuthenticationError } from "./DatabricksError.js"
+import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import * as internal from "./internal/tokenCache.js"
+import * as TokenValue from "./internal/tokenValue.js"
 
 /**
  * A bearer token and, when known, when it expires.
@@ -121,19 +123,83 @@ export const make: <R>(
   options: MakeOptions
 ) => Effect.Effect<TokenSource, never, Scope.Scope | R> = internal.make
 
+/**
+ * Checks a token (or API key) that the user configured before it is used in
+ * an `Authorization` header, the same way every credential layer does:
+ * surrounding whitespace is trimmed (a file's final newline is fine); a
+ * value that is missing, blank, not a string, contains a line break or
+ * another control character, contains a character beyond Latin-1, or is
+ * longer than 8 KiB is a `ConfigurationError` naming `setting` (default
+ * `"token"`) that never shows the value. A plain string (from untyped code) is
+ * accepted and wrapped in `Redacted`.
+ *
+ * Use it for a token read by your own code, for example before building a
+ * custom `TokenSource`.
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const validateToken = (
+  token: Redacted.Redacted<string> | string,
+  options?: { readonly setting?: string | undefined }
+): Effect.Effect<Redacted.Redacted<string>, ConfigurationError> =>
+  TokenValue.configuredSecret(token, {
+    name: typeof options?.setting === "string" && options.setting !== "" ? options.setting : "token",
+    hint: "Pass the bearer token alone, as a Redacted string"
+  })
+
+/** The token of `static`/`layerStatic`, checked like any configured token. */
+const staticToken = (
+  token: Redacted.Redacted<string> | AccessToken,
+  options: { readonly authType?: string | undefined } | undefined
+): Effect.Effect<TokenSource, ConfigurationError> =>
+  Effect.suspend(() => {
+    const authType = typeof options?.authType === "string" ? options.authType : "static"
+    const isAccess = typeof token === "object" && token !== null && !Redacted.isRedacted(token) && "value" in token
+    const expiresAt = isAccess ? (token as AccessToken).expiresAt : Option.none()
+    if (!Option.isOption(expiresAt)) {
+      return Effect.fail(
+        new ConfigurationError({
+          setting: "expiresAt",
+          message: "expiresAt must be an Option<DateTime.Utc>",
+          hint: "Pass Option.none() when the token does not expire"
+        })
+      )
+    }
+    return Effect.map(
+      validateToken(isAccess ? (token as AccessToken).value : token as Redacted.Redacted<string>),
+      (value): TokenSource => ({
+        authType,
+        token: Effect.succeed({ value, expiresAt }),
+        invalidate: Effect.void
+      })
+    )
+  })
+
 /** A source that always returns the same token; exported as `static`, a reserved word. */
 const static_ = (
   token: Redacted.Redacted<string> | AccessToken,
   options?: { readonly authType?: string | undefined }
 ): TokenSource => {
-  const access: AccessToken = Redacted.isRedacted(token) ? { value: token, expiresAt: Option.none() } : token
-  return { authType: options?.authType ?? "static", token: Effect.succeed(access), invalidate: Effect.void }
+  const checked = Effect.runSync(Effect.either(staticToken(token, options)))
+  if (Either.isRight(checked)) return checked.right
+  // `static` returns the source itself, so a bad token can only show when it is asked for.
+  const error = checked.left
+  return {
+    authType: typeof options?.authType === "string" ? options.authType : "static",
+    token: Effect.fail(
+      new AuthenticationError({ message: error.message, ...(error.hint ? { hint: error.hint } : {}) })
+    ),
+    invalidate: Effect.void
+  }
 }
 
 export {
   /**
    * A source that always returns the same token, for tests. `invalidate`
-   * does nothing.
+   * does nothing. The token is checked as `validateToken` does; a bad one
+   * makes every `token` call fail with an `AuthenticationError` (use
+   * `layerStatic` to get a `ConfigurationError` at construction instead).
    *
    * @since 0.1.0
    * @category constructors
@@ -142,7 +208,8 @@ export {
 }
 
 /**
- * `static` as a layer.
+ * `static` as a layer. A token that `validateToken` refuses fails the layer
+ * with a `ConfigurationError` (setting `token`) that does not show it.
  *
  * @since 0.1.0
  * @category layers
@@ -150,7 +217,7 @@ export {
 export const layerStatic = (
   token: Redacted.Redacted<string> | AccessToken,
   options?: { readonly authType?: string | undefined }
-): Layer.Layer<TokenSource> => Layer.succeed(TokenSource, static_(token, options))
+): Layer.Layer<TokenSource, ConfigurationError> => Layer.effect(TokenSource, staticToken(token, options))
 
 /**
  * The `Authorization` header for a token.
@@ -182,7 +249,15 @@ export const toDriverAuthentication = (
   readonly authenticate: () => Promise<Record<string, string>>
 } => {
   const run = Runtime.runPromiseExit(options?.runtime ?? Runtime.defaultRuntime)
-  const headers = Effect.map(source.token, (token): Record<string, string> => ({ ...bearerHeader(token) }))
+  // A custom source may hand out anything: a token that cannot be a header value fails typed, never quoted.
+  const headers = Effect.flatMap(
+    source.token,
+    (token): Effect.Effect<Record<string, string>, AuthenticationError> =>
+      Effect.map(
+        TokenValue.issued(token.value, `The ${source.authType} TokenSource`),
+        (value) => ({ Authorization: `Bearer ${Redacted.value(value)}` })
+      )
+  )
   return {
     authenticate: () =>
       run(headers).then((exit) =>

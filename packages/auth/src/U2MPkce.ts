@@ -24,9 +24,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type { ConfigurationError } from "./DatabricksError.js"
+import { ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import type * as Retry from "./internal/retry.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import * as internal from "./internal/u2m.js"
 import type * as TokenCache from "./TokenCache.js"
 import * as TokenSource from "./TokenSource.js"
@@ -62,6 +63,56 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
+/** The value of a setting that must be a string when given. */
+const optionalString = (value: unknown, setting: string, hint: string) =>
+  value === undefined || typeof value === "string"
+    ? Effect.succeed(value)
+    : Effect.fail(new ConfigurationError({ setting, message: `${setting} must be a string`, hint }))
+
+/**
+ * Checks the options' types and the values that go into headers (the client
+ * id and secret of HTTP Basic, for a confidential app) before anything else,
+ * so untyped callers get a `ConfigurationError` naming the option, never a
+ * defect.
+ */
+const checked = (options: Options, names: internal.Names): Effect.Effect<Options, ConfigurationError> =>
+  Effect.gen(function*() {
+    if (typeof options !== "object" || options === null) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "options",
+          message: "U2MPkce needs an options object with host and clientId",
+          hint: "Pass { host, clientId }, or use U2MPkce.layerConfig()"
+        })
+      )
+    }
+    yield* optionalString(options.host, names.host, "Set it to the workspace URL")
+    yield* optionalString(
+      options.redirectUri,
+      names.redirectUri,
+      `Use a loopback URL such as ${internal.defaultRedirectUri}`
+    )
+    const clientId = yield* TokenValue.configuredText(options.clientId, {
+      name: names.clientId,
+      hint: "Use the client id of the OAuth app registered for user login"
+    })
+    const clientSecret = options.clientSecret === undefined ? undefined : yield* TokenValue.configuredSecret(
+      options.clientSecret,
+      { name: names.clientSecret, hint: "Use the OAuth app's secret, or leave it out for a public app" }
+    )
+    const scopes: unknown = options.scopes
+    if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === "string"))) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "scopes",
+          message: "scopes must be an array of strings",
+          hint: "Leave it out for [\"all-apis\", \"offline_access\"]"
+        })
+      )
+    }
+    return { ...options, clientId, ...(clientSecret === undefined ? {} : { clientSecret }) }
+  })
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -70,7 +121,11 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> => internal.make(options, internal.optionNames)
+> =>
+  Effect.flatMap(
+    Effect.suspend(() => checked(options, internal.optionNames)),
+    (valid) => internal.make(valid, internal.optionNames)
+  )
 
 /**
  * @since 0.1.0
@@ -99,18 +154,19 @@ export const layerConfig = (
         name: "DATABRICKS_HOST",
         hint: "Set it to the workspace URL"
       })
-      const clientId = yield* Settings.nonBlank(yield* Settings.env("DATABRICKS_U2M_CLIENT_ID"), {
+      const clientId = yield* TokenValue.configuredText(yield* Settings.env("DATABRICKS_U2M_CLIENT_ID"), {
         name: "DATABRICKS_U2M_CLIENT_ID",
         hint: "Set it to the client id of the OAuth app registered for user login"
       })
       const clientSecret = yield* Settings.envSecret("DATABRICKS_U2M_CLIENT_SECRET")
       const redirectUri = yield* Settings.env("DATABRICKS_REDIRECT_URI")
-      return yield* internal.make({
+      const valid = yield* checked({
         ...options,
         host,
         clientId,
         ...(clientSecret === undefined ? {} : { clientSecret }),
         ...(redirectUri === undefined || redirectUri.trim() === "" ? {} : { redirectUri })
       }, internal.envNames)
+      return yield* internal.make(valid, internal.envNames)
     })
   )

@@ -7,20 +7,20 @@ const Claims = Schema.parseJson(Schema.Struct({ exp: Schema.optional(Schema.Numb
 const decodeClaims = Schema.decodeUnknownOption(Claims)
 
 /**
- * The `exp` claim of a JWT, in epoch milliseconds. Opaque tokens (PATs, a
- * malformed JWT, one without `exp`) give `None`: the signature is not checked,
- * because the claim only schedules a refresh.
+ * The `exp` claim of a JWT, in epoch seconds, as written: it may be huge or
+ * not finite (`1e400` parses as `Infinity`), so it is turned into a time only
+ * by `expiry.resolve`, which clamps it. Opaque tokens (PATs, a malformed JWT,
+ * one without `exp`) give `None`: the signature is not checked, because the
+ * claim only schedules a refresh.
  *
  * @internal
  */
-export const expiryMillis = (token: string): Option.Option<number> => {
+export const expirySeconds = (token: string): Option.Option<number> => {
   const parts = token.split(".")
   if (parts.length !== 3) return Option.none()
   return Encoding.decodeBase64UrlString(parts[1]).pipe(
     Either.getRight,
     Option.flatMap(decodeClaims),
-    Option.flatMap((claims) => Option.fromNullable(claims.exp)),
-    Option.filter(Number.isFinite),
-    Option.map((seconds) => seconds * 1000)
+    Option.flatMap((claims) => Option.fromNullable(claims.exp))
   )
 }

@@ -1,8 +1,10 @@
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -10,9 +12,11 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 
-import type { AuthenticationError } from "../DatabricksError.js"
+import { AuthenticationError } from "../DatabricksError.js"
+import * as Redaction from "../Redaction.js"
 import type { AccessToken, IssuedToken, MakeOptions, TokenSource } from "../TokenSource.js"
-import * as Jwt from "./jwt.js"
+import * as Expiry from "./expiry.js"
+import * as TokenValue from "./tokenValue.js"
 
 /** Databricks rejects a token that expires within 30 s, so refreshing later than this is never useful. */
 export const minimumRefreshAhead = Duration.seconds(60)
@@ -64,28 +68,64 @@ export const make = <R>(
       `The ${authType} TokenSource was used after the scope (layer) that created it was closed`
     )
 
-    const resolve = (issued: IssuedToken, now: number): Cached => {
-      const expiry = issued.expiresAt !== undefined
-        ? Option.some(DateTime.toEpochMillis(issued.expiresAt))
-        : issued.expiresIn !== undefined
-        ? Option.some(now + Duration.toMillis(Duration.decode(issued.expiresIn)))
-        : Jwt.expiryMillis(Redacted.value(issued.value))
-      if (Option.isNone(expiry)) {
-        return { token: { value: issued.value, expiresAt: Option.none() }, refreshAt: Infinity, unusableAt: Infinity }
-      }
-      const expiresAt = expiry.value
-      const lifetime = expiresAt - now
-      // Short-lived tokens keep a quarter of their lifetime as the margin. One whose whole
-      // lifetime is within `refreshAhead` is refreshed at half-life instead of on every call.
-      const unusableAt = expiresAt - Math.min(usableMargin, Math.max(lifetime, 0) / 4)
-      const ahead = expiresAt - refreshAhead
-      const refreshAt = Math.min(ahead > now ? ahead : now + lifetime / 2, unusableAt)
-      return {
-        token: { value: issued.value, expiresAt: Option.some(DateTime.unsafeMake(expiresAt)) },
-        refreshAt,
-        unusableAt
-      }
-    }
+    const resolve = (issued: IssuedToken, now: number): Either.Either<Cached, AuthenticationError> =>
+      Either.gen(function*() {
+        const value = yield* TokenValue.issued(issued.value, `The token issuer (${authType})`)
+        const expiry = yield* Expiry.resolve({
+          expiresAt: issued.expiresAt,
+          expiresIn: issued.expiresIn,
+          token: Redacted.value(value)
+        }, now)
+        if (Option.isNone(expiry)) {
+          return { token: { value, expiresAt: Option.none() }, refreshAt: Infinity, unusableAt: Infinity }
+        }
+        const expiresAt = DateTime.toEpochMillis(expiry.value)
+        const lifetime = expiresAt - now
+        // Short-lived tokens keep a quarter of their lifetime as the margin. One whose whole
+        // lifetime is within `refreshAhead` is refreshed at half-life instead of on every call.
+        const unusableAt = expiresAt - Math.min(usableMargin, Math.max(lifetime, 0) / 4)
+        const ahead = expiresAt - refreshAhead
+        const refreshAt = Math.min(ahead > now ? ahead : now + lifetime / 2, unusableAt)
+        return { token: { value, expiresAt: expiry }, refreshAt, unusableAt }
+      })
+
+    // No secret can be in these: they are our own words. The defect itself is logged (redacted), not kept,
+    // because its text is foreign (a driver's or platform's message may quote a header).
+    const unexpected = new AuthenticationError({
+      message: `The ${authType} token source failed unexpectedly while fetching a token`,
+      hint:
+        "This is a bug in the credential's token fetch (see the log line \"token fetch died\"), not a refused credential; the next call tries again"
+    })
+    const interrupted = new AuthenticationError({
+      message:
+        `The ${authType} token source stopped while fetching a token: the scope (layer) that created it was closed`,
+      hint: "Use a TokenSource only while the layer that created it is open"
+    })
+
+    /** Ends a flight that failed: its waiters get the failure, and the next call may fetch after a backoff. */
+    const fail = (deferred: Deferred.Deferred<AccessToken, AuthenticationError>, cause: Cause.Cause<unknown>) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        yield* SynchronizedRef.update(state, (s) => ({
+          ...s,
+          flight: s.flight === deferred ? undefined : s.flight,
+          failures: s.failures + 1,
+          nextAttemptAt: now + backoff(s.failures + 1)
+        }))
+        // A typed failure is passed on as it is; a defect or an interruption inside the fetch becomes
+        // `unexpected`, so waiters always get an AuthenticationError (never a defect, never a hang).
+        const failure = Option.filter(
+          Cause.failureOption(cause),
+          (error): error is AuthenticationError =>
+            typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "AuthenticationError"
+        )
+        if (Option.isSome(failure)) {
+          yield* Effect.logWarning("token request failed", Cause.fail(failure.value))
+        } else {
+          yield* Effect.logError(`token fetch died: ${Redaction.redact(Cause.pretty(cause))}`)
+        }
+        yield* Deferred.fail(deferred, Option.getOrElse(failure, () => unexpected))
+      })
 
     const runFlight = (deferred: Deferred.Deferred<AccessToken, AuthenticationError>, notBefore: number) =>
       Effect.gen(function*() {
@@ -95,37 +135,46 @@ export const make = <R>(
           yield* Effect.sleep(notBefore - start)
         }
         const exit = yield* Effect.exit(Effect.provide(fetch, context))
+        if (Exit.isFailure(exit)) return yield* fail(deferred, exit.cause)
         const now = yield* Clock.currentTimeMillis
-        if (Exit.isSuccess(exit)) {
-          const cached = resolve(exit.value, now)
-          if (cached.unusableAt <= now) {
-            yield* Effect.logWarning("the issuer returned a token that has already expired; check the clock")
-          }
-          yield* SynchronizedRef.set(state, { ...initial, cached })
-          yield* Effect.logDebug("token obtained").pipe(
-            Effect.annotateLogs(
-              "expiresAt",
-              Option.match(cached.token.expiresAt, {
-                onNone: () => "never",
-                onSome: DateTime.formatIso
-              })
-            )
-          )
-          return yield* Deferred.succeed(deferred, cached.token)
+        const resolved = resolve(exit.value, now)
+        if (Either.isLeft(resolved)) return yield* fail(deferred, Cause.fail(resolved.left))
+        const cached = resolved.right
+        if (cached.unusableAt <= now) {
+          yield* Effect.logWarning("the issuer returned a token that has already expired; check the clock")
         }
-        yield* SynchronizedRef.update(state, (s) => ({
-          ...s,
-          flight: undefined,
-          failures: s.failures + 1,
-          nextAttemptAt: now + backoff(s.failures + 1)
-        }))
-        yield* Effect.logWarning("token request failed", exit.cause)
-        return yield* Deferred.failCause(deferred, exit.cause)
+        yield* SynchronizedRef.set(state, { ...initial, cached })
+        yield* Effect.logDebug("token obtained").pipe(
+          Effect.annotateLogs(
+            "expiresAt",
+            Option.match(cached.token.expiresAt, {
+              onNone: () => "never",
+              onSome: DateTime.formatIso
+            })
+          )
+        )
+        return yield* Deferred.succeed(deferred, cached.token)
       }).pipe(
-        Effect.onInterrupt(() => Deferred.interrupt(deferred)),
+        // Anything that goes wrong in our own code after the fetch still ends the flight.
+        Effect.catchAllCause((cause) => fail(deferred, cause)),
+        Effect.onInterrupt(() =>
+          Effect.zipRight(
+            SynchronizedRef.update(state, (s) => s.flight === deferred ? { ...s, flight: undefined } : s),
+            Deferred.fail(deferred, interrupted)
+          )
+        ),
         Effect.annotateLogs("authType", authType),
         Effect.withSpan("TokenSource.fetch", { attributes: { "databricks.auth_type": authType } }),
-        Effect.forkIn(scope)
+        Effect.forkIn(scope),
+        // A fiber forked into a scope that is closing is interrupted before it runs a single step, so
+        // the handlers above never run: the observer makes sure no waiter is left on the Deferred.
+        Effect.tap((fiber) =>
+          Effect.sync(() =>
+            fiber.addObserver((fiberExit) => {
+              if (Exit.isFailure(fiberExit)) Deferred.unsafeDone(deferred, Exit.fail(interrupted))
+            })
+          )
+        )
       )
 
     const startFlight = (s: State, notBefore: number) =>
