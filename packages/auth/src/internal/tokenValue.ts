@@ -31,7 +31,7 @@ export const maxLength = 8192
 // 0x80-0xFF. A tab inside a credential is never intended, so every control character is refused here.
 // eslint-disable-next-line no-control-regex
 const control = /[\u0000-\u001f\u007f]/
-const beyondLatin1 = /[^\u0001-\u00ff]/
+const beyondLatin1 = /[\u0100-\uffff]/
 
 /** What is wrong with a (trimmed) value, in words that do not include it; `undefined` when it is fine. */
 export const problem = (value: string): string | undefined => {
