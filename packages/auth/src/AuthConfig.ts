@@ -33,6 +33,7 @@ import * as Profile from "./internal/profile.js"
 import * as U2M from "./internal/u2m.js"
 import type * as LocalM2M from "./LocalM2M.js"
 import * as Pat from "./Pat.js"
+import * as Redaction from "./Redaction.js"
 import * as TokenEnv from "./TokenEnv.js"
 import * as TokenSource from "./TokenSource.js"
 import type * as U2MPkce from "./U2MPkce.js"
@@ -159,20 +160,21 @@ const credentialKeys: ReadonlyArray<Key> = [
 ]
 const secretKeys: ReadonlySet<Key> = new Set(["token", "client_secret", "access_token", "u2m_client_secret"])
 
-const methodNames: Record<string, Method> = {
-  pat: "pat",
-  "oauth-m2m": "oauth-m2m",
-  oauth_m2m: "oauth-m2m",
-  m2m: "oauth-m2m",
-  "oauth-u2m": "oauth-u2m",
-  oauth_u2m: "oauth-u2m",
-  u2m: "oauth-u2m",
-  "external-browser": "oauth-u2m",
-  "token-env": "token-env",
-  token_env: "token-env",
-  "databricks-cli": "databricks-cli",
-  databricks_cli: "databricks-cli"
-}
+// A Map, not an object literal: a lookup by user text ("constructor", "__proto__") must never reach a prototype.
+const methodNames: ReadonlyMap<string, Method> = new Map<string, Method>([
+  ["pat", "pat"],
+  ["oauth-m2m", "oauth-m2m"],
+  ["oauth_m2m", "oauth-m2m"],
+  ["m2m", "oauth-m2m"],
+  ["oauth-u2m", "oauth-u2m"],
+  ["oauth_u2m", "oauth-u2m"],
+  ["u2m", "oauth-u2m"],
+  ["external-browser", "oauth-u2m"],
+  ["token-env", "token-env"],
+  ["token_env", "token-env"],
+  ["databricks-cli", "databricks-cli"],
+  ["databricks_cli", "databricks-cli"]
+])
 
 const nothingConfigured = (file: string) =>
   new ConfigurationError({
@@ -231,11 +233,12 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
       : profileEnv !== undefined
       ? { name: profileEnv, from: "DATABRICKS_CONFIG_PROFILE" }
       : undefined
-    const fileSetting = options?.configFile?.trim() || (yield* Settings.env("DATABRICKS_CONFIG_FILE"))?.trim()
+    const fileOption = options?.configFile?.trim() || undefined
+    const fileSetting = fileOption ?? (yield* Settings.env("DATABRICKS_CONFIG_FILE"))?.trim()
     const path = Profile.expandHome(fileSetting || Profile.defaultPath())
     let profile: Option.Option<{ readonly name: string; readonly file: string }> = Option.none()
     if (named !== undefined || !credentialKeys.some((key) => settings.has(key))) {
-      const file = yield* Profile.load(path)
+      const file = yield* Profile.load(path, fileOption === undefined ? "DATABRICKS_CONFIG_FILE" : "configFile")
       if (file === undefined && named !== undefined) {
         return yield* Effect.fail(
           new ConfigurationError({
@@ -264,12 +267,14 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
     let authType: Method
     let chosenBy: string
     if (explicit !== undefined) {
-      const method = methodNames[explicit.value.toLowerCase()]
+      const method = methodNames.get(explicit.value.toLowerCase())
       if (method === undefined) {
         return yield* Effect.fail(
           new ConfigurationError({
             setting: explicit.name,
-            message: `${explicit.name} is "${explicit.value.slice(0, 40)}", which is not a supported method`,
+            message: `${explicit.name} is ${
+              JSON.stringify(Redaction.redact(explicit.value, { maxLength: 40 }))
+            }, which is not a supported method. Valid values: ${[...methodNames.keys()].join(", ")}`,
             hint: "Use pat, oauth_m2m (or m2m), oauth_u2m (or u2m), token_env or databricks_cli"
           })
         )

@@ -12,7 +12,7 @@
  * - the value of a secret-named parameter in `key=value`, `key: value` and
  *   JSON form (`access_token`, `client_secret`, `password`, `api_key`, …);
  * - JWTs and Databricks personal access tokens;
- * - the password of a URL's user information (`https://user:…@host`).
+ * - the user information of a URL (`https://user:…@host`).
  *
  * The result is cut to `maxLength` characters (default 1000), and control
  * characters other than line breaks and tabs are dropped.
@@ -52,15 +52,27 @@ const secretKeys =
   "access_token|refresh_token|id_token|subject_token|actor_token|client_secret|client_assertion|assertion|" +
   "code_verifier|api_key|apikey|api-key|token|secret|password|passwd|pwd|private_key"
 
-// `"key": "value"`, `key=value`, `key: value`; the value ends at a quote, separator or whitespace.
-const keyValue = new RegExp(`((?:["']?)\\b(?:${secretKeys})\\b["']?\\s*[:=]\\s*["']?)[^\\s"'&,;}<>]+`, "gi")
+// `"key": "value"`, `key=value`, `key: value`, and JSON escaped inside a string (`\\"key\\":\\"v\\"`). A quoted
+// value is removed up to its closing quote (it may hold spaces); a bare one ends at a separator or whitespace.
+const keyValue = new RegExp(
+  `(\\b(?:${secretKeys})\\b\\\\?["']?\\s*[:=]\\s*)` +
+    `(\\\\"(?:[^"\\\\]|\\\\[^"])*\\\\"|"(?:[^"\\\\\\r\\n]|\\\\.)*"|'[^'\\r\\n]*'|\\\\?["']?[^\\s"'&,;}<>\\\\]+)`,
+  "gi"
+)
+// Keeps the quotes around a removed value, so JSON stays readable.
+const quoted = (value: string) => {
+  const open = /^(?:\\"|"|')?/.exec(value)![0]
+  const close = open !== "" && value.length > open.length && value.endsWith(open) ? open : ""
+  return `${open}${placeholder}${close}`
+}
 const authorization = /(\bauthorization\b["']?\s*[:=]\s*["']?)[^"'\r\n,}]+/gi
 const scheme = /\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=:%-]+)/gi
 // A credential has a digit, a symbol or mixed case; "Basic authentication" is prose and stays.
 const credentialLike = (word: string) => /[0-9._~+/=:%-]/.test(word) || (/[a-z]/.test(word) && /[A-Z]/.test(word))
 const jwt = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g
 const pat = /\b(?:dapi|dose|dkea)[0-9a-f]{8,}(?:-\d+)?\b/gi
-const userInfo = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*):[^\s/@]*@/gi
+// The whole user information of a URL: it ends at the authority's last `@`, so a password holding `@` goes too.
+const userInfo = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*(?::[^\s/?#]*)?@/gi
 // eslint-disable-next-line no-control-regex
 const controls = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g
 
@@ -71,9 +83,18 @@ const escape = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 const plain = (secret: Secret): string | undefined =>
   secret === undefined ? undefined : typeof secret === "string" ? secret : Redacted.value(secret)
 
-/** The forms of one secret value that can appear in text: as is, URL-encoded, and each line of a multi-line one. */
+/**
+ * The forms of one secret value that can appear in text: as is, URL-encoded (as a URL and as a form encodes
+ * it), escaped inside a JSON string, and each line of a multi-line one.
+ */
 const forms = (value: string): ReadonlyArray<string> => {
-  const all = new Set<string>([value, encodeURIComponent(value), value.trim()])
+  const all = new Set<string>([
+    value,
+    value.trim(),
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1)
+  ])
   for (const line of value.split(/\r?\n/)) all.add(line.trim())
   return [...all].filter((form) => form.length >= minSecretLength)
 }
@@ -93,12 +114,12 @@ export const redact = (text: string, options?: Options): string => {
   for (const value of values) result = result.replace(new RegExp(escape(value), "g"), placeholder)
   result = result
     .replace(controls, "")
-    .replace(userInfo, `$1:${placeholder}@`)
+    .replace(userInfo, `$1${placeholder}@`)
     .replace(authorization, `$1${placeholder}`)
     .replace(scheme, (all, name, space, word) => credentialLike(word) ? `${name}${space}${placeholder}` : all)
     .replace(jwt, placeholder)
     .replace(pat, placeholder)
-    .replace(keyValue, `$1${placeholder}`)
+    .replace(keyValue, (_, key: string, value: string) => `${key}${quoted(value)}`)
     .trim()
   const maxLength = options?.maxLength ?? 1000
   return result.length > maxLength ? `${result.slice(0, maxLength)}…` : result

@@ -10,6 +10,8 @@
  *
  * A cache never fails a login: a missing file is a miss, and a corrupt or
  * unreadable one is a miss with a warning (which never shows the contents).
+ * Only a regular file of at most 1 MiB is read: a FIFO, a device or a
+ * directory in its place is refused unread, with a warning.
  *
  * @since 0.1.0
  */
@@ -22,6 +24,7 @@ import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as BoundedRead from "./internal/boundedRead.js"
 
 /**
  * What is cached for one login.
@@ -80,7 +83,7 @@ const errorCode = (error: unknown) =>
  */
 export const file = (path: string): TokenCache => ({
   load: (key) =>
-    Effect.tryPromise(() => Fs.readFile(path, "utf8")).pipe(
+    BoundedRead.readTextFile(path).pipe(
       Effect.map((text) => {
         let json: unknown
         try {
@@ -104,13 +107,14 @@ export const file = (path: string): TokenCache => ({
           expiresAt: expiry === undefined ? undefined : Option.getOrUndefined(Option.map(expiry, DateTime.toUtc))
         }))
       }),
-      Effect.catchAll((error) =>
-        errorCode(error.error) === "ENOENT"
+      // A FIFO, device or directory in the cache's place is refused unread (reading a FIFO blocks forever); like
+      // any unreadable cache it is a miss with a warning, never a failed login.
+      Effect.catchAll((refusal) =>
+        refusal._tag === "Missing"
           ? Effect.succeed(Option.none<CachedTokens>())
-          : Effect.logWarning(`ignoring the token cache ${path}: it could not be read (${errorCode(error.error)})`)
-            .pipe(
-              Effect.as(Option.none<CachedTokens>())
-            )
+          : Effect.logWarning(`ignoring the token cache: ${BoundedRead.describe(path, refusal)}`).pipe(
+            Effect.as(Option.none<CachedTokens>())
+          )
       )
     ),
   save: (key, tokens) =>

@@ -25,10 +25,11 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { AuthConfig } from "./AuthConfig.js"
-import { AuthenticationError, type ConfigurationError, type DatabricksError } from "./DatabricksError.js"
+import { AuthenticationError, ConfigurationError, type DatabricksError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as HttpErrors from "./internal/httpErrors.js"
 import * as Retry from "./internal/retry.js"
+import * as Redaction from "./Redaction.js"
 import * as TokenSource from "./TokenSource.js"
 import * as WorkspaceHost from "./WorkspaceHost.js"
 
@@ -73,7 +74,11 @@ export interface CurrentUser {
  */
 export interface WorkspaceClient {
   readonly host: WorkspaceHost.WorkspaceHost
-  /** Relative URLs (`/api/2.0/...`) are resolved against the host. Non-2xx answers fail with a tagged error. */
+  /**
+   * Relative URLs (`/api/2.0/...`) are resolved against the host. The token is sent only to the workspace's
+   * origin: a URL that resolves anywhere else fails with a `ConfigurationError` before any request. Non-2xx
+   * answers fail with a tagged error.
+   */
   readonly http: HttpClient.HttpClient.With<WorkspaceError>
   readonly currentUser: Effect.Effect<CurrentUser, WorkspaceError>
 }
@@ -100,6 +105,42 @@ export interface Options {
 }
 
 const idempotent = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+
+/**
+ * The one rule for where the token goes: a request URL is resolved against the workspace the way a browser
+ * resolves a link (so `"@other:1/x"` is a path on the workspace, not another host), and it must then be on the
+ * workspace's exact origin (scheme, host and port) and carry no user information. Anything else never gets the
+ * token: it is a `ConfigurationError` before any request is made.
+ */
+const resolveUrl = (
+  host: WorkspaceHost.WorkspaceHost,
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<HttpClientRequest.HttpClientRequest, ConfigurationError> => {
+  const refuse = (problem: string) =>
+    Effect.fail(
+      new ConfigurationError({
+        setting: "request URL",
+        message: `WorkspaceClient sends the workspace token only to ${host.url}; the request URL ${problem}`,
+        hint:
+          "Use a path such as /api/2.0/..., or a full URL on the workspace host; call other hosts with an HttpClient that does not carry the workspace token"
+      })
+    )
+  let url: URL
+  try {
+    url = new URL(request.url, `${host.url}/`)
+  } catch {
+    return refuse("is not a valid URL")
+  }
+  if (url.username !== "" || url.password !== "") return refuse("contains user information (user:password@)")
+  if (url.origin !== host.url) {
+    return refuse(
+      url.origin === "null"
+        ? `uses the scheme ${Redaction.redact(url.protocol, { maxLength: 20 })}, which is not the workspace's`
+        : `resolves to ${Redaction.redact(url.origin, { maxLength: 120 })}`
+    )
+  }
+  return Effect.succeed(HttpClientRequest.setUrl(request, url.toString()))
+}
 
 const Me = Schema.Struct({
   id: Schema.String,
@@ -168,7 +209,7 @@ export const make = (options?: Options): Effect.Effect<
         const token = yield* source.token
         let response: HttpClientResponse.HttpClientResponse = yield* exchange(request, token, what)
         if (response.status < 400) return response
-        let details = yield* HttpErrors.errorDetails(response)
+        let details = yield* HttpErrors.errorDetails(response, [token.value])
         let refreshed = false
         if (details.status === 401 || HttpErrors.looksLikeExpiredToken(details)) {
           yield* source.invalidate
@@ -180,7 +221,7 @@ export const make = (options?: Options): Effect.Effect<
             refreshed = true
             response = yield* exchange(request, fresh, what)
             if (response.status < 400) return response
-            details = yield* HttpErrors.errorDetails(response)
+            details = yield* HttpErrors.errorDetails(response, [token.value, fresh.value])
           }
         }
         return yield* Effect.fail(failure(details, what, refreshed))
@@ -198,10 +239,11 @@ export const make = (options?: Options): Effect.Effect<
         })
       )
 
+    // Checked right before the token is attached (not in the preprocess step), so a request changed later by
+    // `HttpClient.mapRequest` is checked as it will be sent.
     const http: HttpClient.HttpClient.With<WorkspaceError> = HttpClient.makeWith<never, never, WorkspaceError, never>(
-      (request) => Effect.flatMap(request, send),
-      (request) =>
-        Effect.succeed(/^https?:\/\//i.test(request.url) ? request : HttpClientRequest.prependUrl(request, host.url))
+      (request) => Effect.flatMap(request, (unresolved) => Effect.flatMap(resolveUrl(host, unresolved), send)),
+      Effect.succeed
     )
 
     const currentUser = http.get("/api/2.0/preview/scim/v2/Me").pipe(

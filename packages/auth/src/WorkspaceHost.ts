@@ -4,7 +4,8 @@
  * Accepted: `https://h[:port]`, a bare `h[:port]` (which means https), and
  * `http://` for loopback hosts only (127.0.0.0/8, `localhost`, `[::1]`), which
  * exist for local emulators. Paths, queries, fragments and trailing slashes
- * are dropped, so a URL copied from the browser works. Everything else is a
+ * are dropped, so a URL copied from the browser works. User information
+ * (`user:password@`) is refused and never echoed. Everything else is a
  * `ConfigurationError` that names the setting and says how to fix it.
  *
  * @since 0.1.0
@@ -13,6 +14,7 @@ import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 
 import { ConfigurationError } from "./DatabricksError.js"
+import * as Redaction from "./Redaction.js"
 
 /**
  * A normalised workspace host.
@@ -51,11 +53,9 @@ const schemePattern = /^([a-z][a-z0-9+.-]*):\/\//i
 export const isLoopback = (hostname: string): boolean =>
   hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
 
-// Echo the input so the user can see what was read, but never a URL's userinfo.
-const show = (input: string): string => {
-  const shown = input.replace(/\/\/[^/@]*@/, "//***@")
-  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)
-}
+// Echo the input so the user can see what was read, through the redaction rule (a host never holds user
+// information by the time it is shown: that is refused without an echo, below).
+const show = (input: string): string => JSON.stringify(Redaction.redact(input, { maxLength: 80 }))
 
 /**
  * Checks and normalises a workspace host.
@@ -76,6 +76,14 @@ export const parse = (input: string, options?: ParseOptions): Either.Either<Work
   if (typeof input !== "string") return fail("is not a string")
   const trimmed = input.trim()
   if (trimmed.length === 0) return fail("is empty")
+  // A workspace host never contains "@"; one that does holds user information (a password, often), so it is
+  // refused before anything else and never echoed, not even in part.
+  if (trimmed.includes("@")) {
+    return fail(
+      "must not contain credentials (user information such as user:password@)",
+      "Remove everything up to and including the @, and pass credentials separately (DATABRICKS_TOKEN, DATABRICKS_CLIENT_SECRET, ...)"
+    )
+  }
   if (/\s/.test(trimmed)) return fail(`${show(trimmed)} contains white space`)
 
   const scheme = schemePattern.exec(trimmed)?.[1]?.toLowerCase()

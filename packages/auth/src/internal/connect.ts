@@ -7,6 +7,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { AuthenticationError, ConfigurationError, type DatabricksError } from "../DatabricksError.js"
+import * as Redaction from "../Redaction.js"
 import * as Settings from "./config.js"
 import * as HttpErrors from "./httpErrors.js"
 import * as Retry from "./retry.js"
@@ -63,7 +64,7 @@ export const normaliseServer = (input: string, setting: string): Effect.Effect<s
   try {
     url = new URL(trimmed)
   } catch {
-    return bad(`${JSON.stringify(trimmed.slice(0, 80))} is not a URL with a scheme`)
+    return bad(`${JSON.stringify(Redaction.redact(trimmed, { maxLength: 80 }))} is not a URL with a scheme`)
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return bad(`uses the scheme ${url.protocol}, not http(s)`)
   if (url.username !== "" || url.password !== "") return bad("must not contain credentials")
@@ -157,7 +158,7 @@ export const make = (options?: ClientOptions): Effect.Effect<Client, Configurati
         what
       )
       if (response.status !== 200) {
-        const details = yield* HttpErrors.errorDetails(response)
+        const details = yield* HttpErrors.errorDetails(response, [apiKey])
         return yield* Effect.fail(
           HttpErrors.fromStatus(details, what) ?? new AuthenticationError({
             message: `${what} answered HTTP ${response.status} for server_settings`,
@@ -203,8 +204,10 @@ export const make = (options?: ClientOptions): Effect.Effect<Client, Configurati
         Option.flatMap(body, (b) => Option.fromNullable(b.error)),
         () => `HTTP ${status}`
       )
+      // Connect's error text is foreign: it may echo the API key or the session token that was sent.
+      const shown = Redaction.redact(message, { secrets: [apiKey, request.subjectToken], maxLength: 300 })
       return new AuthenticationError({
-        message: `Posit Connect refused the credential exchange: ${message.slice(0, 300)}`,
+        message: `Posit Connect refused the credential exchange: ${shown}`,
         status,
         ...(Option.isSome(code) ? { connectCode: code.value } : {}),
         hint: hintFor(message, request)

@@ -15,6 +15,7 @@ import {
   ServerError,
   TimeoutError
 } from "../DatabricksError.js"
+import * as Redaction from "../Redaction.js"
 
 /**
  * The one place HTTP answers and transport failures become tagged errors, for
@@ -49,17 +50,28 @@ export interface ErrorDetails {
 
 const maxDescription = 300
 
-export const errorDetails = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<ErrorDetails> =>
+/**
+ * Reads an error answer. Its text is foreign: it goes through `Redaction.redact` with the secrets the request
+ * carried (`secrets`, required so that no caller forgets them), because a server may echo the request (an IdP echoing `client_secret=…`, a 500 body
+ * echoing `Bearer …`). Redaction runs on the whole text before it is cut, so no part of a secret survives a cut.
+ */
+export const errorDetails = (
+  response: HttpClientResponse.HttpClientResponse,
+  secrets: Iterable<Redaction.Secret>
+): Effect.Effect<ErrorDetails> =>
   Effect.gen(function*() {
     const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
     const body = decodeErrorBody(text)
+    const known = [...secrets]
+    const clean = (value: string | undefined, maxLength: number) =>
+      value === undefined ? undefined : Redaction.redact(value, { secrets: known, maxLength })
     const errorCode = Option.flatMap(body, (b) => Option.fromNullable(b.error ?? b.error_code))
     const description = Option.flatMap(body, (b) => Option.fromNullable(b.error_description ?? b.message))
     const now = yield* Clock.currentTimeMillis
     return {
       status: response.status,
-      errorCode: Option.getOrUndefined(errorCode),
-      description: Option.getOrUndefined(description)?.slice(0, maxDescription),
+      errorCode: clean(Option.getOrUndefined(errorCode), 100),
+      description: clean(Option.getOrUndefined(description), maxDescription),
       retryAfter: parseRetryAfter(response.headers["retry-after"], now)
     }
   })

@@ -58,6 +58,8 @@ export const make = (options: Options, names: Names): Effect.Effect<
       host,
       hostSetting: names.host,
       tokenEndpoint,
+      tokenEndpointSetting: "tokenEndpoint",
+      secrets: [clientSecret],
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),
       retry: options.retry
     })

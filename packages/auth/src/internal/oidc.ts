@@ -9,6 +9,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { AuthenticationError, ConfigurationError, type DatabricksError } from "../DatabricksError.js"
+import * as Redaction from "../Redaction.js"
 import * as WorkspaceHost from "../WorkspaceHost.js"
 import * as HttpErrors from "./httpErrors.js"
 import * as Retry from "./retry.js"
@@ -70,7 +71,7 @@ export const checkEndpoint = (url: string, setting: string): Either.Either<strin
   try {
     parsed = new URL(url.trim())
   } catch {
-    return bad(`${JSON.stringify(url.slice(0, 80))} is not a valid URL`)
+    return bad(`${JSON.stringify(Redaction.redact(url, { maxLength: 80 }))} is not a valid URL`)
   }
   if (parsed.username !== "" || parsed.password !== "") return bad("must not contain credentials")
   if (parsed.protocol === "https:" || (parsed.protocol === "http:" && WorkspaceHost.isLoopback(parsed.hostname))) {
@@ -104,11 +105,73 @@ export const asAuthenticationError = (error: DatabricksError, context: string): 
     cause: error
   })
 
+/** Form parameters whose values are secrets: removed from any error text built from the answer. */
+const secretParameters: ReadonlySet<string> = new Set([
+  "client_secret",
+  "refresh_token",
+  "code",
+  "code_verifier",
+  "subject_token",
+  "actor_token",
+  "assertion",
+  "client_assertion",
+  "password"
+])
+
+/** The secrets a token request carries: its secret parameters and its Basic credentials, as sent. */
+const requestSecrets = (
+  params: Readonly<Record<string, string>>,
+  basic: GrantOptions["basic"]
+): ReadonlyArray<Redaction.Secret> => {
+  const secrets: Array<Redaction.Secret> = Object.entries(params)
+    .filter(([name]) => secretParameters.has(name))
+    .map(([, value]) => value)
+  if (basic !== undefined) {
+    secrets.push(basic.secret)
+    // The Authorization value itself, in case a server echoes it without the "Basic" in front.
+    secrets.push(Buffer.from(`${basic.id}:${Redacted.value(basic.secret)}`).toString("base64"))
+  }
+  return secrets
+}
+
+/**
+ * Endpoints from discovery must be on the workspace's own origin: the discovery answer decides where the
+ * client secret, refresh token and code go, so a hostile or misconfigured answer must not send them elsewhere.
+ * Only an endpoint the user configured explicitly (`tokenEndpoint`) may be on another origin.
+ */
+const onWorkspaceOrigin = (
+  url: string,
+  field: string,
+  host: WorkspaceHost.WorkspaceHost,
+  context: { readonly what: string; readonly hint: string }
+): Either.Either<string, AuthenticationError> => {
+  const checked = checkEndpoint(url, field)
+  if (Either.isLeft(checked)) {
+    return Either.left(
+      new AuthenticationError({ message: `${context.what} returned an unusable ${field}`, hint: context.hint })
+    )
+  }
+  const origin = new URL(checked.right).origin
+  if (origin === host.url) return Either.right(checked.right)
+  return Either.left(
+    new AuthenticationError({
+      message: `${context.what} returned a ${field} on ${
+        Redaction.redact(origin, { maxLength: 120 })
+      }, which is not the workspace's origin ${host.url}; no credentials were sent to it`,
+      hint: context.hint
+    })
+  )
+}
+
 export const make = (options: {
   readonly host: WorkspaceHost.WorkspaceHost
   /** How the host is named to the user (`host`, `DATABRICKS_HOST`). */
   readonly hostSetting: string
   readonly tokenEndpoint: Option.Option<string>
+  /** The setting that configures a token endpoint explicitly, if the caller has one (`tokenEndpoint`). */
+  readonly tokenEndpointSetting?: string | undefined
+  /** The client's own secrets (its client secret): removed from every error text built from an answer. */
+  readonly secrets: ReadonlyArray<Redaction.Secret>
   readonly requestTimeout: Duration.Duration
   readonly retry: Retry.RetryOptions | undefined
 }): Effect.Effect<Client, never, HttpClient.HttpClient> =>
@@ -134,7 +197,7 @@ export const make = (options: {
       const what = `OIDC discovery at ${discoveryUrl}`
       const response = yield* send(HttpClientRequest.get(discoveryUrl).pipe(HttpClientRequest.acceptJson), what)
       if (response.status !== 200) {
-        const details = yield* HttpErrors.errorDetails(response)
+        const details = yield* HttpErrors.errorDetails(response, options.secrets)
         return yield* Effect.fail(
           HttpErrors.fromStatus(details, what) ?? new AuthenticationError({
             message: `${what} answered HTTP ${response.status}`,
@@ -144,22 +207,30 @@ export const make = (options: {
         )
       }
       const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
-      const endpoints = Option.flatMap(Schema.decodeUnknownOption(Discovery)(body), (metadata) =>
-        Option.all({
-          token: Either.getRight(checkEndpoint(metadata.token_endpoint, "token_endpoint")),
-          authorization: metadata.authorization_endpoint === undefined
-            ? Option.some(undefined)
-            : Option.map(Either.getRight(checkEndpoint(metadata.authorization_endpoint, "authorization_endpoint")), (
-              url
-            ): string | undefined => url)
-        }))
-      if (Option.isNone(endpoints)) {
+      const metadata = Schema.decodeUnknownOption(Discovery)(body)
+      if (Option.isNone(metadata)) {
         return yield* Effect.fail(
           new AuthenticationError({ message: `${what} did not return usable endpoints`, hint: notAWorkspace })
         )
       }
-      yield* Ref.set(discovered, endpoints)
-      return endpoints.value
+      const context = {
+        what,
+        hint: options.tokenEndpointSetting === undefined
+          ? notAWorkspace
+          : `${notAWorkspace}; a token endpoint on another origin must be set explicitly with ${options.tokenEndpointSetting}`
+      }
+      const token = yield* onWorkspaceOrigin(metadata.value.token_endpoint, "token_endpoint", options.host, context)
+      const authorization = metadata.value.authorization_endpoint === undefined
+        ? undefined
+        : yield* onWorkspaceOrigin(
+          metadata.value.authorization_endpoint,
+          "authorization_endpoint",
+          options.host,
+          context
+        )
+      const endpoints: Endpoints = { token, authorization }
+      yield* Ref.set(discovered, Option.some(endpoints))
+      return endpoints
     }).pipe(Effect.retry(Retry.transient("OIDC discovery", options.retry)))
 
     const endpoints = Effect.flatMap(
@@ -177,7 +248,10 @@ export const make = (options: {
           status: details.status,
           ...(details.errorCode === undefined ? {} : { oauthError: details.errorCode }),
           ...(details.description === undefined ? {} : { oauthErrorDescription: details.description }),
-          hint: grant.hints[details.errorCode ?? ""] ?? grant.defaultHint
+          // An own-property lookup: an error code such as "constructor" must not find Object's prototype.
+          hint: details.errorCode !== undefined && Object.hasOwn(grant.hints, details.errorCode)
+            ? grant.hints[details.errorCode]
+            : grant.defaultHint
         })
 
     const granted = (response: HttpClientResponse.HttpClientResponse) =>
@@ -217,7 +291,8 @@ export const make = (options: {
           }
           const response = yield* send(request, "the token endpoint")
           if (response.status !== 200) {
-            return yield* Effect.fail(refused(yield* HttpErrors.errorDetails(response), grantOptions))
+            const secrets = [...options.secrets, ...requestSecrets(params, grantOptions.basic)]
+            return yield* Effect.fail(refused(yield* HttpErrors.errorDetails(response, secrets), grantOptions))
           }
           return yield* granted(response)
         }).pipe(Effect.retry(Retry.transient("the token request", options.retry))))

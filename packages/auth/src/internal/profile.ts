@@ -1,9 +1,9 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { ConfigurationError } from "../DatabricksError.js"
+import * as BoundedRead from "./boundedRead.js"
 
 /** A parsed `.databrickscfg`: section name → keys (lower-cased) → values. */
 export interface ConfigFile {
@@ -58,21 +58,27 @@ export const parse = (text: string, path: string): Either.Either<ConfigFile, Con
   return Either.right({ path, sections })
 }
 
-/** Reads and parses the file; `undefined` when it does not exist. */
-export const load = (path: string): Effect.Effect<ConfigFile | undefined, ConfigurationError> =>
-  Effect.tryPromise({
-    try: () => Fs.readFile(path, "utf8"),
-    catch: (error) => error as NodeJS.ErrnoException
-  }).pipe(
+/**
+ * Reads and parses the file; `undefined` when it does not exist. Only a regular file of at most 1 MiB is
+ * read, within 5 seconds: a FIFO, a device or a directory is refused (reading a FIFO would block forever).
+ * `setting` names where the path came from, for messages.
+ */
+export const load = (
+  path: string,
+  setting = "DATABRICKS_CONFIG_FILE"
+): Effect.Effect<ConfigFile | undefined, ConfigurationError> =>
+  BoundedRead.readTextFile(path).pipe(
     Effect.map((text): string | undefined => text),
-    Effect.catchAll((error) =>
-      error.code === "ENOENT"
+    Effect.catchAll((refusal) =>
+      refusal._tag === "Missing"
         ? Effect.succeed(undefined)
         : Effect.fail(
           new ConfigurationError({
-            setting: "DATABRICKS_CONFIG_FILE",
-            message: `${path} could not be read (${error.code ?? "error"})`,
-            hint: "Check the file's permissions, or point DATABRICKS_CONFIG_FILE at another file"
+            setting,
+            message: `The Databricks config file ${BoundedRead.describe(path, refusal)}`,
+            hint: refusal._tag === "Unreadable"
+              ? `Check the file's permissions, or point ${setting} at another file`
+              : `Make ${path} a regular text file (databricks configure writes one), or point ${setting} at one`
           })
         )
     ),

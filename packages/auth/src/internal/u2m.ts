@@ -132,6 +132,7 @@ export const make = (options: Options, names: Names): Effect.Effect<
       host,
       hostSetting: names.host,
       tokenEndpoint: Option.none(),
+      secrets: clientSecret === undefined ? [] : [clientSecret],
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),
       retry: options.retry
     })
