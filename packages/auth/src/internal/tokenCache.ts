@@ -70,7 +70,7 @@ export const make = <R>(
 
     const resolve = (issued: IssuedToken, now: number): Either.Either<Cached, AuthenticationError> =>
       Either.gen(function*() {
-        const value = yield* TokenValue.issued(issued.value, `The token issuer (${authType})`)
+        const value = yield* TokenValue.issued(issued.value, `The issuer of the ${authType} token source`)
         const expiry = yield* Expiry.resolve({
           expiresAt: issued.expiresAt,
           expiresIn: issued.expiresIn,
