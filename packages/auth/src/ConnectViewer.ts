@@ -192,7 +192,13 @@ const makeViewers = <E, R>(
       timeToLive: (exit) => Exit.isSuccess(exit) ? exit.value.keepFor : Duration.zero
     })
     const sourceFor = (token: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined) => {
-      const value = Option.isOption(token) ? Option.getOrUndefined(token) : token
+      const given: unknown = Option.isOption(token) ? Option.getOrUndefined(token) : token
+      // Untyped callers may pass the header's plain string: wrapped, never a defect.
+      const value = typeof given === "string"
+        ? Redacted.make(given.trim())
+        : Redacted.isRedacted(given) && typeof Redacted.value(given) === "string"
+        ? given as Redacted.Redacted<string>
+        : undefined
       if (value === undefined || Redacted.value(value).trim() === "") return Effect.fail(required)
       const key = new ViewerKey(value, options.audience)
       return Effect.succeed<TokenSource.TokenSource>({

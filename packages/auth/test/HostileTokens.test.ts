@@ -539,6 +539,34 @@ describe("user-configured tokens are checked up front: ConfigurationError naming
       )
     }).pipe(Effect.provide(Layer.provideMerge(Emulator.httpClient, Emulator.layer()))))
 
+  it.scoped("ConnectViewer: a plain-string session token (untyped JS) is exchanged; a number is refused, typed", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const env = withEnv({
+        RSTUDIO_PRODUCT: "CONNECT",
+        CONNECT_SERVER: emulator.connect.url,
+        CONNECT_API_KEY: Redacted.value(emulator.connect.apiKey)
+      })
+      const viewer = (userSessionToken: unknown) =>
+        Effect.flatMap(TokenSource.TokenSource, (s) => s.token).pipe(
+          Effect.provide(
+            ConnectViewer.layer({
+              local: Pat.layer({ token: emulator.pat }),
+              userSessionToken: userSessionToken as Redacted.Redacted<string>
+            })
+          ),
+          Effect.provide(env)
+        )
+      const token = yield* bounded(viewer(Redacted.value(emulator.connect.userSessionToken)), "a plain session token")
+      const user = yield* WorkspaceClient.currentUser.pipe(
+        Effect.provide(WorkspaceClient.layer({ host: emulator.host })),
+        Effect.provide(Layer.succeed(TokenSource.TokenSource, TokenSource.static(token)))
+      )
+      assert.strictEqual(user.userName, emulator.user.userName)
+      const error = yield* authenticationError(viewer(42), [])
+      assert.include(error.message, "user-session-token is required")
+    }).pipe(Effect.provide(Layer.provideMerge(Emulator.httpClient, Emulator.layer()))))
+
   it.effect("DatabricksCli: a profile of the wrong type, or with a control character", () =>
     Effect.gen(function*() {
       const build = (options: unknown) =>
