@@ -26,6 +26,7 @@ import { AuthenticationError, type ConfigurationError } from "./DatabricksError.
 import * as Settings from "./internal/config.js"
 import * as Connect from "./internal/connect.js"
 import * as ConnectApiKey from "./internal/connectApiKey.js"
+import * as OptionChecks from "./internal/options.js"
 import type * as Retry from "./internal/retry.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
@@ -107,6 +108,7 @@ export const layer = <E, R>(
         )
         return local
       }
+      yield* OptionChecks.durations(options, ["refreshAhead", "requestTimeout"])
       yield* ConnectApiKey.check(options)
       const client = yield* Connect.make(options)
       const fetch = Effect.gen(function*() {

@@ -38,6 +38,7 @@ import { AuthenticationError, type ConfigurationError } from "./DatabricksError.
 import * as Connect from "./internal/connect.js"
 import * as ConnectApiKey from "./internal/connectApiKey.js"
 import * as Expiry from "./internal/expiry.js"
+import * as OptionChecks from "./internal/options.js"
 import type * as Retry from "./internal/retry.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
@@ -161,6 +162,7 @@ const makeViewers = <E, R>(
       )
       return { sourceFor: () => Effect.succeed(local) }
     }
+    yield* OptionChecks.durations(options, ["refreshAhead", "ttlWithoutExpiry", "requestTimeout"])
     yield* ConnectApiKey.check(options)
     const client = yield* Connect.make(options)
     const refreshAhead = Duration.toMillis(Duration.decode(options.refreshAhead ?? Duration.minutes(5)))

@@ -31,6 +31,7 @@ import * as Stream from "effect/Stream"
 import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as Expiry from "./internal/expiry.js"
+import * as OptionChecks from "./internal/options.js"
 import { redactSecrets } from "./internal/redact.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
@@ -121,6 +122,7 @@ export const make = (options?: Options): Effect.Effect<
     )
     const hostOption = yield* optionalArgument(given?.host, "host", "Pass the workspace URL")
     const cliOption = yield* optionalArgument(given?.cliPath, "cliPath", "Pass the path of the databricks executable")
+    yield* OptionChecks.durations(given ?? {}, ["timeout", "refreshAhead"])
     const profileEnv = yield* optionalArgument(
       yield* Settings.env("DATABRICKS_CONFIG_PROFILE"),
       "DATABRICKS_CONFIG_PROFILE",

@@ -24,6 +24,7 @@ import type * as Scope from "effect/Scope"
 import { ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as internal from "./internal/m2m.js"
+import * as OptionChecks from "./internal/options.js"
 import type * as Retry from "./internal/retry.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
@@ -88,6 +89,7 @@ const checked = (
       hint: `${verb} an OAuth secret of the service principal`
     })
     yield* optionalString(options.tokenEndpoint, "tokenEndpoint", "Pass the token endpoint's URL")
+    yield* OptionChecks.durations(options, ["refreshAhead", "requestTimeout"])
     const scopes: unknown = options.scopes
     if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === "string"))) {
       return yield* Effect.fail(

@@ -26,6 +26,7 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
+import * as OptionChecks from "./internal/options.js"
 import type * as Retry from "./internal/retry.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as internal from "./internal/u2m.js"
@@ -100,6 +101,7 @@ const checked = (options: Options, names: internal.Names): Effect.Effect<Options
       options.clientSecret,
       { name: names.clientSecret, hint: "Use the OAuth app's secret, or leave it out for a public app" }
     )
+    yield* OptionChecks.durations(options, ["loginTimeout", "refreshAhead", "requestTimeout"])
     const scopes: unknown = options.scopes
     if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === "string"))) {
       return yield* Effect.fail(

@@ -444,7 +444,7 @@ describe("user-configured tokens are checked up front: ConfigurationError naming
       assert.include(error.message, "line break")
     }))
 
-  it.effect("LocalM2M and U2MPkce: hostile client ids, wrong option types and a missing secret", () =>
+  it.effect("LocalM2M and U2MPkce: hostile client ids, wrong option types (durations too) and a missing secret", () =>
     Effect.gen(function*() {
       const build = (layer: Layer.Layer<TokenSource.TokenSource, unknown, HttpClient.HttpClient>) =>
         Effect.scoped(Layer.build(layer)).pipe(Effect.provide(NodeHttpClient.layerUndici))
@@ -474,6 +474,18 @@ describe("user-configured tokens are checked up front: ConfigurationError naming
         "clientSecret"
       )
       yield* configurationError(build(LocalM2M.layer(undefined as any)), "options")
+      yield* configurationError(
+        build(
+          LocalM2M.layer(
+            { host: "https://h.example.com", clientId: "sp", clientSecret: secret, refreshAhead: "soon" } as any
+          )
+        ),
+        "refreshAhead"
+      )
+      yield* configurationError(
+        build(U2MPkce.layer({ host: "https://h.example.com", clientId: "app", loginTimeout: {} } as any)),
+        "loginTimeout"
+      )
       yield* configurationError(
         build(
           LocalM2M.layerConfig().pipe(
@@ -567,7 +579,7 @@ describe("user-configured tokens are checked up front: ConfigurationError naming
       assert.include(error.message, "user-session-token is required")
     }).pipe(Effect.provide(Layer.provideMerge(Emulator.httpClient, Emulator.layer()))))
 
-  it.effect("DatabricksCli: a profile of the wrong type, or with a control character", () =>
+  it.effect("DatabricksCli: a profile of the wrong type or with a control character, a timeout that is no duration", () =>
     Effect.gen(function*() {
       const build = (options: unknown) =>
         Effect.scoped(Layer.build(DatabricksCli.layer(options as DatabricksCli.Options))).pipe(
@@ -577,6 +589,7 @@ describe("user-configured tokens are checked up front: ConfigurationError naming
       yield* configurationError(build({ profile: 42 }), "profile")
       yield* configurationError(build({ profile: "dev\u0000" }), "profile")
       yield* configurationError(build({ host: ["https://h"] }), "host")
+      yield* configurationError(build({ host: "https://h.example.com", timeout: "a while" }), "timeout")
     }))
 })
 
