@@ -111,6 +111,15 @@ export interface MakeOptions {
  * - A failed fetch is not cached: the next call fetches again, after a
  *   bounded backoff that grows with consecutive failures.
  * - `invalidate` makes the next call fetch.
+ * - An expiry beyond the end of year 9999 (`expires_in: 1e20`, a JWT
+ *   `exp: 1e20`) is clamped there, one before 1970 to the epoch; it never
+ *   throws.
+ * - A token that cannot be sent in an HTTP header (a line break or other
+ *   control character, a character beyond Latin-1, more than 8 KiB) fails
+ *   the fetch with an `AuthenticationError` that does not show it.
+ * - A defect in `fetch`, or the scope closing while callers wait, fails
+ *   every waiting caller with an `AuthenticationError`; no caller is left
+ *   waiting.
  *
  * The background refresh runs in the scope of `make`, so it ends with the
  * layer that built the source.
