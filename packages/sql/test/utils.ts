@@ -6,7 +6,7 @@ import { Emulator } from "@effect-databricks/testing"
 import type { HttpClient } from "@effect/platform"
 import { assert } from "@effect/vitest"
 import type { Duration } from "effect"
-import { Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { Chunk, Effect, Fiber, FiberStatus, Layer, Option, TestClock } from "effect"
 
 export type Credential = (
   emulator: Emulator.Emulator
@@ -57,15 +57,55 @@ export const realPause = (millis: number) => Effect.promise(() => new Promise((r
 export const statements = (marker: string) =>
   Effect.map(stats, (s) => s.statements.filter((t) => t.text.includes(marker)).map((t) => t.state))
 
-/** Waits (in real time, bounded) until the emulator's stats satisfy `check`. */
+/**
+ * Waits until the emulator's stats satisfy `check`: a condition, not a timed guess. The bound (about a
+ * minute of polling) only turns a state that never comes into a failure instead of a hang.
+ */
 export const until = (check: (s: Emulator.Stats) => boolean) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < 12_000; i++) {
       if (check(yield* stats)) return
       yield* realPause(5)
     }
     assert.fail("the emulator never reached the expected state")
   })
+
+/**
+ * `until` for a test on the TestClock: moves the clock a `step` at a time (retry backoff, the
+ * emulator's statement sleeps and direct-results wait all run on it) until the stats satisfy `check`.
+ */
+export const driveUntil = (
+  check: (s: Emulator.Stats) => boolean,
+  step: Duration.DurationInput = "100 millis",
+  maxSteps = 2_000
+) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < maxSteps; i++) {
+      if (check(yield* stats)) return
+      yield* realPause(5)
+      yield* TestClock.adjust(step)
+    }
+    assert.fail("the emulator never reached the expected state while the clock was driven")
+  })
+
+/** Waits until `fiber` is blocked (on a session from the pool, an answer, ...): a gate, not a pause. */
+export const suspended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 12_000; i++) {
+      if (FiberStatus.isSuspended(yield* Fiber.status(fiber))) return
+      yield* realPause(1)
+    }
+    assert.fail("the fiber never blocked")
+  })
+
+/**
+ * The wake-up times the TestClock holds, relative to now: which sleeps (retry backoff, Retry-After)
+ * are scheduled, without waiting any real time to see whether something happens early.
+ */
+export const scheduledSleeps = Effect.gen(function*() {
+  const now = yield* TestClock.currentTimeMillis
+  return Chunk.toReadonlyArray(yield* TestClock.sleeps()).map((at) => at - now)
+})
 
 /** Runs an effect that sleeps on the TestClock while real I/O happens, moving the clock a step at a time. */
 export const drive = <A, E, R>(
