@@ -6,7 +6,7 @@ import { Emulator } from "@effect-databricks/testing"
 import type { HttpClient } from "@effect/platform"
 import { assert } from "@effect/vitest"
 import type { Duration } from "effect"
-import { Chunk, Effect, Fiber, FiberStatus, Layer, Option, TestClock } from "effect"
+import { Effect, Fiber, FiberStatus, Layer, Option, TestClock } from "effect"
 
 export type Credential = (
   emulator: Emulator.Emulator
@@ -97,15 +97,6 @@ export const suspended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
     }
     assert.fail("the fiber never blocked")
   })
-
-/**
- * The wake-up times the TestClock holds, relative to now: which sleeps (retry backoff, Retry-After)
- * are scheduled, without waiting any real time to see whether something happens early.
- */
-export const scheduledSleeps = Effect.gen(function*() {
-  const now = yield* TestClock.currentTimeMillis
-  return Chunk.toReadonlyArray(yield* TestClock.sleeps()).map((at) => at - now)
-})
 
 /** Runs an effect that sleeps on the TestClock while real I/O happens, moving the clock a step at a time. */
 export const drive = <A, E, R>(
