@@ -78,8 +78,6 @@ const controls = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g
 
 const minSecretLength = 4
 
-const escape = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-
 const plain = (secret: Secret): string | undefined =>
   secret === undefined ? undefined : typeof secret === "string" ? secret : Redacted.value(secret)
 
@@ -93,9 +91,11 @@ const forms = (value: string): ReadonlyArray<string> => {
     value.trim(),
     encodeURIComponent(value),
     new URLSearchParams({ v: value }).toString().slice(2),
-    JSON.stringify(value).slice(1, -1)
+    JSON.stringify(value).slice(1, -1),
+    // As it reads once control characters are dropped from the text (see `redact`).
+    value.replace(controls, "")
   ])
-  for (const line of value.split(/\r?\n/)) all.add(line.trim())
+  for (const line of value.split(/\r\n|\r|\n/)) all.add(line.trim())
   return [...all].filter((form) => form.length >= minSecretLength)
 }
 
@@ -107,13 +107,14 @@ const forms = (value: string): ReadonlyArray<string> => {
  * @category redaction
  */
 export const redact = (text: string, options?: Options): string => {
-  let result = String(text)
-  const known = [...(options?.secrets ?? [])].map(plain).filter((value): value is string => value !== undefined)
+  const known = [...(options?.secrets ?? [])].map(plain).filter((value): value is string => typeof value === "string")
   // Longest first, so a secret that contains another is removed whole.
   const values = known.flatMap(forms).sort((a, b) => b.length - a.length)
-  for (const value of values) result = result.replace(new RegExp(escape(value), "g"), placeholder)
-  result = result
-    .replace(controls, "")
+  const removeKnown = (from: string) => values.reduce((acc, value) => acc.split(value).join(placeholder), from)
+  // Known values are removed before and after control characters are dropped, so a secret split by one
+  // ("se\u0001cret") cannot reappear whole.
+  const result = removeKnown(removeKnown(String(text)).replace(controls, ""))
+    .replace(userInfo, `$1${placeholder}@`)
     .replace(userInfo, `$1${placeholder}@`)
     .replace(authorization, `$1${placeholder}`)
     .replace(scheme, (all, name, space, word) => credentialLike(word) ? `${name}${space}${placeholder}` : all)
