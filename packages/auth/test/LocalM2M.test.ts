@@ -1,7 +1,7 @@
 import { LocalM2M, TokenSource, WorkspaceClient } from "@effect-databricks/auth"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Option, Redacted, TestClock } from "effect"
+import { Clock, DateTime, Duration, Effect, Fiber, Logger, Option, Redacted, TestClock } from "effect"
 import { type Credential, drive, stack, until } from "./utils.js"
 
 const m2m = (options?: Partial<LocalM2M.Options>): Credential => (emulator) =>
@@ -84,13 +84,18 @@ describe("LocalM2M", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const source = yield* TokenSource.TokenSource
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(String(message)))
       yield* emulator.faults.add({ target: "token", status: 429, headers: { "retry-after": "20" } })
-      const fiber = yield* Effect.fork(source.token)
-      yield* until(Effect.map(tokenRequests, (n) => n === 1), "the first token request")
-      yield* TestClock.adjust("19 seconds")
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
-      assert.strictEqual(yield* tokenRequests, 1, "retried before Retry-After")
-      yield* TestClock.adjust("2 seconds")
+      const fiber = yield* Effect.fork(Effect.provide(source.token, Logger.replace(Logger.defaultLogger, capture)))
+      // The retry logs the wait it scheduled (read from the schedule's own decision) before sleeping on the
+      // TestClock: a positive sign to wait for, instead of some real time for an early retry to show up.
+      const retrying = Effect.sync(() => lines.find((line) => line.includes("retrying in")))
+      yield* until(Effect.map(retrying, (line) => line !== undefined), "the retry's decision")
+      const seconds = Number(/retrying in (\d+)s/.exec((yield* retrying)!)?.[1])
+      assert.isAtLeast(seconds, 20, (yield* retrying)!)
+      assert.strictEqual(yield* tokenRequests, 1, "retried without waiting")
+      yield* TestClock.adjust("20 seconds")
       assert.isTrue(Redacted.value((yield* Fiber.join(fiber)).value).length > 0)
       assert.strictEqual(yield* tokenRequests, 2)
     }).pipe(Effect.provide(stack(m2m()))))
@@ -151,11 +156,20 @@ describe("LocalM2M", () => {
       })
     ))))
 
-  it.scoped("tokens carry their expiry from expires_in", () =>
+  it.scoped("tokens carry their expiry from expires_in (TestClock)", () =>
     Effect.gen(function*() {
-      const token = yield* Effect.flatMap(TokenSource.TokenSource, (s) => s.token)
-      assert.isTrue(Option.isSome(token.expiresAt))
+      // Away from 0, so that an expiry taken as an absolute time (or as milliseconds) cannot pass by chance.
+      yield* TestClock.adjust("1234 seconds")
+      const fetchedAt = yield* Clock.currentTimeMillis
       const source = yield* TokenSource.TokenSource
+      const token = yield* source.token
+      // The emulator answers `expires_in: 2220` (its tokenLifetime, 37 minutes, in seconds as RFC 6749 §5.1 says).
+      const recent = (yield* Effect.flatMap(Emulator.Emulator, (e) => e.stats)).recentRequests
+      assert.deepStrictEqual(recent.filter((r) => r.endpoint === "token").map((r) => r.status), [200])
+      assert.deepStrictEqual(
+        Option.map(token.expiresAt, DateTime.toEpochMillis),
+        Option.some(fetchedAt + 37 * 60 * 1000)
+      )
       assert.strictEqual(source.authType, "oauth-m2m")
-    }).pipe(Effect.provide(stack(m2m()))))
+    }).pipe(Effect.provide(stack(m2m(), { tokenLifetime: "37 minutes" }))))
 })
