@@ -1,7 +1,8 @@
 import { Emulator } from "@effect-databricks/testing"
+import { HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Logger, LogLevel, Redacted } from "effect"
-import { basic, emulatorLayer, me, postForm, userTokens } from "./utils.js"
+import { basic, emulatorLayer, me, postForm, send, userTokens } from "./utils.js"
 
 describe("Emulator secrets", () => {
   const lines: Array<string> = []
@@ -39,6 +40,19 @@ describe("Emulator secrets", () => {
         subject_token: Redacted.value(emulator.connect.userSessionToken)
       }, { authorization: `Key ${Redacted.value(emulator.connect.apiKey)}` })
       assert.strictEqual(exchange.status, 200)
+      // The emulator logs only what it fails to handle: Thrift bodies it cannot read, sent with each kind of
+      // bearer token, give real log lines (and their causes) to scan.
+      for (const bearer of [Redacted.value(emulator.pat), token.body.access_token, user.body.access_token]) {
+        const garbled = yield* send(
+          HttpClientRequest.post(`${emulator.host}${emulator.httpPath}`).pipe(
+            HttpClientRequest.bearerToken(bearer),
+            HttpClientRequest.bodyUint8Array(new TextEncoder().encode("not thrift"), "application/x-thrift")
+          )
+        )
+        assert.strictEqual(garbled.status, 500)
+        for (const secret of secrets) assert.notInclude(garbled.text, secret)
+      }
+      assert.strictEqual(lines.filter((line) => line.includes("emulator handler failed")).length, 3, lines.join("\n"))
 
       const stats = JSON.stringify(yield* emulator.stats)
       assert.isAbove((yield* emulator.stats).recentRequests.length, 5)
