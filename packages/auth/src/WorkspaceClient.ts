@@ -28,6 +28,7 @@ import { AuthConfig } from "./AuthConfig.js"
 import { AuthenticationError, ConfigurationError, type DatabricksError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as HttpErrors from "./internal/httpErrors.js"
+import * as OptionChecks from "./internal/options.js"
 import * as Retry from "./internal/retry.js"
 import * as Redaction from "./Redaction.js"
 import * as TokenSource from "./TokenSource.js"
@@ -171,6 +172,9 @@ export const make = (options?: Options): Effect.Effect<
   TokenSource.TokenSource | HttpClient.HttpClient
 > =>
   Effect.gen(function*() {
+    // Untyped callers: a duration that does not decode is a ConfigurationError here, not a defect later.
+    yield* OptionChecks.durations(options ?? {}, ["requestTimeout"])
+    yield* OptionChecks.durations(options?.retry ?? {}, ["base", "maxDelay", "maxRetryAfter"])
     const host = yield* resolveHost(options)
     const source = yield* TokenSource.TokenSource
     const base = yield* HttpClient.HttpClient

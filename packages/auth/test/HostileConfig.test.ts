@@ -180,7 +180,7 @@ describe("auth types, profile names and keys never reach Object.prototype", () =
             DATABRICKS_CONFIG_FILE: file,
             [variable]: name
           }
-          for (const run of [resolveWith(env), buildWith(env)]) {
+          for (const run of [resolveWith(env), buildWith(env)] as ReadonlyArray<Effect.Effect<unknown, unknown>>) {
             const error = expectFailure(yield* runCase(run), "ConfigurationError", [token])
             assert.strictEqual(error.setting, variable)
             assert.include(error.message, `${variable} is ${JSON.stringify(name)}, which is not a supported method`)

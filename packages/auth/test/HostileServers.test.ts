@@ -224,6 +224,29 @@ describe("WorkspaceClient sends the token only to the workspace's origin", () =>
     }).pipe(Effect.provide(Emulator.layer())))
 })
 
+describe("WorkspaceClient options from untyped callers", () => {
+  it.scopedLive("a requestTimeout or retry wait that is not a duration is a ConfigurationError, not a defect", () =>
+    Effect.gen(function*() {
+      const evil = yield* attacker
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [{ requestTimeout: "soon" }, "requestTimeout"],
+        [{ requestTimeout: {} }, "requestTimeout"],
+        [{ retry: { base: "often" } }, "base"],
+        [{ retry: { maxDelay: Symbol.for("x") } }, "maxDelay"]
+      ]
+      for (const [options, setting] of cases) {
+        const make = WorkspaceClient.make({ host: evil.origin, ...(options as object) }).pipe(
+          Effect.provide(Pat.layer({ token: Redacted.make("zq9patForOptions") })),
+          Effect.provide(NodeHttpClient.layer)
+        )
+        const error = expectFailure(yield* runCase(make), "ConfigurationError", ["zq9patForOptions"])
+        assert.strictEqual(error.setting, setting)
+        assert.include(error.message, "is not a duration")
+      }
+      noRequests(evil)
+    }))
+})
+
 // ---------------------------------------------------------------------------------------------------------------
 
 describe("OIDC discovery cannot send credentials to another origin", () => {
