@@ -194,8 +194,52 @@ interface Resolution {
   readonly settings: ReadonlyMap<Key, Setting>
 }
 
+const wrongType = (setting: string, expected: string) =>
+  Effect.fail(
+    new ConfigurationError({
+      setting,
+      message: `${setting} must be ${expected}`,
+      hint: `Pass ${expected}, or leave ${setting} out`
+    })
+  )
+
+/** Untyped callers: every option is checked before it is read, so a wrong type is a ConfigurationError. */
+const checkOptions = (options: unknown): Effect.Effect<void, ConfigurationError> =>
+  Effect.gen(function*() {
+    if (options === undefined) return
+    if (typeof options !== "object" || options === null) return yield* wrongType("options", "an object")
+    const given = options as Record<string, unknown>
+    const u2m = given.u2m
+    if (u2m !== undefined && (typeof u2m !== "object" || u2m === null)) return yield* wrongType("u2m", "an object")
+    const nested = (u2m ?? {}) as Record<string, unknown>
+    const strings: ReadonlyArray<readonly [string, unknown]> = [
+      ["host", given.host],
+      ["clientId", given.clientId],
+      ["authType", given.authType],
+      ["profile", given.profile],
+      ["configFile", given.configFile],
+      ["u2m.clientId", nested.clientId],
+      ["u2m.redirectUri", nested.redirectUri]
+    ]
+    for (const [name, value] of strings) {
+      if (value !== undefined && typeof value !== "string") return yield* wrongType(name, "a string")
+    }
+    const secrets: ReadonlyArray<readonly [string, unknown]> = [
+      ["token", given.token],
+      ["clientSecret", given.clientSecret],
+      ["accessToken", given.accessToken],
+      ["u2m.clientSecret", nested.clientSecret]
+    ]
+    for (const [name, value] of secrets) {
+      if (value !== undefined && !(Redacted.isRedacted(value) && typeof Redacted.value(value) === "string")) {
+        return yield* wrongType(name, "a Redacted string (Redacted.make(value))")
+      }
+    }
+  })
+
 const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution, ConfigurationError> =>
   Effect.gen(function*() {
+    yield* checkOptions(options)
     const settings = new Map<Key, Setting>()
     const put = (key: Key, value: string | undefined, source: Source, name: string) => {
       if (!settings.has(key) && value !== undefined && value.trim() !== "") {

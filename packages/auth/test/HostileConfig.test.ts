@@ -253,3 +253,30 @@ describe("auth types, profile names and keys never reach Object.prototype", () =
       assert.include(error.message, "auth_type in profile DEFAULT")
     }))
 })
+
+describe("AuthConfig options from untyped callers", () => {
+  it.scopedLive("a wrong type is a ConfigurationError naming the option, and a plain-string secret is not shown", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig("")
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        ["pat", "options"],
+        [{ profile: 1 }, "profile"],
+        [{ configFile: {} }, "configFile"],
+        [{ authType: ["pat"] }, "authType"],
+        [{ host: 443 }, "host"],
+        [{ token }, "token"],
+        [{ clientSecret: { value: token } }, "clientSecret"],
+        [{ u2m: "app" }, "u2m"],
+        [{ u2m: { clientSecret: token } }, "u2m.clientSecret"]
+      ]
+      for (const [options, setting] of cases) {
+        const error = expectFailure(
+          yield* runCase(resolveWith({ DATABRICKS_CONFIG_FILE: file }, options as AuthConfig.Options)),
+          "ConfigurationError",
+          [token]
+        )
+        assert.strictEqual(error.setting, setting)
+        assert.include(error.message, `${setting} must be`)
+      }
+    }))
+})
