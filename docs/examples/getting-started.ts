@@ -17,10 +17,11 @@ const Databricks = Layer.unwrapEffect(
 
 export const program = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  // The three zip codes whose trips over $10 took the most in fares, highest first.
   const rows = yield* sql.query(
-    "SELECT pickup_zip, count(*) AS trips FROM samples.nyctaxi.trips WHERE fare_amount > :min GROUP BY pickup_zip ORDER BY trips DESC, pickup_zip LIMIT 3",
+    "SELECT pickup_zip, count(*) AS trips, round(sum(fare_amount), 2) AS fares FROM samples.nyctaxi.trips WHERE fare_amount > :min GROUP BY pickup_zip ORDER BY fares DESC LIMIT 3",
     { min: 10 }
   )
-  for (const row of rows) yield* Console.log(`${row.pickup_zip}: ${row.trips} trips`)
+  for (const row of rows) yield* Console.log(`${row.pickup_zip}: ${row.trips} trips, $${row.fares} in fares`)
   return rows
 }).pipe(Effect.provide(Databricks))

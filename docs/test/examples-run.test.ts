@@ -6,13 +6,22 @@ import { Effect, Layer, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { runProgram } from "./child.js"
+import { runNode, runProgram } from "./child.js"
 
 const TestLayer = Layer.merge(Emulator.layer(), NodeContext.layer)
 /** With `samples.nyctaxi.trips`, for the SQL examples. */
 const SamplesLayer = Layer.merge(Emulator.layer({ samples: true }), NodeContext.layer)
 
 describe("docs/examples, run against the emulator", () => {
+  it.scoped("the child sees exactly the variables it is given, none of the parent's", () =>
+    Effect.gen(function*() {
+      const output = yield* runNode(
+        ["--input-type=module", "-e", "console.log(JSON.stringify(Object.keys(process.env).sort()))"],
+        { DATABRICKS_TOKEN: "dapi-for-this-child-only" }
+      )
+      assert.deepStrictEqual(JSON.parse(output), ["DATABRICKS_HOST", "DATABRICKS_TOKEN", "HOME", "NODE_EXTRA_CA_CERTS"])
+    }).pipe(Effect.provide(TestLayer)), { timeout: 30_000 })
+
   it.scoped("auth-pat.ts greets the PAT's user", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
@@ -37,7 +46,8 @@ describe("docs/examples, run against the emulator", () => {
       Fs.writeFileSync(file, `[dev]\nhost = ${emulator.host}\ntoken = ${Redacted.value(emulator.pat)}\n`, {
         mode: 0o600
       })
-      const output = yield* runProgram("auth-config.ts", { DATABRICKS_HOST: "", DATABRICKS_CONFIG_FILE: file })
+      // No DATABRICKS_HOST: the host comes from the profile.
+      const output = yield* runProgram("auth-config.ts", { DATABRICKS_HOST: undefined, DATABRICKS_CONFIG_FILE: file })
       // AuthConfig also logs what it chose (at Info); the example prints it too.
       assert.match(output, /^Authenticating with pat for .*token from profile:dev\)$/m)
       assert.match(output, new RegExp(`^Hello, ${emulator.user.displayName}!$`, "m"))

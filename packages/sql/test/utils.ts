@@ -6,7 +6,7 @@ import { Emulator } from "@effect-databricks/testing"
 import type { HttpClient } from "@effect/platform"
 import { assert } from "@effect/vitest"
 import type { Duration } from "effect"
-import { Effect, Fiber, FiberStatus, Layer, Option, TestClock } from "effect"
+import { Chunk, Effect, Fiber, FiberStatus, Layer, Option, TestClock } from "effect"
 
 export type Credential = (
   emulator: Emulator.Emulator
@@ -97,6 +97,16 @@ export const suspended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
     }
     assert.fail("the fiber never blocked")
   })
+
+/**
+ * The wake-up times the TestClock holds, relative to now. Beware: the client and the emulator keep other sleeps
+ * on it (timeouts.query, a body read's deadline, ...), so "some sleep is scheduled" does not mean "the retry's
+ * sleep is scheduled"; the retry's logged decision ("retrying in 2s") is the reliable sign (FaultMatrix.test.ts).
+ */
+export const scheduledSleeps = Effect.gen(function*() {
+  const now = yield* TestClock.currentTimeMillis
+  return Chunk.toReadonlyArray(yield* TestClock.sleeps()).map((at) => at - now)
+})
 
 /** Runs an effect that sleeps on the TestClock while real I/O happens, moving the clock a step at a time. */
 export const drive = <A, E, R>(
