@@ -1,4 +1,6 @@
 /** Finds anything that looks like a credential the emulator issues, in captured text. */
+import type { Emulator } from "@effect-databricks/testing"
+import { Redacted } from "effect"
 
 const patterns: ReadonlyArray<RegExp> = [
   /eyJ[\w-]{8,}\.[\w-]{8,}/, // a signed access token (JWT)
@@ -16,4 +18,20 @@ export const scan = (texts: Iterable<string>, literals: ReadonlyArray<string>): 
     if (hit !== undefined) found.push(text.slice(Math.max(0, hit - 60), hit + 20).replace(/\s+/g, " "))
   }
   return found
+}
+
+/**
+ * The emulator's own secrets as they can appear in text: as is, URL-encoded, and the client credentials as an
+ * HTTP Basic value (base64 of `id:secret`), which no pattern above would recognise.
+ */
+export const literals = (emulator: Emulator.Emulator): ReadonlyArray<string> => {
+  const values = [
+    Redacted.value(emulator.pat),
+    Redacted.value(emulator.servicePrincipal.clientSecret),
+    Redacted.value(emulator.connect.apiKey),
+    Redacted.value(emulator.connect.userSessionToken),
+    Redacted.value(emulator.connect.contentSessionToken)
+  ]
+  const basic = Buffer.from(`${emulator.servicePrincipal.clientId}:${values[1]}`).toString("base64")
+  return [...new Set([...values, ...values.map(encodeURIComponent), basic])]
 }

@@ -31,6 +31,7 @@ import {
   Redacted,
   Scope
 } from "effect"
+import * as Util from "node:util"
 import { parseArgs } from "node:util"
 import * as Faults from "./Faults.js"
 import * as Operations from "./Operations.js"
@@ -178,7 +179,12 @@ const program = Effect.gen(function*() {
       const failure = Cause.failureOption(exit.cause)
       if (Option.isSome(failure) && isTyped(failure.value) && !Cause.isDie(exit.cause)) {
         count(`${kind}: ${(failure.value as { _tag: string })._tag}`)
-        errorTexts.push(JSON.stringify(failure.value), String(failure.value), Cause.pretty(exit.cause))
+        errorTexts.push(
+          JSON.stringify(failure.value),
+          String(failure.value),
+          Util.inspect(failure.value, { depth: 10 }),
+          Cause.pretty(exit.cause)
+        )
       } else {
         count(`${kind}: DEFECT`)
         defects.push(`${kind}: ${Cause.pretty(exit.cause).slice(0, 600)}`)
@@ -220,7 +226,7 @@ const program = Effect.gen(function*() {
 
   const [row] = yield* emulator.sql(`SELECT count(*) - count(DISTINCT id) AS d, count(*) AS n FROM ${Operations.table}`)
   const inserts = after.statements.filter((s) => s.state === "FINISHED" && s.text.startsWith("INSERT"))
-  const secrets = Secrets.scan([...logLines, ...errorTexts, ...defects], [Redacted.value(emulator.connect.apiKey)])
+  const secrets = Secrets.scan([...logLines, ...errorTexts, ...defects], Secrets.literals(emulator))
 
   const checks: ReadonlyArray<readonly [string, boolean]> = [
     ["every worker finished in time", Option.isSome(finished)],
@@ -238,7 +244,7 @@ const program = Effect.gen(function*() {
     ],
     [`every failure a typed error, every answer right (${defects.length} defects)`, defects.length === 0],
     [
-      `no secret in ${logLines.length} log lines and ${errorTexts.length / 3} errors (${secrets.length})`,
+      `no secret in ${logLines.length} log lines and ${errorTexts.length / 4} errors (${secrets.length})`,
       secrets.length === 0
     ]
   ]
