@@ -8,22 +8,34 @@
  *   did not run (an HTTP 429 or 503 on submit, a failure before submit, an
  *   expired session). A lost answer to a non-idempotent `execute` is returned
  *   as a `NetworkError`: the statement runs at most once.
+ * - **Calls that are always safe to repeat:** GetOperationStatus,
+ *   GetResultSetMetadata, CancelOperation and CloseOperation only read or end
+ *   a statement's state, so a transient failure of one is retried by sending
+ *   that call again (`callSchedule`), whatever the statement: a status poll
+ *   that failed never fails or cancels a running write. It is never a reason
+ *   to run the statement again. FetchResults is not among them: a lost answer
+ *   to it may have moved the server's cursor.
  * - **How:** exponential backoff from `base` (1 s), jittered, each wait capped
  *   at `maxDelay` (60 s), the server's `Retry-After` as a floor, within
  *   `maxAttempts` (8) and a total `budget` (10 minutes). Each retry logs a
  *   progress line.
+ * - **Not waited for:** a `Retry-After` longer than `maxDelay` or than what
+ *   is left of the budget. The `RateLimitError`, with the server's
+ *   `retryAfter`, goes to the caller at once, who decides; a warning says why.
  * - **Immediately, once:** a fresh session when the server forgot the session,
  *   and a fresh token after a 403 for an expired token.
  *
  * @since 0.1.0
  */
+import type { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
-import type { Classified } from "./internal/classify.js"
+import type { Classified, Phase } from "./internal/classify.js"
+import * as Check from "./internal/options.js"
 
 /**
  * @since 0.1.0
@@ -70,16 +82,62 @@ export const make = (options?: Options): RetryPolicy => ({
  */
 export const defaults: RetryPolicy = make()
 
+/**
+ * `make` for options from untyped code or a config: a value that is not a
+ * duration of at most 24 days (Node's longest timer), or `maxAttempts` that
+ * is not a whole number from 1, is a `ConfigurationError` naming the setting
+ * (`make` takes typed options on trust).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const validate = (options: unknown, setting = "retry"): Effect.Effect<RetryPolicy, ConfigurationError> =>
+  Effect.gen(function*() {
+    yield* Check.object(options, setting, "{ base?, maxDelay?, maxAttempts?, budget? }")
+    for (const key of ["base", "maxDelay", "budget"]) {
+      yield* Check.duration(Check.get(options, key), `${setting}.${key}`, { positive: key !== "budget" })
+    }
+    yield* Check.count(Check.get(options, "maxAttempts"), `${setting}.maxAttempts`, 1_000)
+    return make({
+      base: Check.get(options, "base") as Duration.DurationInput | undefined,
+      maxDelay: Check.get(options, "maxDelay") as Duration.DurationInput | undefined,
+      maxAttempts: Check.get(options, "maxAttempts") as number | undefined,
+      budget: Check.get(options, "budget") as Duration.DurationInput | undefined
+    })
+  })
+
 const transientTags = new Set(["RateLimitError", "WarehouseError", "NetworkError"])
 
 /**
+ * The calls that only read or end a statement's state (GetOperationStatus,
+ * GetResultSetMetadata: phase `wait`; CancelOperation, CloseOperation: phase
+ * `close`): sending one again never runs the statement again.
+ */
+const safePhases: ReadonlySet<Phase> = new Set<Phase>(["wait", "close"])
+
+/**
+ * Whether a failed call may be sent again by itself, whatever the statement:
+ * a transient failure (or a 403 for an expired token) of a call that is
+ * always safe to repeat. A session the server forgot is not: the call would
+ * fail again.
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const isSafeToRepeat = (failure: Classified): boolean =>
+  safePhases.has(failure.phase) && !failure.sessionInvalid &&
+  (failure.expiredToken || transientTags.has(failure.error._tag))
+
+/**
  * Whether a failure may be retried at all, and whether the statement may be
- * sent again.
+ * sent again. A failure of a call that is safe to repeat is retried in
+ * place (`callSchedule`), never by running the statement again.
  *
  * @since 0.1.0
  * @category decisions
  */
 export const isRetryable = (failure: Classified, idempotent: boolean): boolean => {
+  if (safePhases.has(failure.phase) && !failure.sessionInvalid) return false
   if (failure.sessionInvalid) return idempotent || failure.notExecuted
   if (failure.expiredToken) return true
   if (!transientTags.has(failure.error._tag)) return false
@@ -110,6 +168,40 @@ const retryAfter = (failure: Classified): Option.Option<Duration.Duration> =>
 const atLeastRetryAfter = (failure: Classified, delay: Duration.Duration): Duration.Duration =>
   Option.match(retryAfter(failure), { onNone: () => delay, onSome: (floor) => Duration.max(delay, floor) })
 
+/** `Duration.format`, which throws on durations beyond about 30 years (a server may send any number). */
+const show = (duration: Duration.Duration): string =>
+  Duration.toMillis(duration) <= 1e12 ? Duration.format(duration) : "more than 30 years"
+
+/**
+ * Whether the `Retry-After` of `failure`, if any, may be waited for: not beyond `maxDelay`, nor beyond what
+ * is left of the budget (counted from the first failure the schedule saw). A longer one would hold the
+ * caller up to `timeouts.query` for an answer the server has already given: it goes to the caller, who
+ * decides. `log` says why, when given an operation to name.
+ */
+const retryAfterWithinPolicy = (policy: RetryPolicy, operation: string | undefined) => {
+  let startedAt: number | undefined
+  return (failure: Classified): Effect.Effect<boolean> =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      startedAt ??= now
+      const asked = retryAfter(failure)
+      if (Option.isNone(asked)) return true
+      const left = Duration.millis(Math.max(0, Duration.toMillis(policy.budget) - (now - startedAt)))
+      const limit = Duration.min(policy.maxDelay, left)
+      if (Duration.lessThanOrEqualTo(asked.value, limit)) return true
+      if (operation !== undefined) {
+        const which = Duration.lessThanOrEqualTo(policy.maxDelay, left)
+          ? `the retry policy's maxDelay (${show(policy.maxDelay)})`
+          : `what is left of the retry budget (${show(left)})`
+        yield* Effect.logWarning(
+          `${operation}: the warehouse asked to retry after ${show(asked.value)} (Retry-After), ` +
+            `longer than ${which}; not waiting: failing with RateLimitError (retryAfter) for the caller to decide`
+        )
+      }
+      return false
+    })
+}
+
 /** The policy's jittered backoff, capped at `maxDelay`, within its attempts and budget; fed the failures. */
 const backoff = (policy: RetryPolicy) =>
   Schedule.exponential(policy.base, 2).pipe(
@@ -120,32 +212,27 @@ const backoff = (policy: RetryPolicy) =>
     Schedule.zipRight(Schedule.identity<Classified>())
   )
 
-/**
- * The schedule for one call, fed the classified failures.
- *
- * @since 0.1.0
- * @category schedules
- */
-export const schedule = (
-  policy: RetryPolicy,
-  options: {
-    readonly idempotent: boolean
-    readonly operation: string
-    /** Run when retrying after a 403 for an expired token: makes the next attempt use a fresh token. */
-    readonly onRefresh?: Effect.Effect<void> | undefined
-  }
-) => {
+interface ScheduleOptions {
+  /** Names the call in the progress lines. */
+  readonly operation: string
+  /** Run when retrying after a 403 for an expired token: makes the next attempt use a fresh token. */
+  readonly onRefresh?: Effect.Effect<void> | undefined
+}
+
+/** The policy's backoff for the failures `retryable` accepts, with the Retry-After rules and progress lines. */
+const retrying = (policy: RetryPolicy, options: ScheduleOptions, retryable: (failure: Classified) => boolean) => {
   // One fresh token and one fresh session per call: a second expired token or session is real trouble.
   let refreshedToken = false
   let reopenedSession = false
   let attempt = 1
   return backoff(policy).pipe(
     Schedule.whileInput((failure: Classified) => {
-      if (!isRetryable(failure, options.idempotent)) return false
+      if (!retryable(failure)) return false
       if (failure.expiredToken) return refreshedToken ? false : (refreshedToken = true)
       if (failure.sessionInvalid) return reopenedSession ? false : (reopenedSession = true)
       return true
     }),
+    Schedule.checkEffect(retryAfterWithinPolicy(policy, options.operation)),
     Schedule.modifyDelay((failure, delay) => immediate(failure) ? Duration.zero : atLeastRetryAfter(failure, delay)),
     Schedule.onDecision((failure, decision) =>
       decision._tag === "Done" ? Effect.void : Effect.gen(function*() {
@@ -164,10 +251,33 @@ export const schedule = (
 }
 
 /**
+ * The schedule for one call, fed the classified failures: each retry runs
+ * the statement again, so only what `isRetryable` allows is retried.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const schedule = (
+  policy: RetryPolicy,
+  options: ScheduleOptions & { readonly idempotent: boolean }
+) => retrying(policy, options, (failure) => isRetryable(failure, options.idempotent))
+
+/**
+ * The schedule for one call that is always safe to repeat (a status poll,
+ * the result's metadata, a cancel), fed its classified failures: each retry
+ * sends that call again, never the statement (see `isSafeToRepeat`).
+ *
+ * @since 0.2.0
+ * @category schedules
+ */
+export const callSchedule = (policy: RetryPolicy, options: ScheduleOptions) => retrying(policy, options, isSafeToRepeat)
+
+/**
  * The schedule for closing a session or a statement, fed the classified failures. A close is always safe
  * to send again, and one that never reaches the warehouse leaves the session or statement open there: it
  * is retried on any failure, with the policy's backoff, attempts and budget, quietly (the caller logs a
- * close that failed for good). It stops once the server no longer knows the handle: that is closed.
+ * close that failed for good). It stops once the server no longer knows the handle: that is closed; and at a
+ * `Retry-After` beyond `maxDelay` or the budget, which would hold the client's shutdown.
  *
  * @since 0.1.0
  * @category schedules
@@ -181,6 +291,7 @@ export const closeSchedule = (
 ) =>
   backoff(policy).pipe(
     Schedule.whileInput((failure: Classified) => !failure.sessionInvalid),
+    Schedule.checkEffect(retryAfterWithinPolicy(policy, undefined)),
     Schedule.modifyDelay(atLeastRetryAfter),
     Schedule.tapInput((failure: Classified) =>
       failure.expiredToken && options?.onRefresh !== undefined ? options.onRefresh : Effect.void

@@ -47,17 +47,20 @@ import * as Pool from "effect/Pool"
 import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
-import type * as Schema from "effect/Schema"
+import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
+import { checkArgument, checkStatement } from "./internal/arguments.js"
 import { type Classified, classify, type Phase } from "./internal/classify.js"
 import * as Driver from "./internal/driver.js"
+import * as Errors from "./internal/errors.js"
 import type { SqlClientError } from "./internal/errors.js"
+import * as Check from "./internal/options.js"
 import * as Params from "./internal/params.js"
 import * as Rows from "./internal/rows.js"
 import * as RetryPolicy from "./RetryPolicy.js"
-import type { ResultDecodeError } from "./SqlError.js"
+import { ParameterError, type ResultDecodeError } from "./SqlError.js"
 import type * as SqlParam from "./SqlParam.js"
 
 export type {
@@ -159,9 +162,26 @@ export interface Options {
 
 const userAgentPattern = /^[A-Za-z0-9][A-Za-z0-9.-]*_[A-Za-z0-9][A-Za-z0-9.-]*\/[A-Za-z0-9][A-Za-z0-9.+-]*$/
 
+const warehousePath =
+  /^\/?sql\/[0-9.]+\/(warehouses|endpoints)\/[A-Za-z0-9]+\/?$|^\/?sql\/protocolv1\/o\/\d+\/[A-Za-z0-9-]+\/?$/
+
+/**
+ * Every option, checked at the boundary: plain JavaScript or a config read as `any` can pass anything, and a
+ * wrong value is a `ConfigurationError` naming the setting, never a defect further in.
+ */
 const checkOptions = (options: Options) =>
   Effect.gen(function*() {
-    const host = yield* WorkspaceHost.make(options.host, { setting: "host" })
+    if (options === null || typeof options !== "object") {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "options",
+          message: "SqlClient options are not an object",
+          hint: "Pass { host, httpPath, ... }"
+        })
+      )
+    }
+    const option = (key: string) => Check.get(options, key)
+    const host = yield* WorkspaceHost.make(option("host") as string, { setting: "host" })
     if (!host.secure) {
       return yield* Effect.fail(
         new ConfigurationError({
@@ -171,21 +191,20 @@ const checkOptions = (options: Options) =>
         })
       )
     }
-    const httpPath = options.httpPath?.trim() ?? ""
-    if (
-      !/^\/?sql\/[0-9.]+\/(warehouses|endpoints)\/[A-Za-z0-9]+\/?$|^\/?sql\/protocolv1\/o\/\d+\/[A-Za-z0-9-]+\/?$/.test(
-        httpPath
-      )
-    ) {
+    const pathHint = "Copy it from the warehouse's Connection details: /sql/1.0/warehouses/<id>"
+    yield* Check.string(option("httpPath"), "httpPath", pathHint)
+    const httpPath = (option("httpPath") as string | undefined)?.trim() ?? ""
+    if (!warehousePath.test(httpPath)) {
       return yield* Effect.fail(
         new ConfigurationError({
           setting: "httpPath",
           message: `httpPath ${JSON.stringify(httpPath.slice(0, 80))} is not a warehouse HTTP path`,
-          hint: "Copy it from the warehouse's Connection details: /sql/1.0/warehouses/<id>"
+          hint: pathHint
         })
       )
     }
-    const entry = options.userAgentEntry?.trim()
+    yield* Check.string(option("userAgentEntry"), "userAgentEntry", "For example Acme_Dashboards/1.4.0")
+    const entry = (option("userAgentEntry") as string | undefined)?.trim()
     if (entry !== undefined && entry !== "" && !userAgentPattern.test(entry)) {
       return yield* Effect.fail(
         new ConfigurationError({
@@ -195,7 +214,42 @@ const checkOptions = (options: Options) =>
         })
       )
     }
-    return { host, httpPath: httpPath.startsWith("/") ? httpPath : `/${httpPath}`, userAgentEntry: entry || undefined }
+    yield* Check.string(option("catalog"), "catalog", "Pass the catalog's name")
+    yield* Check.string(option("schema"), "schema", "Pass the schema's name")
+    yield* Check.stringRecord(option("sessionConfig"), "sessionConfig")
+    const caCert = option("caCert")
+    if (caCert !== undefined && typeof caCert !== "string" && !(caCert instanceof Uint8Array)) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "caCert",
+          message: "caCert is not a PEM string or bytes",
+          hint: "Pass the CA certificate's PEM text"
+        })
+      )
+    }
+    yield* Check.boolean(option("telemetry"), "telemetry")
+    const pool = option("pool")
+    yield* Check.object(pool, "pool", "{ max?, idleTimeToLive? }")
+    yield* Check.count(Check.get(pool, "max"), "pool.max", 10_000)
+    yield* Check.duration(Check.get(pool, "idleTimeToLive"), "pool.idleTimeToLive")
+    const timeouts = option("timeouts")
+    yield* Check.object(timeouts, "timeouts", "{ rpc?, query? }")
+    yield* Check.duration(Check.get(timeouts, "rpc"), "timeouts.rpc", { positive: true })
+    yield* Check.duration(Check.get(timeouts, "query"), "timeouts.query", { positive: true })
+    const retry = yield* RetryPolicy.validate(option("retry"), "retry")
+    return {
+      host,
+      httpPath: httpPath.startsWith("/") ? httpPath : `/${httpPath}`,
+      userAgentEntry: entry || undefined,
+      retry,
+      rpcTimeout: Duration.decode((Check.get(timeouts, "rpc") as Duration.DurationInput) ?? Duration.seconds(60)),
+      queryTimeout: Duration.decode(
+        (Check.get(timeouts, "query") as Duration.DurationInput) ?? Duration.minutes(15)
+      ),
+      poolMax: (Check.get(pool, "max") as number | undefined) ?? 8,
+      idleTimeToLive: (Check.get(pool, "idleTimeToLive") as Duration.DurationInput | undefined) ??
+        Duration.minutes(10)
+    }
   })
 
 const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => ({
@@ -245,11 +299,21 @@ export const make = (
 ): Effect.Effect<SqlClient, ConfigurationError, TokenSource.TokenSource | Scope.Scope> =>
   Effect.gen(function*() {
     const checked = yield* checkOptions(options)
-    const source = yield* TokenSource.TokenSource
     const runtime = yield* Effect.runtime<never>()
-    const rpcTimeout = Duration.decode(options.timeouts?.rpc ?? Duration.seconds(60))
-    const queryTimeout = Duration.decode(options.timeouts?.query ?? Duration.minutes(15))
-    const policy = RetryPolicy.make(options.retry)
+    const { queryTimeout, retry: policy, rpcTimeout } = checked
+    // The tokens handed to the driver lately: a server that echoes the request (an HTTP body, a driver message)
+    // must not put one into an error or a log line, so classify and the driver's logger remove them.
+    const handedOut: Array<Redacted.Redacted<string>> = []
+    const given = yield* TokenSource.TokenSource
+    const source: TokenSource.TokenSource = {
+      ...given,
+      token: Effect.tap(given.token, (token) =>
+        Effect.sync(() => {
+          if (handedOut.some((known) => Redacted.value(known) === Redacted.value(token.value))) return
+          handedOut.push(token.value)
+          if (handedOut.length > 4) handedOut.shift()
+        }))
+    }
 
     /**
      * One driver call with its deadline; its failure classified. The deadline is a timer of its own, not
@@ -279,7 +343,7 @@ export const make = (
       }).pipe(
         Effect.catchAll((failure) =>
           failure instanceof DriverFailure
-            ? Effect.flatMap(classify(failure.cause, phase), Effect.fail)
+            ? Effect.flatMap(classify(failure.cause, phase, handedOut), Effect.fail)
             : Effect.fail(failure)
         )
       )
@@ -347,6 +411,7 @@ export const make = (
           caCert: options.caCert,
           userAgentEntry: checked.userAgentEntry,
           source,
+          secrets: handedOut,
           runtime,
           telemetry: options.telemetry ?? false,
           socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
@@ -370,8 +435,8 @@ export const make = (
         (session) => closeQuietly("session", Driver.sessionClose(session))
       )),
       min: 0,
-      max: Math.max(1, options.pool?.max ?? 8),
-      timeToLive: options.pool?.idleTimeToLive ?? Duration.minutes(10)
+      max: checked.poolMax,
+      timeToLive: checked.idleTimeToLive
     })
     yield* Effect.addFinalizer(() => awaitClosing)
 
@@ -399,14 +464,44 @@ export const make = (
      */
     const release = (operation: Driver.Operation, cancel: boolean) =>
       Effect.ensuring(
-        cancel
-          ? Effect.zipRight(
-            Effect.ignore(call("close", () => operation.cancel())),
-            closeQuietly("statement", Driver.operationBackendClose(operation))
-          )
-          : closeQuietly("statement", () => operation.close()),
+        cancel ? cancelThenClose(operation) : closeQuietly("statement", () => operation.close()),
         Effect.sync(() => Driver.forgetOperation(operation))
       )
+
+    /**
+     * CancelOperation, then CloseOperation. The caller waits for the first cancel only: a failed one is sent
+     * again in the background under `RetryPolicy.closeSchedule` (a cancel is always safe to repeat), and the
+     * close follows it there.
+     */
+    const cancelThenClose = (operation: Driver.Operation) => {
+      const cancel = call("close", () => operation.cancel())
+      const close = closeQuietly("statement", Driver.operationBackendClose(operation))
+      return Effect.matchEffect(cancel, {
+        onFailure: (first) =>
+          inBackground(
+            replaying(first, cancel).pipe(
+              Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
+              Effect.ignore,
+              Effect.zipRight(close)
+            )
+          ),
+        onSuccess: () => close
+      })
+    }
+
+    /**
+     * A call that is always safe to send again (GetOperationStatus, GetResultSetMetadata: it only reads the
+     * statement's state): a transient failure is retried in place, under `RetryPolicy.callSchedule`, never by
+     * running the statement again nor by cancelling it. The schedule is built only once an attempt failed.
+     */
+    const repeated = <A>(phase: Phase, f: () => Promise<A>, operation: string): Effect.Effect<A, Classified> => {
+      const attempt = call(phase, f)
+      return Effect.catchAll(attempt, (first) =>
+        Effect.retry(
+          replaying(first, attempt),
+          RetryPolicy.callSchedule(policy, { operation, onRefresh: source.invalidate })
+        ))
+    }
 
     /**
      * Submits a statement and waits until it has finished; the operation is closed with the scope.
@@ -416,7 +511,8 @@ export const make = (
       session: Driver.Session,
       sql: string,
       params: Params.DriverParams,
-      maxRows: number
+      maxRows: number,
+      label: string
     ): Effect.Effect<{ readonly operation: Driver.Operation; readonly schema: Rows.Schema }, Classified, Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
@@ -430,8 +526,8 @@ export const make = (
           let settled = false
           const schema = yield* restore(
             Effect.gen(function*() {
-              yield* awaitFinished(operation, () => (settled = true))
-              return Rows.schemaOf(yield* call("wait", () => operation.getSchema()))
+              yield* awaitFinished(operation, () => (settled = true), label)
+              return Rows.schemaOf(yield* repeated("wait", () => operation.getSchema(), `${label} (result metadata)`))
             })
           ).pipe(Effect.onError(() => release(operation, !settled)))
           // Finished: from here on, leaving early (even interrupted mid-fetch) just closes it.
@@ -458,6 +554,12 @@ export const make = (
               hint: "Check the principal's access to the warehouse",
               cause: failure.error
             })
+            : failure.phase === "fetch" && !idempotent
+            ? Errors.withNote(
+              failure.error,
+              "the statement ran on the warehouse, but its result was lost while being read; " +
+                "execute is not idempotent, so it is not run again"
+            )
             : failure.error
         ),
         Effect.timeoutFail({
@@ -482,12 +584,17 @@ export const make = (
      * `onSettled` runs once the statement stopped (finished, failed or was
      * cancelled): from then on there is nothing left to cancel.
      */
-    const awaitFinished = (operation: Driver.Operation, onSettled: () => void): Effect.Effect<void, Classified> =>
+    const awaitFinished = (
+      operation: Driver.Operation,
+      onSettled: () => void,
+      label: string
+    ): Effect.Effect<void, Classified> =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         let delay = 100
         let reported = 0
-        while (Driver.isRunning((yield* call("wait", () => operation.status(false))).operationState)) {
+        const poll = repeated("wait", () => operation.status(false), `${label} (status poll)`)
+        while (Driver.isRunning((yield* poll).operationState)) {
           const waited = (yield* Clock.currentTimeMillis) - started
           if (waited - reported >= 30_000) {
             reported = waited
@@ -514,30 +621,49 @@ export const make = (
       })
 
     const run = (sql: string, params: SqlParam.Params | undefined, idempotent: boolean, operation: string) =>
-      Effect.flatMap(Params.toDriver(params), (driverParams) =>
-        retried(
-          Effect.scoped(
-            leaseSession((session) =>
-              Effect.scoped(
-                Effect.flatMap(
-                  submit(session, sql, driverParams, 10_000),
-                  ({ operation, schema }) => fetchAll(operation, schema)
+      Effect.flatMap(
+        Effect.zip(checkStatement(sql), Params.toDriver(params)),
+        ([statement, driverParams]) =>
+          retried(
+            Effect.scoped(
+              leaseSession((session) =>
+                Effect.scoped(
+                  Effect.flatMap(
+                    submit(session, statement, driverParams, 10_000, operation),
+                    ({ operation, schema }) => fetchAll(operation, schema)
+                  )
                 )
               )
-            )
-          ),
-          idempotent,
-          operation
-        ))
+            ),
+            idempotent,
+            operation
+          )
+      )
 
     const query: SqlClient["query"] = (sql, params) =>
       run(sql, params, true, "query").pipe(Effect.withSpan("SqlClient.query"))
 
     const querySchema: SqlClient["querySchema"] = (schema) => (sql, params) =>
-      Effect.flatMap(query(sql, params), (rows) => Rows.decode(schema, rows))
+      Schema.isSchema(schema)
+        ? Effect.flatMap(query(sql, params), (rows) => Rows.decode(schema, rows))
+        : Effect.fail(
+          new ParameterError({
+            parameter: "schema",
+            message: "querySchema was given something that is not a Schema",
+            hint: "Pass an effect/Schema schema, for example Schema.Struct({ id: Schema.BigIntFromSelf })"
+          })
+        )
 
     const execute: SqlClient["execute"] = (sql, params, executeOptions) =>
-      run(sql, params, executeOptions?.idempotent ?? false, "execute").pipe(
+      Effect.flatMap(
+        checkArgument(
+          Check.get(executeOptions, "idempotent"),
+          "idempotent",
+          "a boolean",
+          (u): u is boolean => typeof u === "boolean"
+        ),
+        (idempotent) => run(sql, params, idempotent ?? false, "execute")
+      ).pipe(
         Effect.map((rows): ExecuteResult => {
           const affected = rows.length === 1 ? rows[0].num_affected_rows : undefined
           return {
@@ -555,7 +681,13 @@ export const make = (
     const stream: SqlClient["stream"] = (sql, params, streamOptions) =>
       Stream.unwrapScoped(
         Effect.gen(function*() {
-          const chunkSize = Math.max(1, streamOptions?.chunkSize ?? 10_000)
+          const chunkSize = (yield* checkArgument(
+            Check.get(streamOptions, "chunkSize"),
+            "chunkSize",
+            "a whole number from 1 to 1000000",
+            (u): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 1 && u <= 1_000_000
+          )) ?? 10_000
+          const statement = yield* checkStatement(sql)
           const driverParams = yield* Params.toDriver(params)
           // Each attempt leases its own session (a spoiled one is thrown away before the next); the one
           // that succeeds keeps its session and statement until the stream ends.
@@ -563,18 +695,23 @@ export const make = (
           const attempt = Effect.gen(function*() {
             const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
             return yield* leaseSession((session, invalidate) =>
-              Effect.map(submit(session, sql, driverParams, chunkSize), (opened) => ({ ...opened, invalidate }))
+              Effect.map(
+                submit(session, statement, driverParams, chunkSize, "stream"),
+                (opened) => ({ ...opened, invalidate })
+              )
             ).pipe(
               Scope.extend(scope),
               Effect.onError(() => Scope.close(scope, Exit.void))
             )
           })
           const { invalidate, operation: started, schema } = yield* retried(attempt, true, "stream")
+          let delivered = 0
           const pull = Effect.gen(function*() {
             const more = yield* call("fetch", () => started.hasMoreRows())
             if (!more) return yield* Effect.fail(Option.none())
             const fetched = yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))
             const rows = Rows.normalizeAll(fetched as Array<Record<string, unknown>>, schema)
+            delivered += rows.length
             // Slices of at most 1024 rows, without copying them one by one: Effect's element-wise sinks
             // (runFold) recurse per element of a chunk, and very large chunks overflow the stack.
             const slices: Array<Chunk.Chunk<Row>> = []
@@ -586,7 +723,17 @@ export const make = (
                 ? Scope.extend(invalidate, outer)
                 : Effect.void
             ),
-            Effect.mapError((failure) => Option.isOption(failure) ? failure : Option.some(failure.error))
+            // A FetchResults is never sent again: its lost answer may have moved the server's cursor, and rows
+            // already emitted cannot be taken back, so the stream fails saying its rows are incomplete.
+            Effect.mapError((failure) =>
+              Option.isOption(failure) ? failure : Option.some(
+                Errors.withNote(
+                  failure.error,
+                  `the stream stopped after ${delivered} rows, and rows after those may be missing: ` +
+                    "a lost FetchResults is not sent again, as it could skip rows; run the query again"
+                )
+              )
+            )
           )
           // Fetched `chunkSize` rows at a time, emitted in chunks of at most 1024.
           return Stream.repeatEffectChunkOption(pull).pipe(Stream.flattenChunks)
@@ -673,7 +820,8 @@ class ViewerKey implements Equal.Equal {
  * The per-viewer pattern: a client per viewer, built on `ConnectViewer.Viewers`
  * (which exchanges and caches their tokens), kept while in use and for
  * `idleTimeToLive` (5 minutes) after, at most `maxViewers` (100) at once. A
- * session is only ever used with the identity that opened it.
+ * session is only ever used with the identity that opened it. The options
+ * are checked when the layer is built (`ConfigurationError`).
  *
  * @since 0.1.0
  * @category viewers
@@ -683,10 +831,14 @@ export const layerViewers = (
     readonly maxViewers?: number | undefined
     readonly idleTimeToLive?: Duration.DurationInput | undefined
   }
-): Layer.Layer<Viewers, never, ConnectViewer.Viewers> =>
+): Layer.Layer<Viewers, ConfigurationError, ConnectViewer.Viewers> =>
   Layer.scoped(
     Viewers,
     Effect.gen(function*() {
+      // Checked once, up front: a bad option fails the layer rather than every viewer's first query.
+      yield* checkOptions(options)
+      yield* Check.count(Check.get(options, "maxViewers"), "maxViewers", 1_000_000)
+      yield* Check.duration(Check.get(options, "idleTimeToLive"), "idleTimeToLive")
       const viewers = yield* ConnectViewer.Viewers
       const maxViewers = options.maxViewers ?? 100
       const clients = yield* RcMap.make({

@@ -105,22 +105,28 @@ describe("SqlClient fault matrix", () => {
     Effect.gen(function*() {
       const lines: Array<string> = []
       const capture = Logger.make(({ message }) => lines.push(String(message)))
-      yield* withClient(Effect.gen(function*() {
-        const c = yield* client
-        yield* addFault({ target: "ExecuteStatement", status: 429, headers: { "retry-after": "2" } })
-        const fiber = yield* Effect.fork(c.query("SELECT 'limited' AS marker"))
-        // The retry's decision is logged with the wait it schedules (read from the schedule itself) before it
-        // sleeps on the TestClock: a positive sign to wait for, instead of some real time for a retry to show up.
-        while (!lines.some((line) => line.includes("rate limited"))) yield* realPause(1)
-        assert.deepStrictEqual(lines.filter((line) => line.includes("rate limited")), [
-          "query: rate limited by the warehouse; retrying in 2s (attempt 2 of 8)"
-        ])
-        assert.strictEqual((yield* stats).rpc.ExecuteStatement, 1, "retried without waiting")
-        yield* TestClock.adjust("2 seconds")
-        assert.deepStrictEqual(yield* Fiber.join(fiber), [{ marker: "limited" }])
-        assert.strictEqual((yield* stats).rpc.ExecuteStatement, 2)
-        assert.deepStrictEqual(yield* statements("'limited'"), ["FINISHED"], "the 429 proves it never ran")
-      })).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      yield* withClient(
+        Effect.gen(function*() {
+          const c = yield* client
+          yield* addFault({ target: "ExecuteStatement", status: 429, headers: { "retry-after": "2" } })
+          const fiber = yield* Effect.fork(c.query("SELECT 'limited' AS marker"))
+          // The retry's decision is logged with the wait it schedules (read from the schedule itself) before it
+          // sleeps on the TestClock: a positive sign to wait for, instead of some real time for a retry to show up.
+          while (!lines.some((line) => line.includes("rate limited"))) yield* realPause(1)
+          assert.deepStrictEqual(lines.filter((line) => line.includes("rate limited")), [
+            "query: rate limited by the warehouse; retrying in 2s (attempt 2 of 8)"
+          ])
+          assert.strictEqual((yield* stats).rpc.ExecuteStatement, 1, "retried without waiting")
+          yield* TestClock.adjust("2 seconds")
+          assert.deepStrictEqual(yield* Fiber.join(fiber), [{ marker: "limited" }])
+          assert.strictEqual((yield* stats).rpc.ExecuteStatement, 2)
+          assert.deepStrictEqual(yield* statements("'limited'"), ["FINISHED"], "the 429 proves it never ran")
+          // A Retry-After beyond maxDelay is not waited for (Hostile.test.ts): this one is within it.
+        }),
+        { retry: { base: "20 millis", maxDelay: "5 seconds" } }
+      ).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, capture))
+      )
     }).pipe(Effect.provide(withEmulator())))
 
   it.scoped(

@@ -8,6 +8,7 @@ import {
   ServerError,
   TimeoutError
 } from "@effect-databricks/auth/DatabricksError"
+import * as Redaction from "@effect-databricks/auth/Redaction"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -22,9 +23,17 @@ import type { SqlClientError } from "./errors.js"
  * `errorCode`, `response.sqlState`, system `code`); the only message read is
  * the documented retry-exhaustion text, which carries the HTTP status nowhere
  * else.
+ *
+ * Every message built from foreign text (an HTTP body, a server's or the
+ * driver's message) goes through `Redaction.redact` with the secrets of the
+ * failing call (the tokens handed to the driver): a server that echoes the
+ * request must not put the token into an error.
  */
 
-/** Which driver call failed: it tells whether the statement can have run. */
+/**
+ * Which driver call failed: it tells whether the statement can have run. `wait` is GetOperationStatus and
+ * GetResultSetMetadata, `fetch` FetchResults, `close` CancelOperation, CloseOperation and CloseSession.
+ */
 export type Phase = "connect" | "open" | "submit" | "wait" | "fetch" | "close"
 
 export interface Classified {
@@ -75,13 +84,18 @@ const bodyText = (response: unknown): Effect.Effect<string> => {
     : Effect.succeed("")
 }
 
+/** The secrets of the failing call, removed from every message built from foreign text. */
+type Secrets = Iterable<Redaction.Secret>
+
 const fromStatus = (
   status: number,
   body: string,
   headers: { get?: (name: string) => string | null } | undefined,
-  phase: Phase
+  phase: Phase,
+  secrets: Secrets
 ) => {
-  const said = body.trim() === "" ? "" : `: ${body.trim().slice(0, 300)}`
+  const text = Redaction.redact(body, { secrets, maxLength: 300 })
+  const said = text === "" ? "" : `: ${text}`
   if (status === 401) {
     return new AuthenticationError({
       message: `The SQL warehouse refused the credentials (HTTP 401)${said}`,
@@ -119,11 +133,24 @@ const fromStatus = (
   return new ServerError({ message: `The SQL warehouse failed with HTTP ${status} during ${phase}${said}`, status })
 }
 
-const statementText = (error: unknown): string => {
+const statementText = (error: unknown, secrets: Secrets): string => {
   const response = field<Record<string, unknown>>(error, "response")
   const display = field<string>(response, "displayMessage") ?? field<string>(response, "errorMessage")
-  return display ?? field<string>(error, "message") ?? String(error)
+  return redactStatement(display ?? field<string>(error, "message") ?? text(error), secrets)
 }
+
+/** `String(u)`, which can throw (a hostile `toString`) and must not. */
+const text = (u: unknown): string => {
+  try {
+    return String(u)
+  } catch {
+    return "(no message)"
+  }
+}
+
+/** A server's message about a statement: long ones (with the SQL's context) are kept longer. */
+const redactStatement = (message: unknown, secrets: Secrets): string =>
+  Redaction.redact(typeof message === "string" ? message : text(message), { secrets, maxLength: 2000 })
 
 /** A SQL failure: `QueryError`, or `PermissionError` for `[INSUFFICIENT_PERMISSIONS]`. */
 const fromStatement = (message: string, sqlState: string | undefined, cause: unknown): SqlClientError => {
@@ -146,7 +173,7 @@ const classified = (
   ...extra
 })
 
-export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified> =>
+export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): Effect.Effect<Classified> =>
   Effect.gen(function*() {
     if (isDatabricksError(cause) || Predicate.isTagged(cause, "QueryError")) {
       return classified(cause as SqlClientError, phase)
@@ -156,7 +183,7 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
     if (typeof statusCode === "number") {
       const response = field<unknown>(cause, "response")
       const body = yield* bodyText(response)
-      const error = fromStatus(statusCode, body, field(response, "headers"), phase)
+      const error = fromStatus(statusCode, body, field(response, "headers"), phase, secrets)
       return classified(error, phase, {
         notExecuted: phase === "connect" || phase === "open" ||
           (phase === "submit" && (statusCode === 429 || statusCode === 503)),
@@ -164,14 +191,15 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
       })
     }
 
-    const message = field<string>(cause, "message") ?? ""
+    const raw = field<unknown>(cause, "message")
+    const message = typeof raw === "string" ? raw : ""
     const exhausted = exhaustion.exec(message)
     if (exhausted !== null) {
       // The one documented driver case: the status is only in the text.
       const status = Number(exhausted[1])
       return Number.isNaN(status)
         ? classified(new NetworkError({ message: "The SQL warehouse could not be reached; the driver gave up" }), phase)
-        : classified(fromStatus(status, "", undefined, phase), phase)
+        : classified(fromStatus(status, "", undefined, phase, secrets), phase)
     }
 
     const name = field<string>(cause, "name")
@@ -205,7 +233,10 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
         )
       }
       const response = field<Record<string, unknown>>(cause, "response")
-      return classified(fromStatement(statementText(cause), field<string>(response, "sqlState"), undefined), phase)
+      return classified(
+        fromStatement(statementText(cause, secrets), field<string>(response, "sqlState"), undefined),
+        phase
+      )
     }
 
     if (name === "Status Error") {
@@ -221,7 +252,7 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
           { sessionInvalid: true, notExecuted: phase !== "fetch" && phase !== "wait" }
         )
       }
-      return classified(fromStatement(message, undefined, undefined), phase)
+      return classified(fromStatement(redactStatement(message, secrets), undefined, undefined), phase)
     }
 
     if (/The session was closed or has expired/i.test(message)) {
@@ -238,9 +269,21 @@ export const classify = (cause: unknown, phase: Phase): Effect.Effect<Classified
 
     return classified(
       new ServerError({
-        message: `Unexpected failure from the SQL driver during ${phase}: ${message.slice(0, 200)}`,
+        message: `Unexpected failure from the SQL driver during ${phase}: ${
+          Redaction.redact(message === "" ? text(cause) : message, { secrets, maxLength: 200 })
+        }`,
         status: 0
       }),
       phase
     )
-  })
+  }).pipe(
+    // The driver may reject with anything (a getter that throws, a hostile toString): never a defect.
+    Effect.catchAllDefect(() =>
+      Effect.succeed(
+        classified(
+          new ServerError({ message: `Unexpected failure from the SQL driver during ${phase}`, status: 0 }),
+          phase
+        )
+      )
+    )
+  )

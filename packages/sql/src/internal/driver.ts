@@ -1,4 +1,5 @@
 import { DBSQLClient, thrift } from "@databricks/sql"
+import * as Redaction from "@effect-databricks/auth/Redaction"
 import type * as TokenSource from "@effect-databricks/auth/TokenSource"
 import { toDriverAuthentication } from "@effect-databricks/auth/TokenSource"
 import type * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
@@ -14,9 +15,11 @@ export const libraryAgent = "effect-databricks/0.1.0"
 /**
  * The driver's log lines, through Effect's Logger (its own default logger can exit the process).
  * It logs several debug lines per RPC: a line below the runtime's minimum level is dropped here,
- * before a fiber is forked for it, as the Logger would drop it anyway.
+ * before a fiber is forked for it, as the Logger would drop it anyway. A line that is kept goes
+ * through `Redaction.redact` with the tokens handed to the driver: it may quote a server's answer
+ * or a request's header.
  */
-const logger = (runtime: Runtime.Runtime<never>) => {
+const logger = (runtime: Runtime.Runtime<never>, secrets: Iterable<Redaction.Secret>) => {
   const minimum = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel)
   const levelOf = (level: string) =>
     level === "error"
@@ -30,7 +33,8 @@ const logger = (runtime: Runtime.Runtime<never>) => {
     log: (level: string, message: string) => {
       const logLevel = levelOf(level)
       if (LogLevel.lessThan(logLevel, minimum)) return
-      Runtime.runFork(runtime)(Effect.logWithLevel(logLevel, `@databricks/sql: ${message}`))
+      const text = Redaction.redact(message, { secrets })
+      Runtime.runFork(runtime)(Effect.logWithLevel(logLevel, `@databricks/sql: ${text}`))
     }
   }
 }
@@ -41,6 +45,8 @@ export interface ConnectOptions {
   readonly caCert: string | Uint8Array | undefined
   readonly userAgentEntry: string | undefined
   readonly source: TokenSource.TokenSource
+  /** The tokens handed to the driver lately, removed from its log lines. */
+  readonly secrets: Iterable<Redaction.Secret>
   readonly runtime: Runtime.Runtime<never>
   readonly socketTimeoutMs: number
   readonly telemetry: boolean
@@ -51,7 +57,7 @@ export interface ConnectOptions {
  * by itself (RetryPolicy decides). `connect` does no network I/O.
  */
 export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => {
-  const client = new DBSQLClient({ logger: logger(options.runtime) as never })
+  const client = new DBSQLClient({ logger: logger(options.runtime, options.secrets) as never })
   await client.connect({
     host: options.host.hostname,
     port: options.host.port,

@@ -21,3 +21,12 @@ export type SqlClientError =
   | WarehouseError
   | QueryError
   | ParameterError
+
+/**
+ * `error` with `note` added to its message, same tag and fields: what the client knows about the statement
+ * when the error reaches the caller (it ran; rows may be missing), which the classified error cannot know.
+ */
+export const withNote = <E extends SqlClientError>(error: E, note: string): E => {
+  const Tagged = error.constructor as new(props: object) => E
+  return new Tagged({ ...error, message: `${error.message}; ${note}` })
+}
