@@ -23,11 +23,14 @@ const admin = (method: "GET" | "POST" | "DELETE", path: string, body?: unknown, 
     return yield* send(request)
   })
 
-/** Real sockets do not move the TestClock: wait (in real time) until the emulator has the request. */
+/**
+ * Real sockets do not move the TestClock: wait until the emulator has the request. A condition, not a timed
+ * guess; the bound (about a minute of polling) only turns a request that never comes into a failure.
+ */
 const untilRequests = (endpoint: string, n: number) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.Emulator
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 12_000; i++) {
       if (((yield* emulator.stats).requests[endpoint] ?? 0) >= n) return
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
     }

@@ -195,7 +195,7 @@ describe("SQL warehouse, through the real driver", () => {
       const { client } = yield* connect()
       const outcome = yield* Effect.promise(async () => {
         const session = await client.openSession()
-        const operation = await session.executeStatement("SELECT 1 /* emulator:sleep=5000 */")
+        const operation = await session.executeStatement("SELECT 1 /* emulator:sleep=600000 */") // runs until cancelled
         const running = await operation.status()
         await operation.cancel()
         const error = await operation.fetchAll().then(() => undefined, (e: unknown) => e)
