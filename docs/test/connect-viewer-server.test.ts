@@ -1,17 +1,8 @@
 import { Emulator } from "@effect-databricks/testing"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted } from "effect"
-import * as Net from "node:net"
+import { ConfigProvider, Effect, Layer, Logger, Redacted } from "effect"
 import { serve } from "../examples/connect-viewer-server.js"
-
-const freePort = Effect.async<number>((resume) => {
-  const server = Net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 describe("docs/examples/connect-viewer-server.ts", () => {
   it.scoped("greets each viewer by their own Databricks display name", () =>
@@ -19,7 +10,6 @@ describe("docs/examples/connect-viewer-server.ts", () => {
       const emulator = yield* Emulator.Emulator
       const grace = yield* emulator.registerUser({ userName: "grace@example.com", displayName: "Grace Hopper" })
       const graceToken = yield* emulator.registerUserSessionToken({ user: grace })
-      const port = yield* freePort
       const env = ConfigProvider.fromMap(
         new Map([
           ["RSTUDIO_PRODUCT", "CONNECT"],
@@ -28,7 +18,16 @@ describe("docs/examples/connect-viewer-server.ts", () => {
           ["DATABRICKS_HOST", emulator.host]
         ])
       )
-      yield* Layer.build(serve(port)).pipe(Effect.withConfigProvider(env))
+      // Port 0: the system picks a free port as the server binds it (no window in which another test can take it),
+      // and the server's own "Listening on" line says which.
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(String(message)))
+      yield* Layer.build(serve(0)).pipe(
+        Effect.withConfigProvider(env),
+        Effect.provide(Logger.replace(Logger.defaultLogger, capture))
+      )
+      const port = Number(/http:\/\/127\.0\.0\.1:(\d+)/.exec(lines.join("\n"))?.[1])
+      assert.isAbove(port, 0, lines.join("\n"))
       const client = yield* HttpClient.HttpClient
       const greet = (token?: Redacted.Redacted<string>) =>
         client.execute(

@@ -8,13 +8,25 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import { drive, tempDir, until, withEnv } from "./utils.js"
 
-/** A port that was free a moment ago. */
-const freePort = Effect.async<number>((resume) => {
-  const server = Net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as Net.AddressInfo
-    server.close(() => resume(Effect.succeed(port)))
+/** Whether `port` can be bound on 127.0.0.1 right now (closed again at once). */
+const bindable = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const server = Net.createServer()
+    server.once("error", () => resume(Effect.succeed(false)))
+    server.listen(port, "127.0.0.1", () => server.close(() => resume(Effect.succeed(true))))
   })
+
+/**
+ * A free port for the redirect URI, which must name its port before U2MPkce binds it. Taken below the system's
+ * ephemeral range (Linux: 32768-60999, /proc/sys/net/ipv4/ip_local_port_range), where nothing that binds port 0
+ * or opens a connection (the emulators and clients of tests running alongside) is ever given a port; a port
+ * from that range, free a moment ago, could be handed to one of them before the login binds it.
+ */
+const freePort = Effect.gen(function*() {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (yield* bindable(port)) return port
+  }
 })
 
 /** Holds a port for the scope, as another program would. */
