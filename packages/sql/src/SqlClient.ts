@@ -5,6 +5,13 @@
  * - **Credentials:** the driver's `authenticate()` runs `TokenSource.token` on
  *   every RPC; a 403 for an expired token invalidates it and retries once.
  * - **Retries:** the driver's own retry is off; `RetryPolicy` alone decides.
+ *   Status polls, result metadata and cancels are sent again by themselves;
+ *   a FetchResults never is (see docs/sql.md, "When an answer is lost").
+ * - **Input:** options are checked when the layer is built
+ *   (`ConfigurationError` naming the setting), arguments when a method runs
+ *   (`ParameterError` naming it): no defect, nothing malformed sent.
+ * - **Secrets:** text from the server or the driver reaches an error or a
+ *   log line only through `Redaction.redact`, with the tokens handed out.
  * - **Sessions:** pooled (reused, so a small query costs one RPC thanks to
  *   direct results), thrown away when the server forgets them, closed with the
  *   layer. A client belongs to one identity: its `TokenSource`'s.
@@ -246,6 +253,12 @@ const checkOptions = (options: Options) =>
       queryTimeout: Duration.decode(
         (Check.get(timeouts, "query") as Duration.DurationInput) ?? Duration.minutes(15)
       ),
+      // Read as checked: own properties only.
+      catalog: option("catalog") as string | undefined,
+      schema: option("schema") as string | undefined,
+      sessionConfig: option("sessionConfig") as Readonly<Record<string, string>> | undefined,
+      caCert: caCert as string | Uint8Array | undefined,
+      telemetry: (option("telemetry") as boolean | undefined) ?? false,
       poolMax: (Check.get(pool, "max") as number | undefined) ?? 8,
       idleTimeToLive: (Check.get(pool, "idleTimeToLive") as Duration.DurationInput | undefined) ??
         Duration.minutes(10)
@@ -408,12 +421,12 @@ export const make = (
         Driver.connect({
           host: checked.host,
           httpPath: checked.httpPath,
-          caCert: options.caCert,
+          caCert: checked.caCert,
           userAgentEntry: checked.userAgentEntry,
           source,
           secrets: handedOut,
           runtime,
-          telemetry: options.telemetry ?? false,
+          telemetry: checked.telemetry,
           socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
         })
       ),
@@ -428,9 +441,9 @@ export const make = (
       acquire: Effect.either(Effect.acquireRelease(
         callClosing("open", () =>
           client.openSession({
-            ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
-            ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
-            ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
+            ...(checked.catalog === undefined ? {} : { initialCatalog: checked.catalog }),
+            ...(checked.schema === undefined ? {} : { initialSchema: checked.schema }),
+            ...(checked.sessionConfig === undefined ? {} : { configuration: { ...checked.sessionConfig } })
           }), (late) => closeQuietly("session", Driver.sessionClose(late))),
         (session) => closeQuietly("session", Driver.sessionClose(session))
       )),

@@ -14,7 +14,6 @@ import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Cause,
-  Chunk,
   Duration,
   Effect,
   Exit,
@@ -29,7 +28,7 @@ import {
   TestClock
 } from "effect"
 import * as Util from "node:util"
-import { type Credential, drive, statements, stats, until, withClient, withEmulator } from "./utils.js"
+import { type Credential, drive, scheduledSleeps, statements, stats, until, withClient, withEmulator } from "./utils.js"
 
 const client = SqlClient.SqlClient
 const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
@@ -39,12 +38,6 @@ const m2m: Credential = (emulator) =>
     clientId: emulator.servicePrincipal.clientId,
     clientSecret: emulator.servicePrincipal.clientSecret
   })
-
-/** The wake-up times the TestClock holds, relative to now: which sleeps are scheduled, without waiting. */
-const scheduledSleeps = Effect.gen(function*() {
-  const now = yield* TestClock.currentTimeMillis
-  return Chunk.toReadonlyArray(yield* TestClock.sleeps()).map((at) => at - now)
-})
 
 /** Log lines (message, annotations and cause) of everything run under it, at every level. */
 const capturing = () => {
