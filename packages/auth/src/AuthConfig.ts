@@ -30,6 +30,7 @@ import { ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as M2M from "./internal/m2m.js"
 import * as Profile from "./internal/profile.js"
+import * as TokenValue from "./internal/tokenValue.js"
 import * as U2M from "./internal/u2m.js"
 import type * as LocalM2M from "./LocalM2M.js"
 import * as Pat from "./Pat.js"
@@ -188,6 +189,66 @@ const nothingConfigured = (file: string) =>
       `or a profile in ${file}, chosen with DATABRICKS_CONFIG_PROFILE`
     ].join(" ")
   })
+
+/**
+ * The settings that are sent in a header or a token request, with the check of the one rule for credential
+ * values (`internal/tokenValue.ts`): a value with a control character, a character beyond Latin-1, or more
+ * than 8 KiB is a `ConfigurationError` naming the setting that never shows the value. Only the settings of
+ * the chosen method are checked: a stray variable for another method does not block this one.
+ */
+const credentialChecks: ReadonlyMap<Key, (setting: Setting) => Effect.Effect<unknown, ConfigurationError>> = new Map<
+  Key,
+  (setting: Setting) => Effect.Effect<unknown, ConfigurationError>
+>([
+  [
+    "token",
+    (s) =>
+      TokenValue.configuredSecret(Redacted.make(s.value), {
+        name: s.name,
+        hint: `Set ${s.name} to a personal access token (dapi…)`
+      })
+  ],
+  [
+    "access_token",
+    (s) =>
+      TokenValue.configuredSecret(Redacted.make(s.value), {
+        name: s.name,
+        hint: `Set ${s.name} to an access token obtained beforehand`
+      })
+  ],
+  [
+    "client_id",
+    (s) =>
+      TokenValue.configuredText(s.value, {
+        name: s.name,
+        hint: `Set ${s.name} to the service principal's application (client) id`
+      })
+  ],
+  [
+    "client_secret",
+    (s) =>
+      TokenValue.configuredSecret(Redacted.make(s.value), {
+        name: s.name,
+        hint: `Set ${s.name} to an OAuth secret of the service principal`
+      })
+  ],
+  [
+    "u2m_client_id",
+    (s) =>
+      TokenValue.configuredText(s.value, {
+        name: s.name,
+        hint: `Set ${s.name} to the client id of the OAuth app registered for user login`
+      })
+  ],
+  [
+    "u2m_client_secret",
+    (s) =>
+      TokenValue.configuredSecret(Redacted.make(s.value), {
+        name: s.name,
+        hint: `Set ${s.name} to the OAuth app's secret, or unset it for a public app`
+      })
+  ]
+])
 
 interface Resolution {
   readonly config: AuthConfig
@@ -363,7 +424,12 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
     const sources: Record<string, Source> = {}
     for (const key of used) {
       const setting = settings.get(key)
-      if (setting !== undefined) sources[key] = setting.source
+      if (setting === undefined) continue
+      sources[key] = setting.source
+      // Every credential value the method will send goes through the one rule for header values here, where
+      // it is read, so the error names where it came from (DATABRICKS_CLIENT_ID, `token in profile dev (...)`).
+      const check = credentialChecks.get(key)
+      if (check !== undefined) yield* check(setting)
     }
     const clientId = authType === "oauth-m2m"
       ? Option.fromNullable(settings.get("client_id")?.value)

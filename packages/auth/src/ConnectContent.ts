@@ -20,9 +20,9 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Fs from "node:fs/promises"
 import * as ConnectEnvironment from "./ConnectEnvironment.js"
 import { AuthenticationError, type ConfigurationError } from "./DatabricksError.js"
+import * as BoundedRead from "./internal/boundedRead.js"
 import * as Settings from "./internal/config.js"
 import * as Connect from "./internal/connect.js"
 import * as ConnectApiKey from "./internal/connectApiKey.js"
@@ -60,22 +60,22 @@ const noToken = new AuthenticationError({
 const readContentToken: Effect.Effect<Redacted.Redacted<string>, AuthenticationError> = Effect.gen(function*() {
   const path = yield* Settings.env("CONNECT_CONTENT_SESSION_TOKEN_FILE")
   if (path !== undefined && path.trim() !== "") {
-    const text = yield* Effect.tryPromise({
-      try: () => Fs.readFile(path.trim(), "utf8"),
-      catch: (error) => error as NodeJS.ErrnoException
-    })
-      .pipe(
-        Effect.catchAll((error) =>
-          error.code === "ENOENT"
-            ? Effect.succeed(undefined)
-            : Effect.fail(
-              new AuthenticationError({
-                message: `CONNECT_CONTENT_SESSION_TOKEN_FILE (${path}) could not be read (${error.code ?? "error"})`,
-                hint: "Check the file's permissions"
-              })
-            )
-        )
+    // Read bounded (the one rule for files we are pointed at): a FIFO or a device there is refused unread
+    // instead of blocking every exchange, and the file may be at most 64 KiB (a session token is far shorter).
+    const text = yield* BoundedRead.readTextFile(path.trim(), { maxBytes: 64 * 1024 }).pipe(
+      Effect.catchAll((refusal) =>
+        refusal._tag === "Missing"
+          ? Effect.succeed(undefined)
+          : Effect.fail(
+            new AuthenticationError({
+              message: `CONNECT_CONTENT_SESSION_TOKEN_FILE: ${BoundedRead.describe(path.trim(), refusal)}`,
+              hint: refusal._tag === "Unreadable"
+                ? "Check the file's permissions"
+                : "Point CONNECT_CONTENT_SESSION_TOKEN_FILE at the regular file Connect writes the token to"
+            })
+          )
       )
+    )
     if (text !== undefined) {
       if (text.trim() !== "") return Redacted.make(text.trim())
       yield* Effect.logWarning(

@@ -29,6 +29,7 @@ import { AuthenticationError, ConfigurationError, type DatabricksError } from ".
 import * as Settings from "./internal/config.js"
 import * as HttpErrors from "./internal/httpErrors.js"
 import * as OptionChecks from "./internal/options.js"
+import * as Redirects from "./internal/redirects.js"
 import * as Retry from "./internal/retry.js"
 import * as Redaction from "./Redaction.js"
 import * as TokenSource from "./TokenSource.js"
@@ -181,9 +182,19 @@ export const make = (options?: Options): Effect.Effect<
     const requestTimeout = Duration.decode(options?.requestTimeout ?? Duration.seconds(60))
 
     const exchange = (request: HttpClientRequest.HttpClientRequest, token: TokenSource.AccessToken, what: string) =>
-      base.execute(HttpClientRequest.bearerToken(request, token.value)).pipe(
+      Redirects.execute(base, HttpClientRequest.bearerToken(request, token.value)).pipe(
         Effect.mapError((error) => HttpErrors.fromTransport(error, what)),
-        Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => HttpErrors.timeout(what, requestTimeout) })
+        Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => HttpErrors.timeout(what, requestTimeout) }),
+        // The token goes only to the workspace's origin, so a redirect is never followed (internal/redirects.ts).
+        Effect.filterOrFail(
+          (response) => Redirects.refusal(request, response, what) === undefined,
+          (response): WorkspaceError =>
+            new ApiError({
+              message: Redirects.refusal(request, response, what)!,
+              status: response.status,
+              hint: Redirects.hint
+            })
+        )
       )
 
     const failure = (details: HttpErrors.ErrorDetails, what: string, refreshed: boolean): WorkspaceError => {

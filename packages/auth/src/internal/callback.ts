@@ -5,6 +5,7 @@ import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import { AuthenticationError } from "../DatabricksError.js"
+import * as Redaction from "../Redaction.js"
 
 /** What the redirect URI points at, and how to name it to the user when something goes wrong. */
 export interface Target {
@@ -51,7 +52,9 @@ const close = (server: Http.Server) =>
  */
 export const receive = (
   target: Target,
-  expectedState: string
+  expectedState: string,
+  /** The secrets of this login, removed from any text the callback carries into an error. */
+  secrets: ReadonlyArray<Redaction.Secret>
 ): Effect.Effect<Deferred.Deferred<string, AuthenticationError>, AuthenticationError, Scope.Scope> =>
   Effect.gen(function*() {
     const result = yield* Deferred.make<string, AuthenticationError>()
@@ -73,9 +76,17 @@ export const receive = (
           })
         )
       }
-      const error = params.get("error")
-      if (error !== null) {
-        const description = params.get("error_description") ?? undefined
+      const rawError = params.get("error")
+      if (rawError !== null) {
+        // The query is foreign text (the IdP, or whatever page sent the browser here): it goes through the one
+        // redaction rule with the secrets of this login (the client secret, the state, the PKCE verifier) and
+        // the code the same callback may carry.
+        const known = [...secrets, expectedState, params.get("code") ?? undefined]
+        const error = Redaction.redact(rawError, { secrets: known, maxLength: 100 })
+        const rawDescription = params.get("error_description")
+        const description = rawDescription === null
+          ? undefined
+          : Redaction.redact(rawDescription, { secrets: known, maxLength: 300 })
         page(response, 400, "The login did not succeed. You can close this tab and check the application.")
         return fail(
           new AuthenticationError({
@@ -84,7 +95,7 @@ export const receive = (
             }`,
             oauthError: error,
             ...(description === undefined ? {} : { oauthErrorDescription: description }),
-            hint: error === "access_denied"
+            hint: rawError === "access_denied"
               ? "The login was cancelled or denied in the browser; log in again and approve it"
               : "Check the OAuth app registration: the client id, the redirect URI and the scopes"
           })

@@ -10,6 +10,7 @@ import { AuthenticationError, ConfigurationError, type DatabricksError } from ".
 import * as Redaction from "../Redaction.js"
 import * as Settings from "./config.js"
 import * as HttpErrors from "./httpErrors.js"
+import * as Redirects from "./redirects.js"
 import * as Retry from "./retry.js"
 
 /**
@@ -142,11 +143,23 @@ export const make = (options?: ClientOptions): Effect.Effect<Client, Configurati
     const http = yield* HttpClient.HttpClient
     const requestTimeout = Duration.decode(options?.requestTimeout ?? Duration.seconds(30))
 
-    const send = (request: HttpClientRequest.HttpClientRequest, what: string) =>
-      http.execute(HttpClientRequest.setHeader(request, "authorization", `Key ${Redacted.value(apiKey)}`)).pipe(
+    const send = (request: HttpClientRequest.HttpClientRequest, what: string) => {
+      const keyed = HttpClientRequest.setHeader(request, "authorization", `Key ${Redacted.value(apiKey)}`)
+      return Redirects.execute(http, keyed).pipe(
         Effect.mapError((error) => HttpErrors.fromTransport(error, what)),
-        Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => HttpErrors.timeout(what, requestTimeout) })
+        Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => HttpErrors.timeout(what, requestTimeout) }),
+        // A redirect would take the API key or the session token elsewhere: never followed.
+        Effect.filterOrFail(
+          (response) => Redirects.refusal(keyed, response, what) === undefined,
+          (response) =>
+            new AuthenticationError({
+              message: Redirects.refusal(keyed, response, what)!,
+              status: response.status,
+              hint: `${Redirects.hint}; CONNECT_SERVER must be the Connect server's own URL`
+            })
+        )
       )
+    }
 
     // Checked once per client (callers arriving together share the check); a failed check is tried again.
     const versionChecked = yield* Ref.make(false)

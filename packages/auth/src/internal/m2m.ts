@@ -7,8 +7,8 @@ import type { ConfigurationError } from "../DatabricksError.js"
 import type { Options } from "../LocalM2M.js"
 import * as TokenSource from "../TokenSource.js"
 import * as WorkspaceHost from "../WorkspaceHost.js"
-import * as Settings from "./config.js"
 import * as Oidc from "./oidc.js"
+import * as TokenValue from "./tokenValue.js"
 
 /** How the settings are named to the user: options, or environment variables. */
 export interface Names {
@@ -42,11 +42,13 @@ export const make = (options: Options, names: Names): Effect.Effect<
 > =>
   Effect.gen(function*() {
     const host = yield* WorkspaceHost.make(options.host, { setting: names.host })
-    const clientId = yield* Settings.nonBlank(options.clientId, {
+    // The client id and secret go into HTTP Basic: the one rule for header values applies to them on every path
+    // here (LocalM2M, and AuthConfig, which resolves them from the environment or a profile).
+    const clientId = yield* TokenValue.configuredText(options.clientId, {
       name: names.clientId,
       hint: "Use the service principal's application (client) id"
     })
-    const clientSecret = yield* Settings.nonBlankSecret(options.clientSecret, {
+    const clientSecret = yield* TokenValue.configuredSecret(options.clientSecret, {
       name: names.clientSecret,
       hint: "Use an OAuth secret of the service principal"
     })

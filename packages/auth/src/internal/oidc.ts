@@ -12,6 +12,7 @@ import { AuthenticationError, ConfigurationError, type DatabricksError } from ".
 import * as Redaction from "../Redaction.js"
 import * as WorkspaceHost from "../WorkspaceHost.js"
 import * as HttpErrors from "./httpErrors.js"
+import * as Redirects from "./redirects.js"
 import * as Retry from "./retry.js"
 
 /**
@@ -185,12 +186,22 @@ export const make = (options: {
 
     /** One HTTP exchange: a transport failure or a timeout becomes a tagged error; the answer is passed on. */
     const send = (request: HttpClientRequest.HttpClientRequest, what: string) =>
-      http.execute(request).pipe(
+      Redirects.execute(http, request).pipe(
         Effect.mapError((error) => HttpErrors.fromTransport(error, what)),
         Effect.timeoutFail({
           duration: options.requestTimeout,
           onTimeout: () => HttpErrors.timeout(what, options.requestTimeout)
-        })
+        }),
+        // A redirect would take the client secret, the refresh token or the code elsewhere: never followed.
+        Effect.filterOrFail(
+          (response) => Redirects.refusal(request, response, what) === undefined,
+          (response) =>
+            new AuthenticationError({
+              message: Redirects.refusal(request, response, what)!,
+              status: response.status,
+              hint: Redirects.hint
+            })
+        )
       )
 
     const discover: Effect.Effect<Endpoints, DatabricksError> = Effect.gen(function*() {

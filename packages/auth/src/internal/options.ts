@@ -34,3 +34,32 @@ export const durations = (
   Effect.forEach(settings, (setting) => duration((options as Record<string, unknown>)[setting], setting), {
     discard: true
   })
+
+/**
+ * A duration option of a function that cannot fail (`TokenSource.make`): a value that does not decode, or is
+ * not finite where `finite` is asked for, is replaced by `fallback` with a warning naming the option, instead
+ * of a defect. A wrong type from untyped code then costs a default, never the credential.
+ */
+export const durationOr = (
+  value: unknown,
+  setting: string,
+  fallback: Duration.Duration,
+  options?: { readonly finite?: boolean | undefined }
+): Effect.Effect<Duration.Duration> =>
+  Effect.suspend(() => {
+    if (value === undefined) return Effect.succeed(fallback)
+    let decoded: Duration.Duration | undefined
+    try {
+      decoded = Duration.decode(value as Duration.DurationInput)
+    } catch {
+      decoded = undefined
+    }
+    if (decoded !== undefined && !(options?.finite === true && !Duration.isFinite(decoded))) {
+      return Effect.succeed(decoded)
+    }
+    const why = decoded === undefined ? "is not a duration" : "is not finite"
+    return Effect.as(
+      Effect.logWarning(`${setting} ${why}; using the default of ${Duration.format(fallback)}`),
+      fallback
+    )
+  })

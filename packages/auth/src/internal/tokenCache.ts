@@ -16,6 +16,7 @@ import { AuthenticationError } from "../DatabricksError.js"
 import * as Redaction from "../Redaction.js"
 import type { AccessToken, IssuedToken, MakeOptions, TokenSource } from "../TokenSource.js"
 import * as Expiry from "./expiry.js"
+import * as OptionChecks from "./options.js"
 import * as TokenValue from "./tokenValue.js"
 
 /** Databricks rejects a token that expires within 30 s, so refreshing later than this is never useful. */
@@ -53,12 +54,39 @@ export const make = <R>(
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const context = yield* Effect.context<R>()
-    const authType = options.authType
+    // Options from untyped code are checked: a value that is not a duration (or an infinite backoff, which
+    // would stop every later fetch) falls back to the default with a warning; `make` itself never fails.
+    const given: Partial<MakeOptions> = typeof options === "object" && options !== null ? options : {}
+    const authType = typeof given.authType === "string" ? given.authType : "custom"
     const refreshAhead = Duration.toMillis(
-      Duration.max(Duration.decode(options.refreshAhead ?? defaultRefreshAhead), minimumRefreshAhead)
+      Duration.max(
+        yield* OptionChecks.durationOr(given.refreshAhead, "TokenSource.make refreshAhead", defaultRefreshAhead),
+        minimumRefreshAhead
+      )
     )
-    const backoffInitial = Duration.toMillis(options.failureBackoff?.initial ?? Duration.millis(500))
-    const backoffMax = Duration.toMillis(options.failureBackoff?.max ?? Duration.seconds(10))
+    const backoffGiven: unknown = given.failureBackoff
+    const backoffOptions = typeof backoffGiven === "object" && backoffGiven !== null
+      ? backoffGiven as NonNullable<MakeOptions["failureBackoff"]>
+      : {}
+    if (backoffGiven !== undefined && backoffOptions !== backoffGiven) {
+      yield* Effect.logWarning("TokenSource.make failureBackoff is not an object; using the default backoff")
+    }
+    const backoffInitial = Duration.toMillis(
+      yield* OptionChecks.durationOr(
+        backoffOptions.initial,
+        "TokenSource.make failureBackoff.initial",
+        Duration.millis(500),
+        { finite: true }
+      )
+    )
+    const backoffMax = Duration.toMillis(
+      yield* OptionChecks.durationOr(
+        backoffOptions.max,
+        "TokenSource.make failureBackoff.max",
+        Duration.seconds(10),
+        { finite: true }
+      )
+    )
     const backoff = (failures: number) => Math.min(backoffInitial * 2 ** (failures - 1), backoffMax)
     const state = yield* SynchronizedRef.make(initial)
     // Background fetches run in this scope; once it is closed nothing could complete them.

@@ -19,7 +19,9 @@ import type { Options } from "../U2MPkce.js"
 import * as WorkspaceHost from "../WorkspaceHost.js"
 import * as Callback from "./callback.js"
 import * as Settings from "./config.js"
+import * as Expiry from "./expiry.js"
 import * as Oidc from "./oidc.js"
+import * as TokenValue from "./tokenValue.js"
 
 export interface Names {
   readonly host: string
@@ -96,13 +98,15 @@ export const make = (options: Options, names: Names): Effect.Effect<
 > =>
   Effect.gen(function*() {
     const host = yield* WorkspaceHost.make(options.host, { setting: names.host })
-    const clientId = yield* Settings.nonBlank(options.clientId, {
+    // The client id goes into the login URL and the token requests, the secret into them too: the one rule for
+    // credential values applies on every path here (U2MPkce, and AuthConfig from the environment or a profile).
+    const clientId = yield* TokenValue.configuredText(options.clientId, {
       name: names.clientId,
       hint: "Use the client id of the OAuth app registered for this workspace (Account console > App connections)"
     })
     const clientSecret = options.clientSecret === undefined
       ? undefined
-      : yield* Settings.nonBlankSecret(options.clientSecret, {
+      : yield* TokenValue.configuredSecret(options.clientSecret, {
         name: names.clientSecret,
         hint: "Leave it out for a public client, or use the app's client secret"
       })
@@ -160,9 +164,9 @@ export const make = (options: Options, names: Names): Effect.Effect<
         // A refresh that returns no new refresh token leaves the old one valid.
         const refreshToken = grant.refreshToken ?? previous
         yield* Ref.set(held, { refreshToken, loaded: true })
-        const expiresAt = grant.expiresIn === undefined
-          ? undefined
-          : DateTime.unsafeMake(now + Duration.toMillis(grant.expiresIn))
+        // The one expiry rule: `expires_in: 1e20` is clamped instead of throwing inside the token fetch.
+        const expiry = yield* Expiry.resolve({ expiresIn: grant.expiresIn }, now)
+        const expiresAt = Option.getOrUndefined(expiry)
         yield* cache.save(cacheKey, { accessToken: grant.accessToken, refreshToken, expiresAt })
         return { value: grant.accessToken, expiresAt } satisfies TokenSource.IssuedToken
       })
@@ -181,7 +185,10 @@ export const make = (options: Options, names: Names): Effect.Effect<
         const verifier = base64url(Crypto.randomBytes(32))
         const challenge = base64url(Crypto.createHash("sha256").update(verifier).digest())
         const state = base64url(Crypto.randomBytes(32))
-        const callback = yield* Callback.receive({ url: redirect, setting: names.redirectUri }, state)
+        const callback = yield* Callback.receive({ url: redirect, setting: names.redirectUri }, state, [
+          clientSecret,
+          verifier
+        ])
         const url = new URL(endpoints.authorization)
         url.search = new URLSearchParams({
           client_id: clientId,
