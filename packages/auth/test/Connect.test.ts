@@ -116,6 +116,8 @@ describe("ConnectViewer", () => {
       yield* emulator.expireSessionToken(emulator.connect.userSessionToken)
       const error = yield* Effect.flip(viewerToken())
       if (error._tag !== "AuthenticationError") return assert.fail(error._tag)
+      // Posit's troubleshooting docs: "Connect API Error 215: Invalid subject_token", usually an expired viewer
+      // session token, fixed by reloading the page (reference/posit-connect-and-databricks-auth.md §1).
       assert.strictEqual(error.connectCode, 215)
       assert.include(error.message, "Invalid subject_token")
       assert.include(error.hint, "reload the page")
@@ -160,6 +162,8 @@ describe("ConnectViewer", () => {
       yield* emulator.setConnectIntegrations([])
       const error = yield* Effect.flip(viewerToken())
       if (error._tag !== "AuthenticationError") return assert.fail(error._tag)
+      // The message is Posit's ("No OAuth integrations have been associated with this content item", reference
+      // §1); the code 212 is not documented: the emulator's own choice, so this checks only that it is passed on.
       assert.strictEqual(error.connectCode, 212)
       assert.include(error.hint, "Associate a Databricks OAuth integration")
       assert.strictEqual((yield* emulator.stats).requests.exchange, 4)
@@ -361,9 +365,10 @@ describe("Connect environment and configuration", () => {
       assert.strictEqual((noKey as { setting?: string }).setting, "CONNECT_API_KEY")
       const noScheme = yield* build({ CONNECT_SERVER: "connect.example.com", CONNECT_API_KEY: "k" })
       assert.strictEqual((noScheme as { setting?: string }).setting, "CONNECT_SERVER")
-      // A bad API key is Connect's own error, with a hint.
+      // A bad API key is Connect's own error, with a hint: code 24, "The requested operation requires
+      // authentication." (401), in the API Error Codes table of the Posit Connect API Reference.
       const badKey = yield* Effect.flip(viewerToken({}, { CONNECT_API_KEY: "wrong" }))
-      assert.strictEqual((badKey as { connectCode?: number }).connectCode, 30)
+      assert.strictEqual((badKey as { connectCode?: number }).connectCode, 24)
       assert.include((badKey as { hint?: string }).hint, "CONNECT_API_KEY")
     }).pipe(Effect.provide(TestEmulator())))
 

@@ -15,13 +15,26 @@ export const contentSessionTokenType = "urn:posit:connect:content-session-token"
 export const accessTokenType = "urn:ietf:params:oauth:token-type:access_token"
 
 /**
- * Connect's error codes as this emulator uses them. 30 and 215 are the codes
- * Connect's documentation shows; the others are the emulator's own, stable
- * so tests can match them.
+ * Connect's error codes as this emulator uses them, each with its source.
+ *
+ * - The "API Error Codes" table of the Posit Connect API Reference (OpenAPI spec 2023.09.0; the same table is in
+ *   the clients generated from it, e.g. github.com/edavidaja/cnctapi, python/swagger_client/models/job_item.py):
+ *   1 "An internal failure occurred." (500), 2 "The requested method or endpoint is not supported." (404),
+ *   12 "A required parameter is missing." (400), 24 "The requested operation requires authentication." (401),
+ *   25 "The parameter is invalid." (400), 87 "The request body cannot be parsed" (400). That table ends at 195:
+ *   it predates the OAuth integrations API (Connect 2024.08.0).
+ * - 215 "Invalid subject_token": Posit's troubleshooting docs quote "Connect API Error 215: Invalid subject_token"
+ *   for an expired viewer session token (reference/posit-connect-and-databricks-auth.md §1).
+ * - 212, 213, 214, 216, 217: not documented; chosen by us (in the 21x range next to 215), stable so tests can
+ *   match them. The messages of 212 and 213 are the ones Posit's docs quote (same reference, §1); the others are ours.
  */
 export const ErrorCode = {
-  Unauthenticated: 30,
-  InvalidRequest: 4,
+  Internal: 1,
+  UnsupportedEndpoint: 2,
+  MissingParameter: 12,
+  Unauthenticated: 24,
+  InvalidParameter: 25,
+  UnparseableBody: 87,
   NoIntegration: 212,
   WrongFlow: 213,
   UnknownAudience: 214,
@@ -39,7 +52,10 @@ export interface Deps {
   readonly defaultServicePrincipal: string
 }
 
-/** Connect's JSON error shape `{ code, error, payload }`. */
+/**
+ * Connect's JSON error shape `{ code, error, payload }`: posit-sdk-py's `ClientError` reads these three fields
+ * (reference/posit-connect-and-databricks-auth.md §1; an error body without `code` crashes its parser, §6).
+ */
 const connectError = (status: number, code: number, error: string) =>
   new Reply({ response: json(status, { code, error, payload: null }) })
 
@@ -97,16 +113,18 @@ const exchange = (deps: Deps) => (info: RequestInfo) =>
         connectError(401, ErrorCode.Unauthenticated, "The requested operation requires authentication.")
       )
     }
-    const form = yield* readForm((status, message) => connectError(status, ErrorCode.InvalidRequest, message))
+    const form = yield* readForm((status, message) => connectError(status, ErrorCode.UnparseableBody, message))
     info.params = [...form.keys()].sort()
     const subjectType = form.get("subject_token_type")
     deps.stats.exchange(subjectType ?? "missing")
     if (form.get("grant_type") !== tokenExchangeGrant) {
-      return yield* Effect.fail(connectError(400, ErrorCode.InvalidRequest, `grant_type must be ${tokenExchangeGrant}`))
+      return yield* Effect.fail(
+        connectError(400, ErrorCode.InvalidParameter, `grant_type must be ${tokenExchangeGrant}`)
+      )
     }
     const subjectToken = form.get("subject_token")
     if (subjectToken === undefined || subjectToken === "") {
-      return yield* Effect.fail(connectError(400, ErrorCode.InvalidRequest, "subject_token is required"))
+      return yield* Effect.fail(connectError(400, ErrorCode.MissingParameter, "subject_token is required"))
     }
     const requested = form.get("requested_token_type") ?? accessTokenType
     if (requested !== accessTokenType) {
@@ -121,6 +139,8 @@ const exchange = (deps: Deps) => (info: RequestInfo) =>
     let integration: ConnectIntegration
     if (subjectType === userSessionTokenType) {
       const session = deps.registry.userSessions.get(subjectToken)
+      // Unknown and expired alike: Posit's docs give 215 "Invalid subject_token" for an expired viewer session
+      // token. The 401 status is not documented; chosen by us (the posit SDKs read the code, not the status).
       if (session === undefined || session.expired) {
         return yield* Effect.fail(connectError(401, ErrorCode.InvalidSubjectToken, "Invalid subject_token"))
       }
@@ -136,13 +156,13 @@ const exchange = (deps: Deps) => (info: RequestInfo) =>
     } else {
       return yield* Effect.fail(connectError(
         400,
-        ErrorCode.InvalidRequest,
+        ErrorCode.InvalidParameter,
         `subject_token_type must be ${userSessionTokenType} or ${contentSessionTokenType}`
       ))
     }
     if (principal === undefined) {
       return yield* Effect.fail(
-        connectError(500, ErrorCode.InvalidRequest, "The integration's principal is not registered")
+        connectError(500, ErrorCode.Internal, "The integration's principal is not registered")
       )
     }
     info.principal = principal.userName
@@ -171,7 +191,7 @@ export const router = (deps: Deps) => {
 export const notFound = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   return json(404, {
-    code: ErrorCode.InvalidRequest,
+    code: ErrorCode.UnsupportedEndpoint,
     error: `No such endpoint: ${request.method} ${request.url.split("?")[0]}`,
     payload: null
   })
