@@ -15,6 +15,11 @@ const verifierPattern = /^[A-Za-z0-9\-._~]{43,128}$/
 const challengePattern = /^[A-Za-z0-9_-]{43}$/
 
 /** RFC 6749 §5.2 error response; never cached. */
+/**
+ * An OAuth error as RFC 6749 §5.2 defines it: `{ error, error_description }`, 400 except `invalid_client`, which
+ * may be 401 with `WWW-Authenticate` when the client authenticated with Basic. The `error_description` texts are
+ * ours: Databricks' own wording is not in our sources.
+ */
 const oauthError = (status: number, error: string, description: string, headers?: Record<string, string>) =>
   new Reply({
     response: json(status, { error, error_description: description }, { "cache-control": "no-store", ...headers })

@@ -33,6 +33,13 @@ export interface Deps {
 /**
  * The bearer check every protected workspace endpoint makes, as Databricks
  * answers it: 401 for a missing or unknown token, 403 for an expired one.
+ *
+ * Sources (reference/user-asks.md): 403, not 401, for an expired token is n8n-io/n8n#37854 and
+ * databricks/databricks-vscode#583 ("403 Token is expiring within 30 seconds"); 401 for a malformed or unknown
+ * token is databricks/databricks-sql-python#407, and dbsql-driver.md ("401 on OpenSession, 403 on any RPC").
+ * Not documented, chosen by us: the `error_code` and `message` texts, the `WWW-Authenticate` headers, and the
+ * expiry instant itself (Databricks already refuses a token in its last 30 s, per the same vscode issue; the
+ * emulator only at expiry).
  */
 export const authenticate = (registry: Registry, info: RequestInfo) =>
   Effect.gen(function*() {

@@ -90,6 +90,8 @@ export const make = (
         const body = Buffer.from(yield* request.arrayBuffer.pipe(Effect.orElseSucceed(() => new ArrayBuffer(0))))
         const name = peekName(body)
         rpcCounts[name] = (rpcCounts[name] ?? 0) + 1
+        // A starting warehouse answers 503 until it is up: lightdash/lightdash#28654 in reference/user-asks.md.
+        // The body's error_code and message are not documented; chosen by us.
         if ((yield* Clock.currentTimeMillis) < startingUntil) {
           return yield* fail(503, {
             error_code: "TEMPORARILY_UNAVAILABLE",
@@ -99,6 +101,8 @@ export const make = (
         const run = Effect.gen(function*() {
           const caller: CallContext = { principal, forbidden: false }
           const bytes = yield* process(body, caller)
+          // Not documented: Databricks' answer to a session used with another principal's token is not in our
+          // sources; 403 is chosen by us, the safe answer (identity stays pinned to the session's opener).
           if (caller.forbidden) {
             return json(403, {
               error_code: "PERMISSION_DENIED",
