@@ -6,7 +6,9 @@
  * - The content-session token is read from `CONNECT_CONTENT_SESSION_TOKEN_FILE`
  *   on **every** exchange (Connect rotates the file for long-running
  *   content), then from `CONNECT_CONTENT_SESSION_TOKEN`. A missing file falls
- *   back silently; an empty one with a warning.
+ *   back silently; an empty one with a warning. Only a regular file of at
+ *   most 64 KiB is read: a FIFO, a device or a directory there is an
+ *   `AuthenticationError` naming it, never a hang.
  * - Exchanged tokens are cached and refreshed ahead of expiry by
  *   `TokenSource.make`.
  * - Off Connect it uses the `local` layer (LocalM2M for the same service

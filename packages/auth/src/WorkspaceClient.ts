@@ -8,6 +8,8 @@
  * - 429 is retried for any request; 5xx and network failures only for
  *   idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), with exponential
  *   backoff, jitter and `Retry-After` as a floor.
+ * - A redirect is never followed, whichever `HttpClient` is provided: a 3xx
+ *   with a `Location` is an `ApiError` naming the origin it pointed at.
  * - Failures are tagged: `AuthenticationError`, `PermissionError`,
  *   `RateLimitError`, `ServerError`, `NetworkError`, `TimeoutError`, and
  *   `ApiError` for any other 4xx.
@@ -78,8 +80,9 @@ export interface WorkspaceClient {
   readonly host: WorkspaceHost.WorkspaceHost
   /**
    * Relative URLs (`/api/2.0/...`) are resolved against the host. The token is sent only to the workspace's
-   * origin: a URL that resolves anywhere else fails with a `ConfigurationError` before any request. Non-2xx
-   * answers fail with a tagged error.
+   * origin: a URL that resolves anywhere else fails with a `ConfigurationError` before any request, and a
+   * redirect is never followed (an `ApiError` naming where it pointed). 4xx and 5xx answers fail with a tagged
+   * error.
    */
   readonly http: HttpClient.HttpClient.With<WorkspaceError>
   readonly currentUser: Effect.Effect<CurrentUser, WorkspaceError>
