@@ -10,9 +10,11 @@
  *   as a `NetworkError`: the statement runs at most once.
  * - **Calls that are always safe to repeat:** GetOperationStatus,
  *   GetResultSetMetadata, CancelOperation and CloseOperation only read or end
- *   a statement's state, so a transient failure of one is retried by sending
- *   that call again (`callSchedule`), whatever the statement: a status poll
- *   that failed never fails or cancels a running write. It is never a reason
+ *   a statement's state, so a transient failure of one, or no answer to it
+ *   within `timeouts.rpc`, is retried by sending that call again
+ *   (`callSchedule`), whatever the statement: a status poll that failed never
+ *   fails or cancels a running write; only once the policy gives up is the
+ *   statement cancelled. It is never a reason
  *   to run the statement again. FetchResults is not among them: a lost answer
  *   to it may have moved the server's cursor.
  * - **How:** exponential backoff from `base` (1 s), jittered, each wait capped
@@ -63,16 +65,50 @@ export interface RetryPolicy {
   readonly budget: Duration.Duration
 }
 
+const defaultOptions = {
+  base: Duration.seconds(1),
+  maxDelay: Duration.seconds(60),
+  maxAttempts: 8,
+  budget: Duration.minutes(10)
+} as const
+
+/** At most this many attempts: beyond it, `budget` is the limit that means something. */
+const maxAttemptsLimit = 1_000
+
 /**
+ * A policy from typed options; a setting left out takes its default.
+ *
+ * It never throws, and takes nothing it cannot use: each setting is read by
+ * the rule `validate` applies (a duration of at most 24 days, Node's longest
+ * timer, above zero for `base` and `maxDelay`; `maxAttempts` a whole number
+ * from 1 to 1000), and a value that breaks it is replaced by that setting's
+ * default (`maxAttempts: 0` too: use 1 for no retry). `make` stays a plain
+ * function so typed code and `defaults` need no `Effect`; options from
+ * untyped code or a config go through `validate`, which reports a bad value
+ * as a `ConfigurationError` instead, as `SqlClient` does with its `retry`
+ * option. For every options object `validate` accepts, `make` returns the
+ * same policy.
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: Options): RetryPolicy => ({
-  base: Duration.decode(options?.base ?? Duration.seconds(1)),
-  maxDelay: Duration.decode(options?.maxDelay ?? Duration.seconds(60)),
-  maxAttempts: Math.max(1, options?.maxAttempts ?? 8),
-  budget: Duration.decode(options?.budget ?? Duration.minutes(10))
-})
+export const make = (options?: Options): RetryPolicy => {
+  const setting = (key: keyof Options): unknown => Check.get(options, key)
+  const duration = (key: "base" | "maxDelay" | "budget") =>
+    Option.getOrElse(
+      Check.durationValue(setting(key), { positive: key !== "budget" }),
+      () => defaultOptions[key]
+    )
+  return {
+    base: duration("base"),
+    maxDelay: duration("maxDelay"),
+    maxAttempts: Option.getOrElse(
+      Check.countValue(setting("maxAttempts"), maxAttemptsLimit),
+      () => defaultOptions.maxAttempts
+    ),
+    budget: duration("budget")
+  }
+}
 
 /**
  * The defaults.
@@ -84,9 +120,10 @@ export const defaults: RetryPolicy = make()
 
 /**
  * `make` for options from untyped code or a config: a value that is not a
- * duration of at most 24 days (Node's longest timer), or `maxAttempts` that
- * is not a whole number from 1, is a `ConfigurationError` naming the setting
- * (`make` takes typed options on trust).
+ * duration of at most 24 days (Node's longest timer; above zero for `base`
+ * and `maxDelay`), or `maxAttempts` that is not a whole number from 1 to
+ * 1000, is a `ConfigurationError` naming the setting (where `make` would
+ * quietly use the default).
  *
  * @since 0.2.0
  * @category constructors
@@ -97,13 +134,8 @@ export const validate = (options: unknown, setting = "retry"): Effect.Effect<Ret
     for (const key of ["base", "maxDelay", "budget"]) {
       yield* Check.duration(Check.get(options, key), `${setting}.${key}`, { positive: key !== "budget" })
     }
-    yield* Check.count(Check.get(options, "maxAttempts"), `${setting}.maxAttempts`, 1_000)
-    return make({
-      base: Check.get(options, "base") as Duration.DurationInput | undefined,
-      maxDelay: Check.get(options, "maxDelay") as Duration.DurationInput | undefined,
-      maxAttempts: Check.get(options, "maxAttempts") as number | undefined,
-      budget: Check.get(options, "budget") as Duration.DurationInput | undefined
-    })
+    yield* Check.count(Check.get(options, "maxAttempts"), `${setting}.maxAttempts`, maxAttemptsLimit)
+    return make(options as Options | undefined)
   })
 
 const transientTags = new Set(["RateLimitError", "WarehouseError", "NetworkError"])
@@ -118,15 +150,17 @@ const safePhases: ReadonlySet<Phase> = new Set<Phase>(["wait", "close"])
 /**
  * Whether a failed call may be sent again by itself, whatever the statement:
  * a transient failure (or a 403 for an expired token) of a call that is
- * always safe to repeat. A session the server forgot is not: the call would
- * fail again.
+ * always safe to repeat, or one that got no answer within its deadline
+ * (`timeouts.rpc`: the driver waits forever on an empty HTTP 200). A session
+ * the server forgot is not: the call would fail again; nor is a statement
+ * that timed out on the warehouse: that is its final state.
  *
  * @since 0.2.0
  * @category decisions
  */
 export const isSafeToRepeat = (failure: Classified): boolean =>
   safePhases.has(failure.phase) && !failure.sessionInvalid &&
-  (failure.expiredToken || transientTags.has(failure.error._tag))
+  (failure.expiredToken || failure.callTimedOut || transientTags.has(failure.error._tag))
 
 /**
  * Whether a failure may be retried at all, and whether the statement may be
@@ -156,6 +190,8 @@ const why = (failure: Classified): string => {
       return error.reason === "Starting" ? "warehouse is starting" : "warehouse is unavailable"
     case "RateLimitError":
       return "rate limited by the warehouse"
+    case "TimeoutError":
+      return "no answer in time"
     default:
       return "network error"
   }
@@ -220,7 +256,9 @@ interface ScheduleOptions {
 }
 
 /** The policy's backoff for the failures `retryable` accepts, with the Retry-After rules and progress lines. */
-const retrying = (policy: RetryPolicy, options: ScheduleOptions, retryable: (failure: Classified) => boolean) => {
+const retrying = (given: RetryPolicy, options: ScheduleOptions, retryable: (failure: Classified) => boolean) => {
+  // A policy forged by untyped code gets `make`'s defaults for what it cannot use, not a throw.
+  const policy = make(given)
   // One fresh token and one fresh session per call: a second expired token or session is real trouble.
   let refreshedToken = false
   let reopenedSession = false
@@ -283,13 +321,14 @@ export const callSchedule = (policy: RetryPolicy, options: ScheduleOptions) => r
  * @category schedules
  */
 export const closeSchedule = (
-  policy: RetryPolicy,
+  given: RetryPolicy,
   options?: {
     /** Run before retrying after a 403 for an expired token. */
     readonly onRefresh?: Effect.Effect<void> | undefined
   }
-) =>
-  backoff(policy).pipe(
+) => {
+  const policy = make(given)
+  return backoff(policy).pipe(
     Schedule.whileInput((failure: Classified) => !failure.sessionInvalid),
     Schedule.checkEffect(retryAfterWithinPolicy(policy, undefined)),
     Schedule.modifyDelay(atLeastRetryAfter),
@@ -297,3 +336,4 @@ export const closeSchedule = (
       failure.expiredToken && options?.onRefresh !== undefined ? options.onRefresh : Effect.void
     )
   )
+}

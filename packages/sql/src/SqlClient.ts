@@ -5,7 +5,8 @@
  * - **Credentials:** the driver's `authenticate()` runs `TokenSource.token` on
  *   every RPC; a 403 for an expired token invalidates it and retries once.
  * - **Retries:** the driver's own retry is off; `RetryPolicy` alone decides.
- *   Status polls, result metadata and cancels are sent again by themselves;
+ *   Status polls, result metadata and cancels are sent again by themselves
+ *   (after a transient failure or no answer within `timeouts.rpc`);
  *   a FetchResults never is (see docs/sql.md, "When an answer is lost").
  * - **Input:** options are checked when the layer is built
  *   (`ConfigurationError` naming the setting), arguments when a method runs
@@ -275,7 +276,8 @@ const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => (
   phase,
   notExecuted: phase === "open",
   sessionInvalid: false,
-  expiredToken: false
+  expiredToken: false,
+  callTimedOut: true
 })
 
 /** Submit failures after which the statement may be running under a handle the client never got. */
@@ -504,8 +506,10 @@ export const make = (
 
     /**
      * A call that is always safe to send again (GetOperationStatus, GetResultSetMetadata: it only reads the
-     * statement's state): a transient failure is retried in place, under `RetryPolicy.callSchedule`, never by
-     * running the statement again nor by cancelling it. The schedule is built only once an attempt failed.
+     * statement's state): a transient failure, or no answer within `timeouts.rpc`, is retried in place, under
+     * `RetryPolicy.callSchedule`, never by running the statement again nor by cancelling it; `f` must send a
+     * new request each time (the driver's `status()` does; see `Driver.resultSchema`). The schedule is built
+     * only once an attempt failed.
      */
     const repeated = <A>(phase: Phase, f: () => Promise<A>, operation: string): Effect.Effect<A, Classified> => {
       const attempt = call(phase, f)
@@ -540,7 +544,9 @@ export const make = (
           const schema = yield* restore(
             Effect.gen(function*() {
               yield* awaitFinished(operation, () => (settled = true), label)
-              return Rows.schemaOf(yield* repeated("wait", () => operation.getSchema(), `${label} (result metadata)`))
+              return Rows.schemaOf(
+                yield* repeated("wait", Driver.resultSchema(operation), `${label} (result metadata)`)
+              )
             })
           ).pipe(Effect.onError(() => release(operation, !settled)))
           // Finished: from here on, leaving early (even interrupted mid-fetch) just closes it.
@@ -853,12 +859,15 @@ export const layerViewers = (
       yield* Check.count(Check.get(options, "maxViewers"), "maxViewers", 1_000_000)
       yield* Check.duration(Check.get(options, "idleTimeToLive"), "idleTimeToLive")
       const viewers = yield* ConnectViewer.Viewers
-      const maxViewers = options.maxViewers ?? 100
+      // Read as checked: own properties only.
+      const maxViewers = (Check.get(options, "maxViewers") as number | undefined) ?? 100
+      const idleTimeToLive = (Check.get(options, "idleTimeToLive") as Duration.DurationInput | undefined) ??
+        Duration.minutes(5)
       const clients = yield* RcMap.make({
         lookup: (key: ViewerKey) =>
           Effect.flatMap(viewers.sourceFor(key.token), (source) =>
             make(options).pipe(Effect.provideService(TokenSource.TokenSource, source))),
-        idleTimeToLive: options.idleTimeToLive ?? Duration.minutes(5),
+        idleTimeToLive,
         capacity: maxViewers
       })
       return {

@@ -28,7 +28,18 @@ import {
   TestClock
 } from "effect"
 import * as Util from "node:util"
-import { type Credential, drive, scheduledSleeps, statements, stats, until, withClient, withEmulator } from "./utils.js"
+import {
+  type Credential,
+  drive,
+  driveUntil,
+  realPause,
+  scheduledSleeps,
+  statements,
+  stats,
+  until,
+  withClient,
+  withEmulator
+} from "./utils.js"
 
 const client = SqlClient.SqlClient
 const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
@@ -49,6 +60,16 @@ const capturing = () => {
     effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Logger.withMinimumLogLevel(LogLevel.All))
   return { lines, provide }
 }
+
+/** Waits (real time, about a minute at most) until `condition` holds: a condition, not a timed guess. */
+const eventually = <E, R>(condition: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 12_000; i++) {
+      if (yield* condition) return
+      yield* realPause(5)
+    }
+    assert.fail("the condition never held")
+  })
 
 describe("SqlClient: Retry-After beyond the retry policy (issue 14 §1)", () => {
   // On the TestClock: a client that waited for the Retry-After would sleep on it forever, and the test's
@@ -186,6 +207,82 @@ describe("SqlClient: calls that are safe to repeat (issue 14 §6)", () => {
       { timeout: 30_000 }
     )
   }
+
+  // An empty HTTP 200 leaves the driver's request pending forever (dbsql-driver.md §7.3: thrift's
+  // InputBufferUnderrunError is swallowed in ThriftHttpConnection.handleThriftResponse), so the client gives up on
+  // it after timeouts.rpc, which runs on real time (docs/sql.md), and sends the call again. The driver sends a new
+  // GetOperationStatus on every `status()` (ThriftOperationBackend.thriftStatusResponse caches only a final
+  // state), while its GetResultSetMetadata is shared by callers until it settles (`metadataPromise`), which the
+  // client clears before asking again (internal/driver.ts resultSchema).
+  it.scoped(
+    "no answer to one status poll (an empty HTTP 200) during a slow INSERT: polled again, one row, no cancel",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        yield* emulator.sql("CREATE TABLE ledger (id INT)")
+        const log = capturing()
+        const retried = /execute \(status poll\): no answer in time; retrying (now|in)/
+        const result = yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* client
+            yield* addFault({ target: "GetOperationStatus", emptyBody: true })
+            const fiber = yield* Effect.fork(c.execute(slowInsert))
+            // The clock moves only until the empty answer was sent; the INSERT (3 s on the TestClock) is then
+            // surely still running while the client waits out timeouts.rpc and decides to poll again.
+            yield* driveUntil((s) => s.faultsInjected.GetOperationStatus === 1)
+            yield* eventually(
+              Effect.map(Fiber.poll(fiber), (exit) => Option.isSome(exit) || log.lines.some((l) => retried.test(l)))
+            )
+            assert.isTrue(log.lines.some((line) => retried.test(line)), log.lines.join("\n"))
+            assert.deepStrictEqual(yield* statements("INSERT INTO ledger"), ["RUNNING"])
+            const result = yield* drive(Fiber.join(fiber), "100 millis", 1_000)
+            assert.deepStrictEqual(yield* c.query("SELECT count(*) AS n FROM ledger"), [{ n: 1n }])
+            return result
+          }),
+          { timeouts: { rpc: "300 millis" } }
+        ).pipe(log.provide)
+        assert.strictEqual(result.affectedRows, 1n)
+        const after = yield* stats
+        assert.strictEqual(after.faultsInjected.GetOperationStatus, 1, "the empty answer went to a status poll")
+        assert.isAtLeast(after.rpc.GetOperationStatus ?? 0, 2, "the poll was sent again")
+        assert.strictEqual(after.rpc.ExecuteStatement, 2, "the INSERT and the count, once each")
+        assert.strictEqual(after.rpc.CancelOperation, undefined, "the INSERT was never cancelled")
+        assert.deepStrictEqual(yield* statements("INSERT INTO ledger"), ["FINISHED"])
+        assert.isFalse(log.lines.some((line) => line.includes("TimeoutError")), "no error reached the caller")
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 30_000 }
+  )
+
+  it.scoped(
+    "no answer to GetResultSetMetadata (an empty HTTP 200): asked again, the query's rows, run once",
+    () =>
+      Effect.gen(function*() {
+        const log = capturing()
+        const rows = yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* client
+            yield* addFault({ target: "GetResultSetMetadata", emptyBody: true })
+            return yield* drive(
+              c.query("SELECT range AS n FROM range(3) /* emulator:sleep=1000 */ ORDER BY n"),
+              "100 millis",
+              1_000
+            )
+          }),
+          { timeouts: { rpc: "300 millis" } }
+        ).pipe(log.provide)
+        assert.deepStrictEqual(rows, [0n, 1n, 2n].map((n) => ({ n })))
+        const after = yield* stats
+        assert.strictEqual(after.faultsInjected.GetResultSetMetadata, 1)
+        assert.strictEqual(after.rpc.GetResultSetMetadata, 2, "sent again, not awaited again")
+        assert.strictEqual(after.rpc.CancelOperation, undefined)
+        assert.deepStrictEqual(yield* statements("range(3)"), ["FINISHED"], "run once")
+        assert.isTrue(
+          log.lines.some((line) => /query \(result metadata\): no answer in time; retrying/.test(line)),
+          log.lines.join("\n")
+        )
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 30_000 }
+  )
 
   it.scoped(
     "a lost FetchResults answer on execute: a NetworkError saying it ran, and it is not run again",

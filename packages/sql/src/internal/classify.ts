@@ -45,6 +45,11 @@ export interface Classified {
   readonly sessionInvalid: boolean
   /** A 403 for an expired or invalid token: refresh it once. */
   readonly expiredToken: boolean
+  /**
+   * The call got no answer within its deadline (`timeouts.rpc`, or the driver's socket timeout): the server may
+   * never have heard it. Not the statement's own timeout on the warehouse, which is its final state.
+   */
+  readonly callTimedOut: boolean
 }
 
 const exhaustion = /Hive driver: (\d{3}|Error) when connecting to resource\. (?:Max retry count|Retry timeout) exceeded/
@@ -170,6 +175,7 @@ const classified = (
   notExecuted: phase === "connect" || phase === "open",
   sessionInvalid: false,
   expiredToken: false,
+  callTimedOut: false,
   ...extra
 })
 
@@ -219,7 +225,8 @@ export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): E
     if (field<number>(cause, "type") === 7 && /timed out/i.test(message)) {
       return classified(
         new TimeoutError({ message: `The SQL warehouse did not answer during ${phase}`, operation: phase }),
-        phase
+        phase,
+        { callTimedOut: true }
       )
     }
 

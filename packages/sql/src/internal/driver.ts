@@ -110,6 +110,20 @@ export const forgetOperation = (operation: Operation): void => {
   ;(operation as unknown as { readonly onClose?: (() => void) | undefined }).onClose?.()
 }
 
+/**
+ * The result's metadata (GetResultSetMetadata), asked afresh on every call. The driver shares one pending
+ * request among its callers (`ThriftOperationBackend.metadataPromise`, cleared only when it settles), and one
+ * that an empty HTTP 200 left pending forever would be awaited by every retry instead of sent again. The
+ * client calls this one at a time: a pending request is one it gave up on.
+ */
+export const resultSchema = (operation: Operation): () => ReturnType<Operation["getSchema"]> => {
+  const backend = (operation as unknown as { readonly backend?: { metadataPromise?: unknown } }).backend
+  return () => {
+    if (backend !== undefined) backend.metadataPromise = undefined
+    return operation.getSchema()
+  }
+}
+
 interface Closeable {
   readonly close: () => Promise<unknown>
 }
