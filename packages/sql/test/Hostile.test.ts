@@ -8,15 +8,18 @@
  * - Options and arguments of the wrong type are typed errors, never defects (§4).
  * - An ordinary 403 is a PermissionError, neither retried nor taken for an expired token (§7).
  */
-import { LocalM2M, Pat } from "@effect-databricks/auth"
-import { SqlClient } from "@effect-databricks/sql"
+import { ConnectViewer, LocalM2M, Pat } from "@effect-databricks/auth"
+import { RetryPolicy, SqlClient, SqlError } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Cause,
+  ConfigProvider,
   Duration,
   Effect,
+  Either,
   Exit,
+  FastCheck as fc,
   Fiber,
   Layer,
   Logger,
@@ -544,4 +547,253 @@ describe("SqlClient: an ordinary 403 (issue 14 §7)", () => {
       { timeout: 20_000 }
     )
   }
+})
+
+describe("RetryPolicy from untyped code (issue 14 §4)", () => {
+  const keys = ["base", "maxDelay", "maxAttempts", "budget"] as const
+  const garbage = fc.oneof(
+    fc.anything(),
+    fc.constantFrom<unknown>(
+      undefined,
+      null,
+      Number.NaN,
+      -1,
+      0,
+      -0,
+      2.5,
+      Infinity,
+      1e20,
+      1n,
+      "soon",
+      "40 days",
+      "1 second",
+      [1, 2],
+      {},
+      Symbol("s"),
+      Duration.infinity,
+      Duration.seconds(3)
+    )
+  )
+  const throwing = (key: string) =>
+    Object.defineProperty({}, key, {
+      enumerable: true,
+      get: () => {
+        throw new Error("boom")
+      }
+    })
+  const proxy = new Proxy({}, {
+    get: () => {
+      throw new Error("boom")
+    },
+    getOwnPropertyDescriptor: () => {
+      throw new Error("boom")
+    }
+  })
+
+  it.effect(
+    "make never throws: a setting it cannot use takes its default, where validate names it in a ConfigurationError",
+    () =>
+      Effect.gen(function*() {
+        const samples: ReadonlyArray<Record<string, unknown>> = [
+          ...fc.sample(fc.tuple(fc.constantFrom(...keys), garbage), { numRuns: 300, seed: 20261130 }).map((
+            [key, value]
+          ) => ({ [key]: value })),
+          ...keys.map(throwing)
+        ]
+        for (const options of samples) {
+          const key = Object.keys(options)[0] as typeof keys[number]
+          const shown = Util.inspect(options, { depth: 2 })
+          let policy: RetryPolicy.RetryPolicy | undefined
+          assert.doesNotThrow(() => (policy = RetryPolicy.make(options as RetryPolicy.Options)), shown)
+          const validated = yield* Effect.either(RetryPolicy.validate(options))
+          if (Either.isRight(validated)) {
+            // What validate accepts, make reads the same way.
+            assert.deepStrictEqual(policy, validated.right, shown)
+          } else {
+            assert.strictEqual(validated.left._tag, "ConfigurationError", shown)
+            assert.strictEqual(validated.left.setting, `retry.${key}`, shown)
+            assert.deepStrictEqual(policy![key], RetryPolicy.defaults[key], `${shown}: the default`)
+          }
+          // Whatever it was given, the policy can be used: finite waits within Node's timers, whole attempts.
+          for (const d of [policy!.base, policy!.maxDelay, policy!.budget]) {
+            assert.isTrue(Duration.toMillis(d) >= 0 && Duration.toMillis(d) <= 2 ** 31 - 1, shown)
+          }
+          assert.isTrue(Number.isSafeInteger(policy!.maxAttempts) && policy!.maxAttempts >= 1, shown)
+        }
+        // Not an object at all, or one that throws on every read.
+        for (const options of [null, 42, "fast", proxy]) {
+          assert.doesNotThrow(() => RetryPolicy.make(options as never))
+          const error = yield* Effect.flip(RetryPolicy.validate(options))
+          assert.strictEqual(error._tag, "ConfigurationError")
+        }
+        assert.deepStrictEqual(RetryPolicy.make(proxy as never), RetryPolicy.defaults)
+        assert.strictEqual((yield* Effect.flip(RetryPolicy.validate(proxy))).setting, "retry.base")
+        // Typed values are taken as given; maxAttempts 0 is not "no retry" (that is 1): it takes the default.
+        assert.deepStrictEqual(RetryPolicy.make({ base: "500 millis", maxAttempts: 3 }), {
+          ...RetryPolicy.defaults,
+          base: Duration.millis(500),
+          maxAttempts: 3
+        })
+        assert.strictEqual(RetryPolicy.make({ maxAttempts: 0 }).maxAttempts, 8)
+        assert.strictEqual(RetryPolicy.make({ maxAttempts: 1 }).maxAttempts, 1)
+      })
+  )
+
+  it.effect("the schedules take a forged policy without throwing, with make's defaults", () =>
+    Effect.gen(function*() {
+      for (const forged of [undefined, null, {}, { base: "never", maxAttempts: Number.NaN }, proxy]) {
+        assert.doesNotThrow(() => RetryPolicy.schedule(forged as never, { operation: "x", idempotent: true }))
+        assert.doesNotThrow(() => RetryPolicy.callSchedule(forged as never, { operation: "x" }))
+        assert.doesNotThrow(() => RetryPolicy.closeSchedule(forged as never))
+      }
+      // A forged policy retries as the defaults do: 8 attempts in all.
+      let attempts = 0
+      const failure = {
+        error: new SqlError.NetworkError({ message: "reset" }),
+        phase: "wait" as const,
+        notExecuted: false,
+        sessionInvalid: false,
+        expiredToken: false,
+        callTimedOut: false
+      }
+      const fiber = yield* Effect.fork(
+        Effect.retry(
+          Effect.suspend(() => (attempts++, Effect.fail(failure))),
+          RetryPolicy.callSchedule({ base: "never" } as never, { operation: "forged" })
+        ).pipe(Effect.flip)
+      )
+      yield* TestClock.adjust("10 minutes")
+      assert.strictEqual((yield* Fiber.join(fiber)).error._tag, "NetworkError")
+      assert.strictEqual(attempts, 8)
+    }))
+
+  it("a call with no answer in time is safe to repeat; a statement that timed out on the warehouse is not", () => {
+    const failure = {
+      error: new SqlError.TimeoutError({ message: "no answer", operation: "wait" }),
+      phase: "wait" as const,
+      notExecuted: false,
+      sessionInvalid: false,
+      expiredToken: false,
+      callTimedOut: true
+    }
+    assert.isTrue(RetryPolicy.isSafeToRepeat(failure))
+    assert.isTrue(RetryPolicy.isSafeToRepeat({ ...failure, phase: "close" }))
+    // The statement's own TIMEOUT state (OperationStateError) is final: polling again would read it again.
+    assert.isFalse(RetryPolicy.isSafeToRepeat({ ...failure, callTimedOut: false }))
+    // A timed-out submit or fetch is never sent again by itself; nor does a poll's timeout rerun the statement.
+    assert.isFalse(RetryPolicy.isSafeToRepeat({ ...failure, phase: "submit" }))
+    assert.isFalse(RetryPolicy.isSafeToRepeat({ ...failure, phase: "fetch" }))
+    assert.isFalse(RetryPolicy.isRetryable(failure, true))
+  })
+})
+
+describe("SqlClient.layerViewers options (issue 14 §4)", () => {
+  const onConnect = (emulator: Emulator.Emulator) =>
+    Layer.setConfigProvider(
+      ConfigProvider.fromMap(
+        new Map([
+          ["RSTUDIO_PRODUCT", "CONNECT"],
+          ["CONNECT_SERVER", emulator.connect.url],
+          ["CONNECT_API_KEY", Redacted.value(emulator.connect.apiKey)]
+        ])
+      )
+    )
+  const viewersLayer = (emulator: Emulator.Emulator, options: Record<string, unknown>) =>
+    SqlClient.layerViewers(
+      // Copied as property descriptors: a getter in `options` runs only when the layer reads it.
+      Object.defineProperties(
+        { host: emulator.host, httpPath: emulator.httpPath, caCert: emulator.caCertPem },
+        Object.getOwnPropertyDescriptors(options)
+      ) as SqlClient.Options
+    ).pipe(
+      Layer.provide(ConnectViewer.layerViewers({ local: Pat.layer({ token: emulator.pat }) })),
+      Layer.provide(onConnect(emulator))
+    )
+
+  it.scoped(
+    "bad values are ConfigurationErrors naming the option, before any exchange or request",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const cases: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
+          [{ maxViewers: 0 }, "maxViewers"],
+          [{ maxViewers: -1 }, "maxViewers"],
+          [{ maxViewers: 1.5 }, "maxViewers"],
+          [{ maxViewers: Number.NaN }, "maxViewers"],
+          [{ maxViewers: Infinity }, "maxViewers"],
+          [{ maxViewers: "10" }, "maxViewers"],
+          [{ maxViewers: 2_000_000 }, "maxViewers"],
+          [
+            Object.defineProperty({}, "maxViewers", {
+              enumerable: true,
+              get: () => {
+                throw new Error("boom")
+              }
+            }),
+            "maxViewers"
+          ],
+          [{ idleTimeToLive: "a while" }, "idleTimeToLive"],
+          [{ idleTimeToLive: -5 }, "idleTimeToLive"],
+          [{ idleTimeToLive: "40 days" }, "idleTimeToLive"],
+          [{ idleTimeToLive: [1, 2] }, "idleTimeToLive"],
+          [{ idleTimeToLive: null }, "idleTimeToLive"],
+          // The client's own options, checked once for every viewer.
+          [{ httpPath: 42 }, "httpPath"],
+          [{ retry: { maxAttempts: 0 } }, "retry.maxAttempts"],
+          [{ timeouts: { rpc: 0 } }, "timeouts.rpc"]
+        ]
+        for (const [bad, setting] of cases) {
+          const shown = Util.inspect(bad)
+          const exit = yield* Effect.exit(Effect.scoped(Layer.build(viewersLayer(emulator, bad))))
+          assert.isTrue(Exit.isFailure(exit), shown)
+          if (Exit.isFailure(exit)) {
+            assert.isFalse(Cause.isDie(exit.cause), `${shown} died: ${Cause.pretty(exit.cause)}`)
+            const error = Cause.squash(exit.cause) as { _tag: string; setting: string; message: string }
+            assert.strictEqual(error._tag, "ConfigurationError", shown)
+            assert.strictEqual(error.setting, setting, shown)
+            assert.include(error.message, setting, shown)
+          }
+        }
+        const after = yield* stats
+        assert.deepStrictEqual(after.exchanges, {})
+        assert.strictEqual(after.rpc.OpenSession, undefined)
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 20_000 }
+  )
+
+  it.scoped(
+    "good values work: maxViewers caps the clients held, idleTimeToLive keeps an idle viewer's client that long",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const grace = yield* emulator.registerUser({ userName: "grace@example.com", displayName: "Grace" })
+        const graceSession = yield* emulator.registerUserSessionToken({ user: grace })
+        yield* Effect.gen(function*() {
+          const viewers = yield* SqlClient.Viewers
+          const ask = (session: Redacted.Redacted<string>) =>
+            drive(
+              Effect.scoped(
+                Effect.flatMap(viewers.forViewer(session), (c) => c.query("SELECT current_user() AS me"))
+              ),
+              "100 millis",
+              1_000
+            )
+          assert.deepStrictEqual(yield* ask(emulator.connect.userSessionToken), [{ me: "ada@example.com" }])
+          // Ada's client is idle but kept (idleTimeToLive): with maxViewers 1, there is no room for Grace.
+          const refused = yield* Effect.flip(ask(graceSession))
+          assert.strictEqual(refused._tag, "RateLimitError")
+          assert.strictEqual(refused.message, "More than 1 viewers are querying at once")
+          assert.strictEqual((yield* stats).openSessions, 1, "Ada's client and session are kept")
+          // Once idleTimeToLive has passed (on the TestClock), Ada's client is closed and Grace gets hers.
+          yield* TestClock.adjust("1 minute")
+          yield* until((s) => s.openSessions === 0)
+          assert.deepStrictEqual(yield* ask(graceSession), [{ me: "grace@example.com" }])
+        }).pipe(Effect.provide(viewersLayer(emulator, { maxViewers: 1, idleTimeToLive: "1 minute" })))
+        const after = yield* stats
+        assert.strictEqual(after.rpc.OpenSession, 2)
+        assert.strictEqual(after.openSessions, 0)
+        assert.strictEqual(after.openOperations, 0)
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 30_000 }
+  )
 })
