@@ -199,24 +199,26 @@ describe("SqlClient fault matrix", () => {
   )
 
   it.scopedLive(
-    "an empty HTTP 200 on a status poll is a TimeoutError after timeouts.rpc, and the statement is cancelled",
+    "empty HTTP 200s on status polls until the retries run out: a TimeoutError, and only then is the statement cancelled",
     () =>
       Effect.gen(function*() {
         yield* withClient(
           Effect.gen(function*() {
             const c = yield* client
-            yield* addFault({ target: "GetOperationStatus", emptyBody: true })
+            // A poll with no answer is sent again (Hostile.test.ts); here every one of the 2 attempts gets none.
+            yield* addFault({ target: "GetOperationStatus", emptyBody: true, count: 2 })
             const error = yield* Effect.flip(c.query(`SELECT 1 ${untilCancelled}`))
             assert.strictEqual(error._tag === "TimeoutError" && error.operation, "wait")
             // Ended by timeouts.rpc: not by timeouts.query (60 s), nor by the driver's socket timeout ("during wait").
             assert.strictEqual(error.message, "The SQL warehouse did not answer within 1s (wait)")
             const after = yield* stats
+            assert.strictEqual(after.faultsInjected.GetOperationStatus, 2)
             assert.strictEqual(after.rpc.CancelOperation, 1)
             assert.strictEqual(after.rpc.CloseOperation, 1)
             assert.strictEqual(after.openOperations, 0)
             assert.deepStrictEqual(yield* statements(untilCancelled), ["CANCELED"])
           }),
-          { timeouts: { rpc: "1 second", query: "60 seconds" } }
+          { timeouts: { rpc: "1 second", query: "60 seconds" }, retry: { base: "20 millis", maxAttempts: 2 } }
         )
       }).pipe(Effect.provide(withEmulator())),
     { timeout: 20_000 }
