@@ -144,6 +144,15 @@ const bindOne = (parameter: SparkParameter): readonly [DuckDBValue, DuckDBType |
   const text = parameter.value?.stringValue
   const type = (parameter.type ?? "STRING").toUpperCase()
   if (text === undefined || text === null || type === "VOID") return [null, undefined]
+  // `DECIMAL(p,s)`: the type official clients send for a decimal (databricks-sql-python, parameters/native.py,
+  // DecimalParameter._cast_expr); the warehouse casts the text to it.
+  const sized = /^DECIMAL\((\d+), ?(\d+)\)$/.exec(type)
+  if (sized !== null) {
+    const [precision, scale] = [Number(sized[1]), Number(sized[2])]
+    const [whole, fraction = ""] = text.replace(/^\+/, "").split(".")
+    const digits = BigInt(`${whole}${fraction.slice(0, scale).padEnd(scale, "0")}`)
+    return [new DuckDBDecimalValue(digits, precision, scale), DECIMAL(precision, scale)]
+  }
   switch (type) {
     case "INTEGER":
     case "INT":
