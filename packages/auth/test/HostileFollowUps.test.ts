@@ -33,93 +33,21 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, DateTime, Duration, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, TestClock } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
-import * as Http from "node:http"
 import * as Net from "node:net"
 import * as Path from "node:path"
-import { expectFailure, runCase } from "./hostile.js"
+import {
+  attacker,
+  expectFailure,
+  type Handler,
+  json,
+  noRequests,
+  runCase,
+  serve,
+  type Server,
+  tokenOf,
+  workspaceWith
+} from "./hostile.js"
 import { tempDir, withEnv } from "./utils.js"
-
-// ---------------------------------------------------------------------------------------------------------------
-// Loopback servers
-
-interface Recorded {
-  readonly method: string
-  readonly url: string
-  readonly authorization: string | undefined
-  readonly body: string
-}
-
-interface Server {
-  readonly origin: string
-  readonly port: number
-  readonly requests: Array<Recorded>
-}
-
-type Handler = (request: Recorded, response: Http.ServerResponse) => void
-
-const json = (response: Http.ServerResponse, status: number, body: unknown) => {
-  response.writeHead(status, { "content-type": "application/json" })
-  response.end(typeof body === "string" ? body : JSON.stringify(body))
-}
-
-/** A node:http server on 127.0.0.1 for the scope; it records every request, then lets `handler` answer. */
-const serve = (handler: Handler) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly server: Http.Server; readonly info: Server }>((resume) => {
-      const requests: Array<Recorded> = []
-      const server = Http.createServer((request, response) => {
-        let body = ""
-        request.setEncoding("utf8")
-        request.on("data", (chunk: string) => (body += chunk))
-        request.on("end", () => {
-          const recorded: Recorded = {
-            method: request.method ?? "",
-            url: request.url ?? "",
-            authorization: request.headers.authorization,
-            body
-          }
-          requests.push(recorded)
-          handler(recorded, response)
-        })
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const port = (server.address() as { port: number }).port
-        resume(Effect.succeed({ server, info: { origin: `http://127.0.0.1:${port}`, port, requests } }))
-      })
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  ).pipe(Effect.map(({ info }) => info))
-
-/** Answers 200 with a token to anything: a host that would gladly take a credential. */
-const attacker = serve((_, response) => json(response, 200, { access_token: "stolen", token_type: "Bearer" }))
-
-const noRequests = (server: Server) =>
-  assert.deepStrictEqual(server.requests.map((r) => `${r.method} ${r.url}`), [], "the attacker received a request")
-
-/** A workspace with OIDC discovery on its own origin; `token` answers its token endpoint. */
-const workspaceWith = (token: Handler) =>
-  Effect.gen(function*() {
-    let origin = ""
-    const server = yield* serve((request, response) => {
-      if (request.url === "/oidc/.well-known/oauth-authorization-server") {
-        return json(response, 200, {
-          issuer: `${origin}/oidc`,
-          token_endpoint: `${origin}/oidc/v1/token`,
-          authorization_endpoint: `${origin}/oidc/v1/authorize`
-        })
-      }
-      if (request.url === "/oidc/v1/token") return token(request, response)
-      json(response, 404, { error_code: "NOT_FOUND", message: "no such path" })
-    })
-    origin = server.origin
-    return server
-  })
-
-const tokenOf = Effect.flatMap(TokenSource.TokenSource, (source) => source.token)
 
 /** The end of year 9999, where the one expiry rule clamps an absurd expiry (internal/expiry.ts). */
 const latest = "9999-12-31T23:59:59.999Z"

@@ -17,8 +17,9 @@ import {
 } from "@effect-databricks/auth"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, FastCheck as fc, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Cause, Effect, Exit, FastCheck as fc, Layer, Option, Redacted } from "effect"
 import * as Util from "node:util"
+import { type Outcome, runCase } from "./hostile.js"
 import { withEnv } from "./utils.js"
 
 const seed = 20261129
@@ -83,32 +84,7 @@ const renderings = (exit: Exit.Exit<unknown, unknown>): ReadonlyArray<string> =>
   ]
 }
 
-interface Outcome {
-  readonly exit: Exit.Exit<unknown, unknown>
-  readonly lines: ReadonlyArray<string>
-}
-
-/** Runs one case with its log lines captured, bounded in real time so a hang fails the case. */
-const runCase = <R>(effect: Effect.Effect<unknown, unknown, R>): Effect.Effect<Outcome, never, R> =>
-  Effect.gen(function*() {
-    const lines: Array<string> = []
-    const capture = Logger.make(({ annotations, cause, message }) => {
-      lines.push(Util.inspect({ message, annotations: [...annotations] }, { depth: 10 }), Cause.pretty(cause))
-    })
-    const exit = yield* effect.pipe(
-      Effect.scoped,
-      Effect.timeoutFail({
-        duration: "15 seconds",
-        onTimeout: () => new Error("hang: no answer within 15 seconds")
-      }),
-      Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
-      Logger.withMinimumLogLevel(LogLevel.All),
-      Effect.exit
-    )
-    return { exit, lines }
-  })
-
-const check = (name: string, input: unknown, outcome: Outcome, secrets: ReadonlyArray<string>) => {
+const check = (name: string, input: unknown, outcome: Outcome<unknown>, secrets: ReadonlyArray<string>) => {
   const { exit, lines } = outcome
   const shown = Util.inspect(input, { depth: 3, maxStringLength: 200 })
   if (Exit.isFailure(exit)) {
