@@ -32,8 +32,8 @@ import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import * as Settings from "./internal/config.js"
 import * as Expiry from "./internal/expiry.js"
 import * as OptionChecks from "./internal/options.js"
-import { redactSecrets } from "./internal/redact.js"
 import * as TokenValue from "./internal/tokenValue.js"
+import * as Redaction from "./Redaction.js"
 import * as TokenSource from "./TokenSource.js"
 import * as WorkspaceHost from "./WorkspaceHost.js"
 
@@ -77,7 +77,7 @@ const optionalArgument = (value: unknown, setting: string, hint: string) =>
   value === undefined
     ? Effect.succeed(undefined)
     : typeof value !== "string"
-    ? Effect.fail(new ConfigurationError({ setting, message: `${setting} must be a string`, hint }))
+    ? OptionChecks.optionalString(value, setting, hint)
     // eslint-disable-next-line no-control-regex
     : /[\u0000-\u001f\u007f]/.test(value)
     ? Effect.fail(
@@ -193,7 +193,7 @@ export const make = (options?: Options): Effect.Effect<
     const fetch = Effect.gen(function*() {
       const result = yield* run
       if (result.exitCode !== 0) {
-        const output = redactSecrets(`${result.stderr}\n${result.stdout}`)
+        const output = Redaction.redact(`${result.stderr}\n${result.stdout}`)
         return yield* Effect.fail(
           new AuthenticationError({
             message: `${shown} failed with exit code ${result.exitCode}${output === "" ? "" : `: ${output}`}`,

@@ -52,12 +52,6 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
-/** The value of a setting that must be a string when given. */
-const optionalString = (value: unknown, setting: string, hint: string) =>
-  value === undefined || typeof value === "string"
-    ? Effect.succeed(value)
-    : Effect.fail(new ConfigurationError({ setting, message: `${setting} must be a string`, hint }))
-
 /**
  * Checks the options' types and the values sent in headers before anything
  * else, so untyped callers get a `ConfigurationError` naming the option, never
@@ -78,7 +72,7 @@ const checked = (
         })
       )
     }
-    yield* optionalString(options.host, names.host, "Set it to the workspace URL")
+    yield* OptionChecks.optionalString(options.host, names.host, "Set it to the workspace URL")
     const verb = names === internal.envNames ? "Set it to" : "Use"
     const clientId = yield* TokenValue.configuredText(options.clientId, {
       name: names.clientId,
@@ -88,7 +82,7 @@ const checked = (
       name: names.clientSecret,
       hint: `${verb} an OAuth secret of the service principal`
     })
-    yield* optionalString(options.tokenEndpoint, "tokenEndpoint", "Pass the token endpoint's URL")
+    yield* OptionChecks.optionalString(options.tokenEndpoint, "tokenEndpoint", "Pass the token endpoint's URL")
     yield* OptionChecks.durations(options, ["refreshAhead", "requestTimeout"])
     const scopes: unknown = options.scopes
     if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === "string"))) {

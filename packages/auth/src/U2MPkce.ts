@@ -64,12 +64,6 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
-/** The value of a setting that must be a string when given. */
-const optionalString = (value: unknown, setting: string, hint: string) =>
-  value === undefined || typeof value === "string"
-    ? Effect.succeed(value)
-    : Effect.fail(new ConfigurationError({ setting, message: `${setting} must be a string`, hint }))
-
 /**
  * Checks the options' types and the values that go into headers (the client
  * id and secret of HTTP Basic, for a confidential app) before anything else,
@@ -87,8 +81,8 @@ const checked = (options: Options, names: internal.Names): Effect.Effect<Options
         })
       )
     }
-    yield* optionalString(options.host, names.host, "Set it to the workspace URL")
-    yield* optionalString(
+    yield* OptionChecks.optionalString(options.host, names.host, "Set it to the workspace URL")
+    yield* OptionChecks.optionalString(
       options.redirectUri,
       names.redirectUri,
       `Use a loopback URL such as ${internal.defaultRedirectUri}`

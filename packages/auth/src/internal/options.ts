@@ -63,3 +63,13 @@ export const durationOr = (
       fallback
     )
   })
+
+/** A string option, when given, must be a string. */
+export const optionalString = (
+  value: unknown,
+  setting: string,
+  hint: string
+): Effect.Effect<string | undefined, ConfigurationError> =>
+  value === undefined || typeof value === "string"
+    ? Effect.succeed(value)
+    : Effect.fail(new ConfigurationError({ setting, message: `${setting} must be a string`, hint }))
