@@ -248,7 +248,13 @@ const backoff = (policy: RetryPolicy) =>
     Schedule.zipRight(Schedule.identity<Classified>())
   )
 
-interface ScheduleOptions {
+/**
+ * What the schedules need besides the policy.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ScheduleOptions {
   /** Names the call in the progress lines. */
   readonly operation: string
   /** Run when retrying after a 403 for an expired token: makes the next attempt use a fresh token. */
