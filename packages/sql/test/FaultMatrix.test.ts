@@ -2,12 +2,12 @@ import { LocalM2M, Pat } from "@effect-databricks/auth"
 import { SqlClient } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Logger, LogLevel, Redacted, Stream, TestClock, Tracer } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, LogLevel, Redacted, Stream, Tracer } from "effect"
 import {
   clientLayer,
   type Credential,
   drive,
-  realPause,
+  retryAfterIsAFloor,
   statements,
   stats,
   until,
@@ -101,32 +101,18 @@ describe("SqlClient fault matrix", () => {
       assert.strictEqual(after.openOperations, 0)
     }).pipe(Effect.provide(withEmulator())))
 
-  it.scoped("a 429 with Retry-After: 2 waits at least 2 s (TestClock)", () =>
+  it.scoped("a 429 with Retry-After: 3 waits at least 3 s (TestClock)", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const capture = Logger.make(({ message }) => lines.push(String(message)))
-      yield* withClient(
-        Effect.gen(function*() {
-          const c = yield* client
-          yield* addFault({ target: "ExecuteStatement", status: 429, headers: { "retry-after": "2" } })
-          const fiber = yield* Effect.fork(c.query("SELECT 'limited' AS marker"))
-          // The retry's decision is logged with the wait it schedules (read from the schedule itself) before it
-          // sleeps on the TestClock: a positive sign to wait for, instead of some real time for a retry to show up.
-          while (!lines.some((line) => line.includes("rate limited"))) yield* realPause(1)
-          assert.deepStrictEqual(lines.filter((line) => line.includes("rate limited")), [
-            "query: rate limited by the warehouse; retrying in 2s (attempt 2 of 8)"
-          ])
-          assert.strictEqual((yield* stats).rpc.ExecuteStatement, 1, "retried without waiting")
-          yield* TestClock.adjust("2 seconds")
-          assert.deepStrictEqual(yield* Fiber.join(fiber), [{ marker: "limited" }])
-          assert.strictEqual((yield* stats).rpc.ExecuteStatement, 2)
-          assert.deepStrictEqual(yield* statements("'limited'"), ["FINISHED"], "the 429 proves it never ran")
-          // A Retry-After beyond maxDelay is not waited for (Hostile.test.ts): this one is within it.
-        }),
-        { retry: { base: "20 millis", maxDelay: "5 seconds" } }
-      ).pipe(
-        Effect.provide(Logger.replace(Logger.defaultLogger, capture))
-      )
+      // The log line, the retry's sleep on the TestClock and the clock held 1 ms short of 3 s: see the helper
+      // (and there why not 2 s).
+      const retries = yield* retryAfterIsAFloor({
+        retryAfter: 3,
+        marker: "limited",
+        client: { retry: { base: "20 millis", maxDelay: "5 seconds" } }
+      })
+      assert.deepStrictEqual(retries, ["query: rate limited by the warehouse; retrying in 3s (attempt 2 of 8)"])
+      assert.deepStrictEqual(yield* statements("'limited'"), ["FINISHED"], "the 429 proves it never ran")
+      // A Retry-After beyond maxDelay is not waited for (Hostile.test.ts): this one is within it.
     }).pipe(Effect.provide(withEmulator())))
 
   it.scoped(
