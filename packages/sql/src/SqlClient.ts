@@ -540,6 +540,7 @@ export const make = (
               (late) => release(late, true)
             )
           )
+          Driver.exactDecimals(operation)
           let settled = false
           const schema = yield* restore(
             Effect.gen(function*() {
@@ -629,14 +630,15 @@ export const make = (
         yield* call("wait", () => operation.finished())
       })
 
+    /** The rows as the driver gives them; `run` normalises them once the call has succeeded. */
     const fetchAll = (operation: Driver.Operation, schema: Rows.Schema) =>
       Effect.gen(function*() {
-        const rows: Array<Row> = []
+        const rows: Array<Record<string, unknown>> = []
         while (yield* call("fetch", () => operation.hasMoreRows())) {
           const chunk = yield* call("fetch", () => operation.fetchChunk({ maxRows: 10_000 }))
-          for (const row of Rows.normalizeAll(chunk as Array<Record<string, unknown>>, schema)) rows.push(row)
+          for (const row of chunk as Array<Record<string, unknown>>) rows.push(row)
         }
-        return rows
+        return { rows, schema }
       })
 
     const run = (sql: string, params: SqlParam.Params | undefined, idempotent: boolean, operation: string) =>
@@ -656,6 +658,9 @@ export const make = (
             ),
             idempotent,
             operation
+          ).pipe(
+            // A value the client cannot represent is not a transient failure: it is not retried.
+            Effect.flatMap(({ rows, schema }) => Rows.normalizeAll(rows, schema))
           )
       )
 
@@ -725,17 +730,12 @@ export const make = (
           })
           const { invalidate, operation: started, schema } = yield* retried(attempt, true, "stream")
           let delivered = 0
-          const pull = Effect.gen(function*() {
+          const fetch = Effect.gen(function*() {
             const more = yield* call("fetch", () => started.hasMoreRows())
             if (!more) return yield* Effect.fail(Option.none())
-            const fetched = yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))
-            const rows = Rows.normalizeAll(fetched as Array<Record<string, unknown>>, schema)
-            delivered += rows.length
-            // Slices of at most 1024 rows, without copying them one by one: Effect's element-wise sinks
-            // (runFold) recurse per element of a chunk, and very large chunks overflow the stack.
-            const slices: Array<Chunk.Chunk<Row>> = []
-            for (let i = 0; i < rows.length; i += 1024) slices.push(Chunk.unsafeFromArray(rows.slice(i, i + 1024)))
-            return Chunk.unsafeFromArray(slices)
+            return (yield* call("fetch", () => started.fetchChunk({ maxRows: chunkSize }))) as Array<
+              Record<string, unknown>
+            >
           }).pipe(
             Effect.tapError((failure) =>
               !Option.isOption(failure) && spoilsSession(failure)
@@ -754,6 +754,16 @@ export const make = (
               )
             )
           )
+          const pull = Effect.gen(function*() {
+            const fetched = yield* fetch
+            const rows = yield* Rows.normalizeAll(fetched, schema, delivered).pipe(Effect.mapError(Option.some))
+            delivered += rows.length
+            // Slices of at most 1024 rows, without copying them one by one: Effect's element-wise sinks
+            // (runFold) recurse per element of a chunk, and very large chunks overflow the stack.
+            const slices: Array<Chunk.Chunk<Row>> = []
+            for (let i = 0; i < rows.length; i += 1024) slices.push(Chunk.unsafeFromArray(rows.slice(i, i + 1024)))
+            return Chunk.unsafeFromArray(slices)
+          })
           // Fetched `chunkSize` rows at a time, emitted in chunks of at most 1024.
           return Stream.repeatEffectChunkOption(pull).pipe(Stream.flattenChunks)
         })

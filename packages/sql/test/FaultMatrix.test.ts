@@ -327,7 +327,8 @@ describe("SqlClient errors", () => {
               ServerError: () => Effect.succeed("server"),
               WarehouseError: () => Effect.succeed("warehouse"),
               QueryError: () => Effect.succeed("query"),
-              ParameterError: () => Effect.succeed("parameter")
+              ParameterError: () => Effect.succeed("parameter"),
+              ResultDecodeError: () => Effect.succeed("decode")
             })
           )
         const outcomes = yield* withClient(
@@ -357,6 +358,7 @@ describe("SqlClient errors", () => {
             outcomes.push(yield* run(c.query("SELECT 7")))
             outcomes.push(yield* run(c.query("SELECT * FROM no_such_table")))
             outcomes.push(yield* run(c.query("SELECT :x", { x: [1] as never })))
+            outcomes.push(yield* run(c.query("SELECT 'infinity'::DATE AS d")))
             return outcomes
           }),
           { timeouts: { rpc: "1 second" }, retry: { maxAttempts: 1 } }
@@ -372,7 +374,8 @@ describe("SqlClient errors", () => {
           "server",
           "warehouse",
           "query",
-          "parameter"
+          "parameter",
+          "decode"
         ])
       }).pipe(Effect.provide(withEmulator())),
     { timeout: 30_000 }

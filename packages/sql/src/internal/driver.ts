@@ -124,6 +124,72 @@ export const resultSchema = (operation: Operation): () => ReturnType<Operation["
   }
 }
 
+/** Arrow's mark on the BigNum views its Decimal getter returns (apache-arrow `util/bn.js`: `Symbol.for('isArrowBigNum')`). */
+const isArrowBigNum = Symbol.for("isArrowBigNum")
+/** `Type.Decimal` in Arrow's type enum (apache-arrow `enum.js`, `Schema.fbs`). */
+const arrowDecimal = 7
+const patched = Symbol.for("effect-databricks/sql/exactDecimals")
+
+/**
+ * The exact text of an Arrow Decimal value from its raw words: a two's complement integer in little-endian
+ * 32-bit words (Arrow `Schema.fbs`, `Decimal`: "Exact decimal value represented as an integer value in two's
+ * complement"), scaled by 10^-scale.
+ */
+export const decimalText = (words: Uint32Array, scale: number): string => {
+  let bits = 0n
+  for (let i = words.length - 1; i >= 0; i--) bits = (bits << 32n) | BigInt(words[i])
+  const unscaled = BigInt.asIntN(words.length * 32, bits)
+  if (scale <= 0) return (unscaled * 10n ** BigInt(-scale)).toString()
+  const negative = unscaled < 0n
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, "0")
+  const point = digits.length - scale
+  return `${negative ? "-" : ""}${digits.slice(0, point)}.${digits.slice(point)}`
+}
+
+interface ArrowConverter {
+  [patched]?: true
+  convertArrowTypes: (this: ArrowConverter, value: unknown, valueType?: unknown, ...rest: Array<unknown>) => unknown
+}
+
+/**
+ * Reads an operation's Arrow DECIMAL values exactly. With `preserveBigNumericPrecision` the driver (2.1.0,
+ * `result/ArrowResultConverter.js`) turns a Decimal into `bigNumDecimalToString(bigNumToBigInt(value), scale)`,
+ * but apache-arrow 13's `bigNumToBigInt` gives a 128-bit value as a decimal *string*, and for a negative one
+ * `bigNumDecimalToString` negates it with unary minus: a JS number, so `-213264.232598209232` came back as
+ * `-213264.232598209200` (17 significant digits). The operation's own converter (not the driver's class, which
+ * other clients in the process share) reads Decimals from their raw words instead, at any depth (the driver's
+ * recursion goes through `this.convertArrowTypes`); everything else is left to the driver.
+ */
+export const exactDecimals = (operation: Operation): void => {
+  const backend = (operation as unknown as { readonly backend?: { getResultHandler?: () => Promise<unknown> } })
+    .backend
+  const resultHandler = backend?.getResultHandler
+  if (backend === undefined || typeof resultHandler !== "function") return
+  backend.getResultHandler = () =>
+    resultHandler.call(backend).then((handler) => {
+      const converter = (handler as { readonly source?: ArrowConverter } | null | undefined)?.source
+      if (converter === undefined || typeof converter.convertArrowTypes !== "function" || converter[patched]) {
+        return handler
+      }
+      const convert = converter.convertArrowTypes
+      converter.convertArrowTypes = function(value, valueType, ...rest) {
+        if (
+          typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isArrowBigNum] === true &&
+          (valueType as { readonly typeId?: unknown } | undefined)?.typeId === arrowDecimal
+        ) {
+          const view = value as Uint32Array
+          return decimalText(
+            new Uint32Array(view.buffer, view.byteOffset, view.byteLength / 4),
+            (valueType as { readonly scale: number }).scale
+          )
+        }
+        return convert.call(this, value, valueType, ...rest)
+      }
+      converter[patched] = true
+      return handler
+    })
+}
+
 interface Closeable {
   readonly close: () => Promise<unknown>
 }

@@ -7,9 +7,12 @@ import type {
   ServerError,
   TimeoutError
 } from "@effect-databricks/auth/DatabricksError"
-import type { ParameterError, QueryError, WarehouseError } from "../SqlError.js"
+import type { ParameterError, QueryError, ResultDecodeError, WarehouseError } from "../SqlError.js"
 
-/** Everything a SqlClient call can fail with (querySchema adds ResultDecodeError). */
+/**
+ * Everything a SqlClient call can fail with. `ResultDecodeError`: a value the warehouse sent that the client cannot
+ * represent (a DATE beyond JavaScript's range), or, from `querySchema`, a row that does not match the schema.
+ */
 export type SqlClientError =
   | AuthenticationError
   | PermissionError
@@ -21,6 +24,7 @@ export type SqlClientError =
   | WarehouseError
   | QueryError
   | ParameterError
+  | ResultDecodeError
 
 /**
  * `error` with `note` added to its message, same tag and fields: what the client knows about the statement

@@ -23,25 +23,66 @@ export const schemaOf = (schema: unknown): Schema_ => {
   }
 }
 
-const day = (value: unknown): unknown => {
-  if (value instanceof Date) return value.toISOString().slice(0, 10)
-  if (typeof value === "number") return new Date(value).toISOString().slice(0, 10)
-  return value
+/** JavaScript's Date range, ±100 000 000 days around 1970 (ECMA-262, "Time Values and Time Range"). */
+const maxTime = 8.64e15
+
+/**
+ * A DATE as `YYYY-MM-DD` (the driver gives a Date at midnight UTC, or its epoch milliseconds); a year
+ * outside 0000–9999 keeps ISO 8601's expanded form (`+010000-01-01`) rather than being cut to ten characters.
+ * `undefined` for a value that is no date JavaScript can hold: Databricks' DATE reaches years -5877641 to
+ * +5881580 (https://docs.databricks.com/sql/language-manual/data-types/date-type.html), `Date` ±275 760.
+ */
+const day = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  const time = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Number.NaN
+  if (!Number.isFinite(time) || Math.abs(time) > maxTime) return undefined
+  const iso = new Date(time).toISOString()
+  return iso.slice(0, iso.indexOf("T"))
 }
 
-/** DATE as `YYYY-MM-DD` (the driver gives a Date at midnight UTC); everything else as the driver gives it. */
-const normalize = (row: Record<string, unknown>, schema: Schema_): Record<string, unknown> => {
-  if (schema.dates.length === 0) return row
-  const copy = { ...row }
-  for (const name of schema.dates) if (copy[name] !== null && copy[name] !== undefined) copy[name] = day(copy[name])
-  return copy
-}
-
-/** Normalises every row of a fetch; the driver's array itself when there is nothing to change. */
+/**
+ * Normalises every row of a fetch: DATE as `YYYY-MM-DD`, everything else as the driver gives it (the driver's
+ * array itself when there is nothing to change). A DATE JavaScript cannot hold is a `ResultDecodeError` naming
+ * the row (counted from `first`, the index of the fetch's first row in the result) and the column.
+ */
 export const normalizeAll = (
   rows: Array<Record<string, unknown>>,
-  schema: Schema_
-): Array<Record<string, unknown>> => schema.dates.length === 0 ? rows : rows.map((row) => normalize(row, schema))
+  schema: Schema_,
+  first = 0
+): Effect.Effect<Array<Record<string, unknown>>, ResultDecodeError> => {
+  if (schema.dates.length === 0) return Effect.succeed(rows)
+  const normalized: Array<Record<string, unknown>> = new Array(rows.length)
+  for (let index = 0; index < rows.length; index++) {
+    const copy = { ...rows[index] }
+    for (const name of schema.dates) {
+      const value = copy[name]
+      if (value === null || value === undefined) continue
+      const text = day(value)
+      if (text === undefined) {
+        return Effect.fail(
+          new ResultDecodeError({
+            message: `Row ${first + index}, column ${name}: the warehouse sent a DATE ${
+              describe(value)
+            }; JavaScript holds dates from year -271821 to 275760 only`,
+            row: first + index,
+            column: name
+          })
+        )
+      }
+      copy[name] = text
+    }
+    normalized[index] = copy
+  }
+  return Effect.succeed(normalized)
+}
+
+/** The value as far as it can be told: the driver gives a DATE beyond `Date`'s range as an invalid Date. */
+const describe = (value: unknown): string =>
+  typeof value === "number"
+    ? `of ${value} ms since 1970`
+    : value instanceof Date
+    ? "beyond that range (the driver made it an invalid Date)"
+    : `as a ${typeof value}`
 
 /** Decodes rows, naming the row and the column of the first failure. */
 export const decode = <A, I, R>(schema: Schema.Schema<A, I, R>, rows: ReadonlyArray<Record<string, unknown>>) =>

@@ -135,6 +135,10 @@ export const arrowType = (type: DuckDBType, flags: ArrowFlags, nested = false): 
     case DuckDBTypeId.DECIMAL: {
       const decimal = type as DuckDBDecimalType
       if (nested) return new Arrow.Float64()
+      // A warehouse asked for `decimalAsArrow` sends Decimal128(p, s), otherwise the value cast to a string:
+      // Spark's `ArrowUtils.toArrowType` maps `DecimalType.Fixed(p, s)` to `ArrowType.Decimal(p, s, 128)`, and
+      // databricks-sql-python (`_use_arrow_native_decimals`, default true) documents "Databricks runtime will
+      // return native Arrow types for decimals instead of Arrow strings".
       return flags.decimalAsArrow ? new Arrow.Decimal(decimal.scale, decimal.width, 128) : new Arrow.Utf8()
     }
     case DuckDBTypeId.BLOB:
@@ -260,7 +264,8 @@ export const arrowVector = (values: ReadonlyArray<DuckDBValue>, column: Column, 
     return Arrow.makeVector(Arrow.makeData({ type, length, ...validity(values), data }))
   }
   if (Arrow.DataType.isDecimal(type)) {
-    // 128-bit two's complement, little-endian 32-bit words.
+    // 128-bit two's complement, little-endian 32-bit words (Arrow `Schema.fbs`, `Decimal`: "an integer value in
+    // two's complement", in the schema's endianness, little-endian here as on every warehouse host).
     const data = new Uint32Array(length * 4)
     values.forEach((value, i) => {
       let unscaled = BigInt.asUintN(128, value instanceof DuckDBDecimalValue ? value.value : 0n)
