@@ -146,8 +146,20 @@ export const decimalText = (words: Uint32Array, scale: number): string => {
   return `${negative ? "-" : ""}${digits.slice(0, point)}.${digits.slice(point)}`
 }
 
+/**
+ * Thrift type ids that can hold a Decimal: DECIMAL itself and the complex types that can nest one
+ * (`TTypeId` in the driver's `thrift/TCLIService_types.js`).
+ */
+const mayHoldDecimal = new Set([15, 10, 11, 12, 13])
+
+const hasDecimalColumn = (schema: unknown): boolean =>
+  Array.isArray(schema) &&
+  schema.some((column) => mayHoldDecimal.has(column?.typeDesc?.types?.[0]?.primitiveEntry?.type))
+
 interface ArrowConverter {
   [patched]?: true
+  /** The result's Thrift columns (`getSchemaColumns(schema)` in the driver's constructor). */
+  readonly schema?: unknown
   convertArrowTypes: (this: ArrowConverter, value: unknown, valueType?: unknown, ...rest: Array<unknown>) => unknown
 }
 
@@ -171,6 +183,9 @@ export const exactDecimals = (operation: Operation): void => {
       if (converter === undefined || typeof converter.convertArrowTypes !== "function" || converter[patched]) {
         return handler
       }
+      // Only a result that can hold a Decimal pays for the check on every value (streams of other types
+      // ran 20% slower with it).
+      if (!hasDecimalColumn(converter.schema)) return handler
       const convert = converter.convertArrowTypes
       converter.convertArrowTypes = function(value, valueType, ...rest) {
         if (
