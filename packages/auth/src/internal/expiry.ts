@@ -69,13 +69,8 @@ export const parseRfc3339 = (text: string): number | undefined => {
   return Number.isNaN(millis) ? undefined : millis
 }
 
-const decodeDuration = (input: Duration.DurationInput): number => {
-  try {
-    return Duration.toMillis(Duration.decode(input))
-  } catch {
-    return Number.NaN
-  }
-}
+const decodeDuration = (input: unknown): number =>
+  Option.match(Duration.decodeUnknown(input), { onNone: () => Number.NaN, onSome: Duration.toMillis })
 
 /**
  * When the token expires: from `expiresAt`, else `expiresIn`, else the JWT

@@ -1,5 +1,6 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { ConfigurationError } from "../DatabricksError.js"
 
 /**
@@ -10,21 +11,15 @@ import { ConfigurationError } from "../DatabricksError.js"
 
 /** A `Duration.DurationInput` option, when given, must be one that decodes. */
 export const duration = (value: unknown, setting: string): Effect.Effect<void, ConfigurationError> =>
-  Effect.suspend(() => {
-    if (value === undefined) return Effect.void
-    try {
-      Duration.decode(value as Duration.DurationInput)
-      return Effect.void
-    } catch {
-      return Effect.fail(
-        new ConfigurationError({
-          setting,
-          message: `${setting} is not a duration`,
-          hint: "Pass a Duration, a number of milliseconds, or a string such as \"5 minutes\""
-        })
-      )
-    }
-  })
+  value === undefined || Option.isSome(Duration.decodeUnknown(value))
+    ? Effect.void
+    : Effect.fail(
+      new ConfigurationError({
+        setting,
+        message: `${setting} is not a duration`,
+        hint: "Pass a Duration, a number of milliseconds, or a string such as \"5 minutes\""
+      })
+    )
 
 /** Every duration option of `options` that is named in `settings`. */
 export const durations = (
@@ -48,12 +43,7 @@ export const durationOr = (
 ): Effect.Effect<Duration.Duration> =>
   Effect.suspend(() => {
     if (value === undefined) return Effect.succeed(fallback)
-    let decoded: Duration.Duration | undefined
-    try {
-      decoded = Duration.decode(value as Duration.DurationInput)
-    } catch {
-      decoded = undefined
-    }
+    const decoded = Option.getOrUndefined(Duration.decodeUnknown(value))
     if (decoded !== undefined && !(options?.finite === true && !Duration.isFinite(decoded))) {
       return Effect.succeed(decoded)
     }
