@@ -19,12 +19,12 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import type { EmulatorError, SqlSeedError } from "./EmulatorError.js"
 import * as internalFault from "./internal/emulator/fault.js"
 import * as internal from "./internal/emulator/make.js"
 
@@ -322,25 +322,18 @@ export const Emulator: Context.Tag<Emulator, Emulator> = Context.GenericTag<Emul
   "@effect-databricks/testing/Emulator"
 )
 
-/**
- * The emulator could not start (a port in use, for example).
- *
- * @since 0.1.0
- * @category errors
- */
-export class EmulatorError extends Data.TaggedError("EmulatorError")<{
-  readonly message: string
-  readonly cause?: unknown
-}> {}
-
-/**
- * SQL given to `Emulator.sql` (seeding data) failed; the message is
- * formatted as the warehouse formats errors.
- *
- * @since 0.1.0
- * @category errors
- */
-export class SqlSeedError extends Data.TaggedError("SqlSeedError")<{ readonly message: string }> {}
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  EmulatorError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  SqlSeedError
+} from "./EmulatorError.js"
 
 /**
  * Starts the emulator for the life of the scope.

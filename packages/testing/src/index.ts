@@ -12,3 +12,10 @@ export * as LoopbackCertificate from "./LoopbackCertificate.js"
  * @since 0.1.0
  */
 export * as Emulator from "./Emulator.js"
+
+/**
+ * The emulator's errors: it could not start, or seeding SQL failed.
+ *
+ * @since 0.2.0
+ */
+export * as EmulatorError from "./EmulatorError.js"

@@ -1,9 +1,12 @@
-import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from "@duckdb/node-api"
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api"
 import * as Crypto from "node:crypto"
 import type * as Emulator from "../../Emulator.js"
 import type { Principal } from "../../Emulator.js"
+import { Catalog, type MetadataRequest, type Plan } from "./catalog.js"
 import type { Column } from "./columns.js"
-import * as Sql from "./sql.js"
+import * as Dialect from "./dialect.js"
+import * as Errors from "./errors.js"
+import type * as Parameters from "./parameters.js"
 
 export type State = Emulator.StatementLog["state"] | "CLOSED"
 
@@ -35,23 +38,36 @@ class Lock {
   }
 }
 
-/** Rows of a result, read from DuckDB chunk by chunk as the client fetches them. */
+/** Where a cursor's rows come from: the next chunk (as columns), or `undefined` at the end. */
+export type ChunkSource = () => Promise<Array<Array<DuckDBValue>> | undefined>
+
+/** A source of rows already in memory (an answer computed by the emulator itself), as one chunk. */
+export const inMemory = (data: Array<Array<DuckDBValue>>): ChunkSource => {
+  let done = false
+  return async () => {
+    if (done || data.length === 0 || data[0].length === 0) return undefined
+    done = true
+    return data
+  }
+}
+
+/** Rows of a result, read chunk by chunk (from DuckDB, or from memory) as the client fetches them. */
 export class Cursor {
   private buffered: Array<Array<DuckDBValue>> | undefined
   private offset = 0
   private exhausted = false
   fetched = 0
 
-  constructor(private readonly result: DuckDBResult, readonly columns: ReadonlyArray<Column>) {}
+  constructor(private readonly next: ChunkSource, readonly columns: ReadonlyArray<Column>) {}
 
   private async fill(): Promise<boolean> {
     while (!this.exhausted && (this.buffered === undefined || this.offset >= this.buffered[0].length)) {
-      const chunk = await this.result.fetchChunk()
-      if (chunk === null || chunk.rowCount === 0) {
+      const chunk = await this.next()
+      if (chunk === undefined || chunk.length === 0 || chunk[0].length === 0) {
         this.exhausted = true
         this.buffered = undefined
       } else {
-        this.buffered = chunk.getColumns() as Array<Array<DuckDBValue>>
+        this.buffered = chunk
         this.offset = 0
       }
     }
@@ -100,7 +116,7 @@ export interface Operation {
   state: State
   /** This statement's entry in the statement log, which keeps its outcome after it is closed. */
   readonly log: StatementLog
-  failure: Sql.SqlFailure | undefined
+  failure: Errors.SqlFailure | undefined
   cursor: Cursor | undefined
   readonly started: number
   completed: number | undefined
@@ -114,8 +130,13 @@ export interface Session {
   readonly handle: Handle
   readonly principal: Principal
   readonly connection: DuckDBConnection
-  readonly catalog: string
-  readonly schema: string
+  /** The current catalog and schema (`USE CATALOG`, `USE SCHEMA` change them). */
+  catalog: string
+  schema: string
+  /** `SET key = value` of this session, as `SET` lists them. */
+  readonly settings: Map<string, string>
+  /** The protocol version agreed at OpenSession: the lower of the client's and the emulator's. */
+  readonly protocolVersion: number
   readonly operations: Map<string, Operation>
   readonly lock: Lock
   readonly openedAt: number
@@ -123,15 +144,6 @@ export interface Session {
 
 /** The public entry, with its `state` kept up to date as the statement runs. */
 export type StatementLog = Omit<Emulator.StatementLog, "state"> & { state: Emulator.StatementLog["state"] }
-
-const quote = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
-/**
- * A catalog's DuckDB database. Unity Catalog's default catalog `main` is DuckDB's default database
- * ("main" is reserved in DuckDB; `Sql.rewrite` turns `main.s.t` into its name); any other catalog is an attached
- * in-memory database of that name.
- */
-const database = (catalog: string) => catalog === "main" ? Sql.mainDatabase : quote(catalog)
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
 
 /** Moves a statement to a state, and records it in the statement log. */
 const setState = (operation: Operation, state: StatementLog["state"]) => {
@@ -152,21 +164,27 @@ export class Engine {
   readonly sessions = new Map<string, Session>()
   readonly statements: Array<StatementLog> = []
   private readonly denied = new Map<string, Set<string>>()
-  private admin: DuckDBConnection | undefined
 
-  private constructor(private readonly instance: DuckDBInstance, private readonly options: EngineOptions) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly admin: DuckDBConnection,
+    readonly catalog: Catalog,
+    private readonly options: EngineOptions
+  ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
-    const engine = new Engine(await DuckDBInstance.create(":memory:"), options)
-    engine.admin = await engine.instance.connect()
-    await engine.admin.run(`CREATE SCHEMA IF NOT EXISTS ${database("main")}."default"`)
-    await engine.admin.run(`USE ${database("main")}."default"`)
-    return engine
+    await Dialect.ready()
+    const instance = await DuckDBInstance.create(":memory:")
+    const admin = await instance.connect()
+    const catalog = await Catalog.open(admin)
+    return new Engine(instance, admin, catalog, options)
   }
 
   /** Runs SQL as the emulator's administrator (for seeding), returning rows as plain objects. */
   async adminSql(sql: string): Promise<Array<Record<string, unknown>>> {
-    const reader = await this.admin!.runAndReadAll(Sql.rewrite(sql))
+    const translated = Dialect.translate(sql)
+    if ("failure" in translated) throw translated.failure
+    const reader = await this.admin.runAndReadAll(translated.sql)
     return reader.getRowObjectsJS() as Array<Record<string, unknown>>
   }
 
@@ -176,31 +194,51 @@ export class Engine {
     this.denied.set(principal, tables)
   }
 
-  async openSession(principal: Principal, catalog = "main", schema = "default"): Promise<Session> {
+  async openSession(
+    principal: Principal,
+    options: { readonly catalog: string; readonly schema: string; readonly protocolVersion: number }
+  ): Promise<Session> {
     const connection = await this.instance.connect()
-    if (catalog !== "main") await connection.run(`ATTACH IF NOT EXISTS ':memory:' AS ${database(catalog)}`)
-    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${database(catalog)}.${quote(schema)}`)
-    await connection.run(`USE ${database(catalog)}.${quote(schema)}`)
-    // current_user() and current_catalog() answer as Databricks does, per session.
-    await connection.run(`CREATE OR REPLACE TEMP MACRO current_user() AS ${literal(principal.userName)}`)
-    await connection.run(`CREATE OR REPLACE TEMP MACRO current_catalog() AS ${literal(catalog)}`)
     const handle = newHandle()
     const session: Session = {
       id: handleKey(handle.guid),
       handle,
       principal,
       connection,
-      catalog,
-      schema,
+      catalog: options.catalog,
+      schema: options.schema,
+      settings: new Map(),
+      protocolVersion: options.protocolVersion,
       operations: new Map(),
       lock: new Lock(),
       openedAt: this.options.now()
+    }
+    try {
+      await this.catalog.openSession(session)
+    } catch (error) {
+      connection.closeSync()
+      throw error
     }
     this.sessions.set(session.id, session)
     return session
   }
 
-  execute(session: Session, sql: string, parameters: Sql.Bound | undefined): Operation {
+  /** Runs a statement: planned by the catalog (which answers SHOW, DESCRIBE, USE, SET itself), run by DuckDB. */
+  execute(session: Session, sql: string, parameters: Parameters.Bound | undefined): Operation {
+    return this.start(session, sql, parameters, () => this.catalog.plan(session, sql))
+  }
+
+  /** Runs one of the driver's metadata RPCs (`GetCatalogs`, `GetColumns`, ...) as an operation with a result. */
+  executeMetadata(session: Session, request: MetadataRequest): Operation {
+    return this.start(session, `/* ${request.rpc} */`, undefined, () => this.catalog.metadata(session, request))
+  }
+
+  private start(
+    session: Session,
+    sql: string,
+    parameters: Parameters.Bound | undefined,
+    plan: () => Promise<Plan>
+  ): Operation {
     const handle = newHandle()
     const abort = new AbortController()
     const log: StatementLog = {
@@ -225,11 +263,15 @@ export class Engine {
     }
     session.operations.set(operation.id, operation)
     this.statements.push(log)
-    ;(operation as { done: Promise<void> }).done = this.run(operation, parameters)
+    ;(operation as { done: Promise<void> }).done = this.run(operation, parameters, plan)
     return operation
   }
 
-  private async run(operation: Operation, parameters: Sql.Bound | undefined): Promise<void> {
+  private async run(
+    operation: Operation,
+    parameters: Parameters.Bound | undefined,
+    makePlan: () => Promise<Plan>
+  ): Promise<void> {
     const { session } = operation
     try {
       await session.lock.run(async () => {
@@ -239,16 +281,26 @@ export class Engine {
           if (other !== operation && other.cursor !== undefined) await other.cursor.materialize()
         }
         setState(operation, "RUNNING")
-        const delay = (Sql.sleepHint(operation.sql) ?? 0) + this.options.statementDelayMs
+        const delay = (Dialect.sleepHint(operation.sql) ?? 0) + this.options.statementDelayMs
         if (delay > 0) await this.options.sleep(delay, operation.abort.signal)
-        const sql = Sql.rewrite(operation.sql)
+        const plan = await makePlan()
+        if (plan._tag === "Fail") {
+          operation.failure = plan.failure
+          setState(operation, "ERROR")
+          return
+        }
+        if (plan._tag === "Rows") {
+          operation.cursor = plan.columns.length === 0 ? undefined : new Cursor(inMemory(plan.data), plan.columns)
+          setState(operation, "FINISHED")
+          return
+        }
         const denied = this.denied.get(session.principal.userName)
         if (denied !== undefined) {
-          const tables = session.connection.getTableNames(Sql.rewrite(operation.sql, "null"), false)
+          const tables = session.connection.getTableNames(Dialect.withoutParameters(plan.sql), false)
             .map((name) => name.toLowerCase())
           const hit = tables.find((table) => denied.has(table))
           if (hit !== undefined) {
-            operation.failure = Sql.insufficientPermissions(session.principal.userName, hit)
+            operation.failure = Errors.insufficientPermissions(session.principal.userName, hit)
             setState(operation, "ERROR")
             return
           }
@@ -256,7 +308,7 @@ export class Engine {
         const onAbort = () => session.connection.interrupt()
         operation.abort.signal.addEventListener("abort", onAbort)
         try {
-          const result = await session.connection.stream(sql, parameters?.values, parameters?.types as never)
+          const result = await session.connection.stream(plan.sql, parameters?.values, parameters?.types as never)
           if (operation.abort.signal.aborted) return
           const names = result.columnNames()
           const columnTypes = result.columnTypes()
@@ -265,7 +317,11 @@ export class Engine {
             name: names.length === 1 && name === "Count" ? "num_affected_rows" : name,
             type: columnTypes[i]
           }))
-          operation.cursor = columns.length === 0 ? undefined : new Cursor(result, columns)
+          const next: ChunkSource = async () => {
+            const chunk = await result.fetchChunk()
+            return chunk === null || chunk.rowCount === 0 ? undefined : chunk.getColumns() as Array<Array<DuckDBValue>>
+          }
+          operation.cursor = columns.length === 0 ? undefined : new Cursor(next, columns)
           setState(operation, "FINISHED")
         } finally {
           operation.abort.signal.removeEventListener("abort", onAbort)
@@ -275,7 +331,7 @@ export class Engine {
       if (operation.abort.signal.aborted) {
         if (operation.state !== "CLOSED") setState(operation, "CANCELED")
       } else {
-        operation.failure = Sql.fromDuckDB(error)
+        operation.failure = Errors.fromDuckDB(error)
         setState(operation, "ERROR")
       }
     } finally {
@@ -322,7 +378,7 @@ export class Engine {
   /** Closes every session's connection first: the instance must outlive them. */
   async close(): Promise<void> {
     await this.expireSessions()
-    this.admin?.closeSync()
+    this.admin.closeSync()
     this.instance.closeSync()
   }
 }

@@ -1,8 +1,9 @@
-import type * as Arrow from "apache-arrow"
 import type { Principal } from "../../Emulator.js"
-import * as Columns from "./columns.js"
+import type { MetadataRequest } from "./catalog.js"
 import { type Engine, handleKey, type Operation, type Session } from "./engine.js"
-import * as Sql from "./sql.js"
+import * as Errors from "./errors.js"
+import * as Parameters from "./parameters.js"
+import * as Results from "./results.js"
 import { Int64, types } from "./thrift.js"
 
 /** Who is calling, read by the handlers while the Processor runs them (it calls them synchronously). */
@@ -41,15 +42,21 @@ const int64 = (value: unknown, fallback: number) =>
     ? value
     : (value as { toNumber(): number }).toNumber()
 
-/** How one operation's results travel, fixed when it is submitted. */
-interface Delivery {
-  readonly format: "arrow" | "columns"
-  readonly flags: Columns.ArrowFlags
-  schema?: { readonly arrow: Arrow.Schema; readonly bytes: Buffer } | undefined
-}
+const OT = types.TOperationType
+const metadataRpcs: ReadonlyArray<readonly [MetadataRequest["rpc"], number]> = [
+  ["GetCatalogs", OT.GET_CATALOGS],
+  ["GetSchemas", OT.GET_SCHEMAS],
+  ["GetTables", OT.GET_TABLES],
+  ["GetTableTypes", OT.GET_TABLE_TYPES],
+  ["GetColumns", OT.GET_COLUMNS],
+  ["GetTypeInfo", OT.GET_TYPE_INFO],
+  ["GetFunctions", OT.GET_FUNCTIONS],
+  ["GetPrimaryKeys", OT.UNKNOWN],
+  ["GetCrossReference", OT.UNKNOWN]
+]
 
 export const makeHandler = (engine: Engine, options: ServiceOptions, current: () => CallContext) => {
-  const deliveries = new WeakMap<Operation, Delivery>()
+  const results = Results.make()
 
   const invalid = (what: string) => ({ statusCode: S.INVALID_HANDLE_STATUS, errorMessage: `Invalid ${what}` })
   const failed = (message: string, sqlState?: string) => ({
@@ -88,71 +95,11 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
     })
   })
 
-  const schemaFor = (operation: Operation, delivery: Delivery) => {
-    if (delivery.schema === undefined && operation.cursor !== undefined) {
-      const arrow = Columns.arrowSchema(operation.cursor.columns, delivery.flags)
-      delivery.schema = { arrow, bytes: Columns.schemaBytes(arrow) }
-    }
-    return delivery.schema
-  }
-
-  const metadataResponse = (operation: Operation) => {
-    const delivery = deliveries.get(operation)!
-    const columns = operation.cursor?.columns ?? []
-    const arrow = delivery.format === "arrow"
-    return {
-      status: ok,
-      schema: {
-        columns: columns.map((column, i) => ({
-          columnName: column.name,
-          typeDesc: Columns.typeDesc(column.type),
-          position: i + 1,
-          comment: ""
-        }))
-      },
-      resultFormat: arrow ? types.TSparkRowSetType.ARROW_BASED_SET : types.TSparkRowSetType.COLUMN_BASED_SET,
-      lz4Compressed: false,
-      ...(arrow && operation.cursor !== undefined ? { arrowSchema: schemaFor(operation, delivery)!.bytes } : {})
-    }
-  }
-
-  const fetchResponse = async (operation: Operation, maxRows: number) => {
-    const cursor = operation.cursor
-    const delivery = deliveries.get(operation)!
-    if (cursor === undefined) {
-      return { status: ok, hasMoreRows: false, results: { startRowOffset: new Int64(0), rows: [], columns: [] } }
-    }
-    const offset = cursor.fetched
-    const { data, hasMore } = await operation.session.lock.run(() => cursor.take(Math.max(1, maxRows)))
-    const rowCount = data[0]?.length ?? 0
-    if (delivery.format === "arrow") {
-      const schema = schemaFor(operation, delivery)!
-      const arrowBatches = rowCount === 0 ? [] : [{
-        batch: Columns.batchBytes(schema.arrow, schema.bytes, cursor.columns, data, delivery.flags),
-        rowCount: new Int64(rowCount)
-      }]
-      return {
-        status: ok,
-        hasMoreRows: hasMore,
-        results: { startRowOffset: new Int64(offset), rows: [], arrowBatches }
-      }
-    }
-    return {
-      status: ok,
-      hasMoreRows: hasMore,
-      results: {
-        startRowOffset: new Int64(offset),
-        rows: [],
-        columns: cursor.columns.map((column, i) => Columns.thriftColumn(data[i], column))
-      }
-    }
-  }
-
   /** Runs an async handler body, turning an unexpected failure into an error status. */
   const respond = (callback: Callback, work: () => Promise<unknown>) => {
     work().then(
       (response) => callback(null, response),
-      (error) => callback(null, { status: failed(Sql.fromDuckDB(error).message) })
+      (error) => callback(null, { status: failed(Errors.fromDuckDB(error).message) })
     )
   }
 
@@ -169,19 +116,62 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
     return found
   }
 
+  /**
+   * Answers a submitted statement as Databricks does: with its handle, and when it settles within
+   * `directResultsWait` and the client asked for them, with direct results (status, metadata, first page, and the
+   * close when that page is every row).
+   */
+  const submit = async (request: any, operation: Operation, delivery: Results.Delivery, operationType: number) => {
+    results.track(operation, delivery)
+    await Promise.race([operation.done, options.sleep(options.directResultsWaitMs)])
+    const settled = operation.state !== "PENDING" && operation.state !== "RUNNING"
+    const operationHandle = {
+      operationId: operation.handle,
+      operationType,
+      hasResultSet: settled && operation.state === "FINISHED" ? operation.cursor !== undefined : true
+    }
+    if (request.getDirectResults === undefined || request.getDirectResults === null || !settled) {
+      return { status: ok, operationHandle }
+    }
+    const directResults: Record<string, unknown> = { operationStatus: statusResponse(operation) }
+    let finished = operation.state !== "FINISHED"
+    if (operation.state === "FINISHED" && operation.cursor !== undefined) {
+      directResults.resultSetMetadata = results.metadataResponse(operation)
+      const first = await results.fetchResponse(operation, int64(request.getDirectResults.maxRows, 100_000))
+      directResults.resultSet = first
+      finished = !first.hasMoreRows
+    } else if (operation.state === "FINISHED") {
+      directResults.resultSetMetadata = results.metadataResponse(operation)
+      finished = true
+    }
+    // All rows delivered (or nothing to deliver): close it now, as Databricks does.
+    if (finished) {
+      directResults.closeOperation = { status: ok }
+      engine.closeOperation(operation)
+    }
+    return { status: ok, operationHandle, directResults }
+  }
+
   const handler: Record<string, (request: any, callback: Callback) => void> = {
     OpenSession(request, callback) {
       const context = current()
       respond(callback, async () => {
         const namespace = request.initialNamespace ?? {}
-        const session = await engine.openSession(
-          context.principal,
-          namespace.catalogName || "main",
-          namespace.schemaName || "default"
-        )
+        // The lower of the client's version and ours, as a Thrift server negotiates (TCLIService.thrift,
+        // TOpenSessionResp.serverProtocolVersion); the driver then uses only what that version has.
+        // Drivers send the version as `client_protocol_i64` (the i32 `client_protocol` keeps its old default).
+        const client = request.client_protocol_i64 !== undefined && request.client_protocol_i64 !== null
+          ? int64(request.client_protocol_i64, Results.protocolVersion)
+          : int64(request.client_protocol, Results.protocolVersion)
+        const protocolVersion = Math.min(client, Results.protocolVersion)
+        const session = await engine.openSession(context.principal, {
+          catalog: namespace.catalogName || "main",
+          schema: namespace.schemaName || "default",
+          protocolVersion
+        })
         return {
           status: ok,
-          serverProtocolVersion: types.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8,
+          serverProtocolVersion: protocolVersion,
           sessionHandle: { sessionId: session.handle },
           configuration: {}
         }
@@ -200,47 +190,30 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
       const context = current()
       const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
       if (session === undefined) return
-      respond(callback, async () => {
-        const native = request.useArrowNativeTypes ?? {}
-        const delivery: Delivery = {
-          format: options.resultFormat === "arrow" && request.canReadArrowResult === true ? "arrow" : "columns",
-          flags: {
-            timestampAsArrow: native.timestampAsArrow === true,
-            decimalAsArrow: native.decimalAsArrow === true,
-            complexTypesAsArrow: native.complexTypesAsArrow === true
-          }
-        }
-        const operation = engine.execute(session, String(request.statement ?? ""), Sql.bind(request.parameters))
-        deliveries.set(operation, delivery)
-        await Promise.race([operation.done, options.sleep(options.directResultsWaitMs)])
-        const settled = operation.state !== "PENDING" && operation.state !== "RUNNING"
-        const operationHandle = {
-          operationId: operation.handle,
-          operationType: types.TOperationType.EXECUTE_STATEMENT,
-          hasResultSet: settled && operation.state === "FINISHED" ? operation.cursor !== undefined : true
-        }
-        if (request.getDirectResults === undefined || request.getDirectResults === null || !settled) {
-          return { status: ok, operationHandle }
-        }
-        const directResults: Record<string, unknown> = { operationStatus: statusResponse(operation) }
-        let finished = operation.state !== "FINISHED"
-        if (operation.state === "FINISHED" && operation.cursor !== undefined) {
-          directResults.resultSetMetadata = metadataResponse(operation)
-          const first = await fetchResponse(operation, int64(request.getDirectResults.maxRows, 100_000))
-          directResults.resultSet = first
-          finished = !first.hasMoreRows
-        } else if (operation.state === "FINISHED") {
-          directResults.resultSetMetadata = metadataResponse(operation)
-          finished = true
-        }
-        // All rows delivered (or nothing to deliver): close it now, as Databricks does.
-        if (finished) {
-          directResults.closeOperation = { status: ok }
-          engine.closeOperation(operation)
-        }
-        return { status: ok, operationHandle, directResults }
-      })
+      respond(callback, () =>
+        submit(
+          request,
+          engine.execute(session, String(request.statement ?? ""), Parameters.bind(request.parameters)),
+          Results.deliveryFor(request, session, options),
+          types.TOperationType.EXECUTE_STATEMENT
+        ))
     },
+
+    ...Object.fromEntries(metadataRpcs.map(([rpc, operationType]) => [
+      rpc,
+      (request: any, callback: Callback) => {
+        const context = current()
+        const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
+        if (session === undefined) return
+        respond(callback, () =>
+          submit(
+            request,
+            engine.executeMetadata(session, { rpc, request }),
+            Results.metadataDelivery(session, options),
+            operationType
+          ))
+      }
+    ])),
 
     GetOperationStatus(request, callback) {
       const context = current()
@@ -256,7 +229,7 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
       if (operation.state !== "FINISHED") {
         return callback(null, { status: failed(`The operation is ${operation.state}, not FINISHED`) })
       }
-      callback(null, metadataResponse(operation))
+      callback(null, results.metadataResponse(operation))
     },
 
     FetchResults(request, callback) {
@@ -269,7 +242,7 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
           hasMoreRows: false
         })
       }
-      respond(callback, () => fetchResponse(operation, int64(request.maxRows, 100_000)))
+      respond(callback, () => results.fetchResponse(operation, int64(request.maxRows, 100_000)))
     },
 
     CancelOperation(request, callback) {

@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
-import { SqlSeedError } from "../../Emulator.js"
+import { SqlSeedError } from "../../EmulatorError.js"
 import type { Fault } from "../emulator/fault.js"
 import type { Faults } from "../emulator/faults.js"
 import { fail, injected, json, type RequestInfo } from "../emulator/http.js"
@@ -13,8 +13,8 @@ import type { Registry } from "../emulator/registry.js"
 import type { Stats } from "../emulator/stats.js"
 import * as Workspace from "../emulator/workspace.js"
 import { Engine, uuidOf } from "./engine.js"
+import * as Errors from "./errors.js"
 import { type CallContext, makeHandler } from "./service.js"
-import * as Sql from "./sql.js"
 import { service, TBinaryProtocol, TBufferedTransport } from "./thrift.js"
 
 export interface WarehouseOptions {
@@ -173,7 +173,7 @@ export const make = (
       sql: (text: string) =>
         Effect.tryPromise({
           try: () => engine.adminSql(text),
-          catch: (error) => new SqlSeedError({ message: Sql.fromDuckDB(error).message })
+          catch: (error) => new SqlSeedError({ message: Errors.fromDuckDB(error).message })
         }),
       stats: () => ({
         rpc: { ...rpcCounts },
