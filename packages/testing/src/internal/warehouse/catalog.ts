@@ -13,8 +13,11 @@ import * as Errors from "./errors.js"
 
 /** What the engine does with a statement. */
 export type Plan =
-  /** Run this (translated) SQL on the session's DuckDB connection. */
-  | { readonly _tag: "Run"; readonly sql: string }
+  /**
+   * Run this (translated) SQL on the session's DuckDB connection, after the statements in `before` (run without
+   * parameters, for a Databricks statement that takes more than one in DuckDB, such as `INSERT OVERWRITE`).
+   */
+  | { readonly _tag: "Run"; readonly sql: string; readonly before?: ReadonlyArray<string> | undefined }
   /** Answer with these rows, computed by the emulator (column-major: `data[column][row]`). */
   | { readonly _tag: "Rows"; readonly columns: ReadonlyArray<Column>; readonly data: Array<Array<DuckDBValue>> }
   /** Fail as Databricks would. */
@@ -70,7 +73,7 @@ export class Catalog {
     const translated = Dialect.translate(sql)
     return "failure" in translated
       ? { _tag: "Fail", failure: translated.failure }
-      : { _tag: "Run", sql: translated.sql }
+      : { _tag: "Run", sql: translated.sql, before: translated.before }
   }
 
   /** The answer to a metadata RPC. */

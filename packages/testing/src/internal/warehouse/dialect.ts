@@ -116,7 +116,9 @@ export const sleepHint = (sql: string): number | undefined => {
 export const ready = (): Promise<void> => Promise.resolve()
 
 /** A statement translated for DuckDB, or the error Databricks would give for it. */
-export type Translation = { readonly sql: string } | { readonly failure: SqlFailure }
+export type Translation =
+  | { readonly sql: string; readonly before?: ReadonlyArray<string> | undefined }
+  | { readonly failure: SqlFailure }
 
 /** Translates one Databricks SQL statement (parameters `:name` and `?` kept as DuckDB's `$name` and `?`). */
 export const translate = (sql: string): Translation => ({ sql: rewrite(sql) })

@@ -308,6 +308,7 @@ export class Engine {
         const onAbort = () => session.connection.interrupt()
         operation.abort.signal.addEventListener("abort", onAbort)
         try {
+          for (const statement of plan.before ?? []) await session.connection.run(statement)
           const result = await session.connection.stream(plan.sql, parameters?.values, parameters?.types as never)
           if (operation.abort.signal.aborted) return
           const names = result.columnNames()
