@@ -83,3 +83,48 @@ export const insufficientPermissions = (principal: string, table: string): SqlFa
 /** A failure thrown as is (by the dialect or the catalog), so that `fromDuckDB` passes it through. */
 export const isSqlFailure = (error: unknown): error is SqlFailure =>
   typeof error === "object" && error !== null && "errorClass" in error && "sqlState" in error && "message" in error
+
+/** `USE CATALOG`, `SHOW SCHEMAS IN` ... a catalog that does not exist (Databricks error class NO_SUCH_CATALOG_EXCEPTION). */
+export const noSuchCatalog = (catalog: string): SqlFailure =>
+  failure(
+    "NO_SUCH_CATALOG_EXCEPTION",
+    "42704",
+    `Catalog '${catalog}' was not found. Please verify the catalog name and then retry the query or command again.`
+  )
+
+/** A schema that does not exist (Databricks error class SCHEMA_NOT_FOUND); `schema` is `catalog`.`schema`. */
+export const schemaNotFound = (schema: string): SqlFailure =>
+  failure(
+    "SCHEMA_NOT_FOUND",
+    "42704",
+    `The schema ${schema} cannot be found. Verify the spelling and correctness of the schema and catalog. ` +
+      "If you did not qualify the name with a catalog, verify the current_schema() output, or qualify the name " +
+      "with the correct catalog. To tolerate the error on drop use DROP SCHEMA IF EXISTS."
+  )
+
+/** `CREATE SCHEMA` of one that exists (Databricks error class SCHEMA_ALREADY_EXISTS). */
+export const schemaAlreadyExists = (schema: string): SqlFailure =>
+  failure(
+    "SCHEMA_ALREADY_EXISTS",
+    "42P06",
+    `Cannot create schema ${schema} because it already exists. Choose a different name, drop the existing ` +
+      "schema, or add the IF NOT EXISTS clause to tolerate pre-existing schema."
+  )
+
+/** `CREATE CATALOG` of one that exists (Databricks error class CATALOG_ALREADY_EXISTS). */
+export const catalogAlreadyExists = (catalog: string): SqlFailure =>
+  failure(
+    "CATALOG_ALREADY_EXISTS",
+    "42P04",
+    `Catalog '${catalog}' already exists. Choose a different name, drop the existing catalog, or add the ` +
+      "IF NOT EXISTS clause to tolerate pre-existing catalog."
+  )
+
+/** `DROP SCHEMA` of a schema that still has tables, without CASCADE (Databricks error class SCHEMA_NOT_EMPTY). */
+export const schemaNotEmpty = (schema: string): SqlFailure =>
+  failure(
+    "SCHEMA_NOT_EMPTY",
+    "2BP01",
+    `Cannot drop a schema ${schema} because it contains objects. Use DROP SCHEMA ... CASCADE to drop the ` +
+      "schema and all its objects."
+  )
