@@ -1,110 +1,28 @@
 /**
  * Databricks SQL in, DuckDB SQL out: the text of every statement the warehouse runs goes through `translate`.
  *
+ * The transpiler (`@polyglot-sql/sdk`, Databricks → DuckDB) does the bulk: types (`array<string>`, `map<…>`,
+ * `struct<…>`), constructors (`array(…)`, `map(…)`, `named_struct`), functions, backticks, `DIV`, `QUALIFY`. Our own
+ * rules (`dialect/rules.ts`, `dialect/ansi.ts`, `dialect/clauses.ts`) fix what it gets wrong or cannot know: ANSI
+ * casts and division, `range()`'s column, joins without a condition, `INSERT OVERWRITE`, the `CREATE TABLE`
+ * clauses DuckDB has no use for, parameters and the catalog `main`.
+ *
  * @internal
  */
-import type { SqlFailure } from "./errors.js"
+import { Dialect, init, isInitialized, transpile } from "@polyglot-sql/sdk"
+import { hasDivision, raisingDivision } from "./dialect/ansi.js"
+import { extract, type TableClauses } from "./dialect/clauses.js"
+import { isWord, join, nextSignificant, type Token, tokenize } from "./dialect/lexer.js"
+import * as Rules from "./dialect/rules.js"
+import { failure, type SqlFailure } from "./errors.js"
+
+export type { TableClauses } from "./dialect/clauses.js"
 
 /**
  * The DuckDB database that plays Unity Catalog's default catalog `main`: DuckDB reserves the name "main" (it is
  * its default schema) and calls its in-memory database "memory".
  */
-export const mainDatabase = "memory"
-
-/** One identifier: a plain name or a `backtick` one. */
-const identifier = /(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]*`)/.source
-/** What follows the catalog of a three-part (or longer) name: `.schema.table`, with optional spaces around dots. */
-const twoMoreParts = new RegExp(`^\\s*\\.\\s*${identifier}\\s*\\.\\s*${identifier}`)
-
-/**
- * Databricks SQL → DuckDB: `:name` parameters become `$name`, and `backtick`
- * identifiers become "double-quoted" ones. Strings, quoted identifiers and
- * comments are left alone, and `::` casts are not parameters. Values are
- * never spliced in: they are bound by DuckDB.
- *
- * Three-part names in the catalog `main` (`main.default.t`, also with
- * backticks or in any case) name `memory.default.t`, the database that plays
- * `main`. Only when the statement uses the name `main` for nothing else: an
- * alias, table or column called `main` (`FROM t AS main`, `default.main`)
- * leaves the statement as written, so `main.s.f` keeps meaning the field `f`
- * of that alias's column `s`.
- *
- * With `placeholders: "null"`, every parameter (`:name` or `?`) becomes
- * `NULL` instead: DuckDB names no tables for a statement with parameters,
- * and the permission check needs them.
- */
-export const rewrite = (sql: string, placeholders: "bind" | "null" = "bind"): string => {
-  let out = ""
-  let i = 0
-  /** Where `out` has a `main` that heads a three-part name, and its length there. */
-  const catalogs: Array<readonly [number, number]> = []
-  /** A `main` that is not a catalog: then the statement is left as written. */
-  let otherMain = false
-  /** Classifies the identifier `main` at `start`..`end` of `sql`, about to be written to `out` as `written`. */
-  const main = (start: number, end: number, written: string) => {
-    const qualified = sql[start - 1] === "."
-    const headsThreeParts = twoMoreParts.test(sql.slice(end))
-    if (!qualified && headsThreeParts) catalogs.push([out.length, written.length])
-    else if (!headsThreeParts) otherMain = true
-  }
-  while (i < sql.length) {
-    const c = sql[i]
-    const next = sql[i + 1]
-    if (c === "'" || c === "\"") {
-      const end = closing(sql, i, c)
-      out += sql.slice(i, end)
-      i = end
-    } else if (c === "`") {
-      const end = sql.indexOf("`", i + 1)
-      const name = end < 0 ? sql.slice(i + 1) : sql.slice(i + 1, end)
-      const written = `"${name.replace(/"/g, "\"\"")}"`
-      if (end >= 0 && name.toLowerCase() === "main") main(i, end + 1, written)
-      out += written
-      i = end < 0 ? sql.length : end + 1
-    } else if (/[A-Za-z_]/.test(c) && !/[\p{L}\p{N}_$]/u.test(sql[i - 1] ?? "")) {
-      const word = /^[A-Za-z_][\p{L}\p{N}_$]*/u.exec(sql.slice(i))![0]
-      if (word.toLowerCase() === "main") main(i, i + word.length, word)
-      out += word
-      i += word.length
-    } else if (c === "-" && next === "-") {
-      const end = sql.indexOf("\n", i)
-      out += end < 0 ? sql.slice(i) : sql.slice(i, end)
-      i = end < 0 ? sql.length : end
-    } else if (c === "/" && next === "*") {
-      const end = sql.indexOf("*/", i + 2)
-      out += end < 0 ? sql.slice(i) : sql.slice(i, end + 2)
-      i = end < 0 ? sql.length : end + 2
-    } else if (c === ":" && next === ":") {
-      out += "::"
-      i += 2
-    } else if (c === ":" && /[A-Za-z_]/.test(next ?? "")) {
-      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i + 1))![0]
-      out += placeholders === "null" ? "NULL" : `$${name}`
-      i += 1 + name.length
-    } else if (c === "?" && placeholders === "null") {
-      out += "NULL"
-      i++
-    } else {
-      out += c
-      i++
-    }
-  }
-  if (otherMain) return out
-  for (const [at, length] of catalogs.reverse()) out = out.slice(0, at) + mainDatabase + out.slice(at + length)
-  return out
-}
-
-const closing = (sql: string, start: number, quote: string) => {
-  let i = start + 1
-  while (i < sql.length) {
-    if (sql[i] === quote) {
-      if (sql[i + 1] === quote) i += 2
-      else return i + 1
-    } else if (sql[i] === "\\" && quote === "'") i += 2
-    else i++
-  }
-  return sql.length
-}
+export const mainDatabase = Rules.mainDatabase
 
 /** `/* emulator:sleep=1500 *\/` in a statement makes it run at least that long. */
 export const sleepHint = (sql: string): number | undefined => {
@@ -112,41 +30,108 @@ export const sleepHint = (sql: string): number | undefined => {
   return match === null ? undefined : Number(match[1])
 }
 
+let loading: Promise<void> | undefined
+
 /** Loads the translator (once); `translate` may be called after it settles. */
-export const ready = (): Promise<void> => Promise.resolve()
+export const ready = (): Promise<void> => {
+  if (loading === undefined) loading = isInitialized() ? Promise.resolve() : init()
+  return loading
+}
 
 /** A statement translated for DuckDB, or the error Databricks would give for it. */
 export type Translation =
   | { readonly sql: string; readonly before?: ReadonlyArray<string> | undefined }
   | { readonly failure: SqlFailure }
 
+/**
+ * Statements made of literals only (`SELECT 1`, `SELECT 1 AS one, 'a' AS s`) mean the same in both dialects: they
+ * skip the transpiler, which costs about 0.1 ms even for these (they are what latency benchmarks run).
+ */
+const trivial = /^\s*SELECT\s+(?:\d{1,9}|'[^'\\]*')(?:\s+AS\s+[a-z_][a-z0-9_]*)?(?:\s*,\s*(?:\d{1,9}|'[^'\\]*')(?:\s+AS\s+[a-z_][a-z0-9_]*)?)*\s*;?\s*$/i
+
+/** Statements the catalog answers itself: never transpiled (only their names and parameters are DuckDB's). */
+const catalogStatements = ["SHOW", "DESCRIBE", "DESC", "USE", "SET", "RESET"]
+
+/** Databricks statements with no DuckDB counterpart. */
+const unsupported = ["OPTIMIZE", "VACUUM", "RESTORE", "COPY", "GRANT", "REVOKE", "FSCK", "MSCK", "CACHE", "UNCACHE"]
+
+const unsupportedFeature = (what: string) =>
+  failure("UNSUPPORTED_FEATURE", "0A000", `The feature is not supported: ${what} (in the Databricks emulator).`)
+
+const syntaxError = (near: string | undefined) =>
+  failure(
+    "PARSE_SYNTAX_ERROR",
+    "42601",
+    `Syntax error at or near ${near === undefined ? "end of input" : `'${near}'`}.`
+  )
+
+/** The DuckDB text of one statement the transpiler wrote: our rules after it. */
+const afterTranspiler = (duckSql: string): string => {
+  let tokens = tokenize(duckSql, "duckdb")
+  tokens = Rules.functionNames(tokens)
+  tokens = Rules.typeNames(tokens)
+  tokens = Rules.binaryLiterals(tokens)
+  tokens = Rules.rangeColumn(tokens)
+  tokens = Rules.joinWithoutCondition(tokens)
+  tokens = Rules.parameters(tokens)
+  tokens = Rules.mainCatalog(tokens)
+  return join(tokens)
+}
+
+/** A Databricks statement the transpiler does not see: backtick names become DuckDB's quoted names. */
+const passThrough = (tokens: ReadonlyArray<Token>): string =>
+  afterTranspiler(join(tokens.map((token) =>
+    token.kind === "quoted" ? { kind: "quoted", text: `"${token.text.slice(1, -1).replace(/"/g, "\"\"")}"` } : token
+  )))
+
 /** Translates one Databricks SQL statement (parameters `:name` and `?` kept as DuckDB's `$name` and `?`). */
-export const translate = (sql: string): Translation => ({ sql: rewrite(sql) })
+export const translate = (sql: string): Translation => {
+  if (trivial.test(sql)) return { sql }
+  try {
+    let tokens = tokenize(sql, "databricks")
+    const first = tokens[nextSignificant(tokens, -1)]
+    if (first === undefined) return { sql }
+    if (isWord(first, ...catalogStatements)) return { sql: passThrough(tokens) }
+    if (isWord(first, ...unsupported)) return { failure: unsupportedFeature(first.text.toUpperCase()) }
+    tokens = extract(tokens)?.tokens ?? tokens
+    const overwrite = Rules.insertOverwrite(tokens)
+    if (overwrite !== undefined) tokens = overwrite.tokens
+    tokens = Rules.tryCast(Rules.hexEscapes(tokens))
+    let text = join(tokens)
+    if (hasDivision(tokens)) text = raisingDivision(text) ?? text
+    const result = transpile(text, Dialect.Databricks, Dialect.DuckDB)
+    if (!result.success || result.sql === undefined) {
+      // The transpiler points at the last token it read; when nothing follows it, the statement ended too early.
+      const start = result.errorStart ?? text.length
+      const end = Math.max(result.errorEnd ?? start, start + 1)
+      const near = text.slice(start, end).trim()
+      const rest = text.slice(end).replace(/;\s*$/, "").trim()
+      return { failure: syntaxError(near === "" || rest === "" ? undefined : near) }
+    }
+    const statements = result.sql.map(afterTranspiler)
+    if (overwrite === undefined) return { sql: statements.join(";\n") }
+    const emptied = translate(`DELETE FROM ${overwrite.table}`)
+    if ("failure" in emptied) return emptied
+    return { sql: statements.join(";\n"), before: [emptied.sql] }
+  } catch {
+    // The transpiler throws on what it cannot handle at all (its message is never shown: it names its own parser).
+    return { failure: unsupportedFeature(`statement ${JSON.stringify(sql.trim().slice(0, 60))}`) }
+  }
+}
+
+/**
+ * What a `CREATE TABLE` statement says about its table besides columns (`USING`, `COMMENT`, `TBLPROPERTIES`,
+ * `PARTITIONED BY`, `CLUSTER BY`, `LOCATION`, column comments), for the catalog to record; undefined for any
+ * other statement.
+ */
+export const tableClauses = (sql: string): TableClauses | undefined =>
+  extract(tokenize(sql, "databricks"))?.clauses
 
 /**
  * The translated statement with every parameter replaced by `NULL`: DuckDB names no tables for a statement with
  * parameters, and the permission check needs them.
  */
-export const withoutParameters = (duckSql: string): string => {
-  let out = ""
-  let i = 0
-  while (i < duckSql.length) {
-    const c = duckSql[i]
-    if (c === "'" || c === "\"") {
-      const end = closing(duckSql, i, c)
-      out += duckSql.slice(i, end)
-      i = end
-    } else if (c === "$" && /[A-Za-z_]/.test(duckSql[i + 1] ?? "")) {
-      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(duckSql.slice(i + 1))![0]
-      out += "NULL"
-      i += 1 + name.length
-    } else if (c === "?") {
-      out += "NULL"
-      i++
-    } else {
-      out += c
-      i++
-    }
-  }
-  return out
-}
+export const withoutParameters = (duckSql: string): string =>
+  join(tokenize(duckSql, "duckdb").map((token) =>
+    token.kind === "parameter" || (token.kind === "symbol" && token.text === "?") ? { kind: "word", text: "NULL" } : token
+  ))

@@ -1,0 +1,249 @@
+/**
+ * Our own rewrite layer around the transpiler: each rule fixes one thing it gets wrong or cannot know (and each has
+ * its test in Dialect.test.ts). `before` rules work on the Databricks text, `after` rules on the DuckDB text.
+ *
+ * @internal
+ */
+import {
+  isSymbol,
+  isWord,
+  matching,
+  nameOf,
+  nextSignificant,
+  previousSignificant,
+  significant,
+  type Token
+} from "./lexer.js"
+
+/** The DuckDB database that plays Unity Catalog's default catalog `main` ("main" is reserved in DuckDB). */
+export const mainDatabase = "memory"
+
+const word = (text: string): Token => ({ kind: "word", text })
+const symbol = (text: string): Token => ({ kind: "symbol", text })
+const space: Token = { kind: "space", text: " " }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Before the transpiler (Databricks text)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `INSERT OVERWRITE [TABLE] t …` → `INSERT INTO t …`, and the table's name, to empty it first (DuckDB has no
+ * `INSERT OVERWRITE`; the transpiler passes it through).
+ */
+export const insertOverwrite = (
+  tokens: Array<Token>
+): { readonly tokens: Array<Token>; readonly table: string } | undefined => {
+  const insert = nextSignificant(tokens, -1)
+  const overwrite = nextSignificant(tokens, insert)
+  if (!isWord(tokens[insert], "INSERT") || !isWord(tokens[overwrite], "OVERWRITE")) return undefined
+  let at = nextSignificant(tokens, overwrite)
+  const out = tokens.slice()
+  out[overwrite] = word("INTO")
+  if (isWord(tokens[at], "TABLE")) {
+    out[at] = { kind: "space", text: "" }
+    at = nextSignificant(tokens, at)
+  }
+  let end = at
+  while (end < tokens.length && (tokens[end].kind === "word" || tokens[end].kind === "quoted")) {
+    const dot = nextSignificant(tokens, end)
+    if (!isSymbol(tokens[dot], ".")) break
+    end = nextSignificant(tokens, dot)
+  }
+  const table = tokens.slice(at, end + 1).filter(significant).map((token) => token.text).join("")
+  return { tokens: out, table }
+}
+
+/**
+ * `try_cast(x AS t)` → `try(cast(x AS t))`: the transpiler turns every cast into `TRY_CAST` (Spark's non-ANSI
+ * cast), and `after` turns them all back into raising casts; `try(…)` keeps the one cast that may fail quietly.
+ */
+export const tryCast = (tokens: Array<Token>): Array<Token> => {
+  const out: Array<Token> = []
+  const closers = new Set<number>()
+  for (let i = 0; i < tokens.length; i++) {
+    const open = nextSignificant(tokens, i)
+    if (isWord(tokens[i], "TRY_CAST") && isSymbol(tokens[open], "(") && !isSymbol(tokens[i - 1], ".")) {
+      closers.add(matching(tokens, open))
+      out.push(word("try"), symbol("("), word("cast"))
+    } else {
+      out.push(tokens[i])
+      if (closers.has(i)) out.push(symbol(")"))
+    }
+  }
+  return out
+}
+
+/**
+ * `'\xAB'` keeps its backslash for DuckDB, whose cast of a string to BLOB reads `\xAB` as a byte (the transpiler
+ * would make the character U+00AB of it, which is two bytes in UTF-8).
+ */
+export const hexEscapes = (tokens: Array<Token>): Array<Token> =>
+  tokens.map((token) =>
+    token.kind === "string" && token.text.includes("\\x")
+      ? { kind: "string", text: token.text.replace(/(\\\\)|\\x/g, (all, pair) => pair ?? "\\\\x") }
+      : token
+  )
+
+// ---------------------------------------------------------------------------------------------------------------
+// After the transpiler (DuckDB text)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Functions the transpiler passes through (or makes) under a name DuckDB does not know: `TRY_CAST` is a raising
+ * `CAST` again (ANSI, as on SQL warehouses), `get_json_object` is `json_extract_string`, `sequence` is
+ * `generate_series` (both ends included, as Databricks'), `raise_error` is `error`.
+ */
+const renames: Record<string, string> = {
+  TRY_CAST: "CAST",
+  GET_JSON_OBJECT: "json_extract_string",
+  SEQUENCE: "generate_series",
+  RAISE_ERROR: "error"
+}
+
+export const functionNames = (tokens: Array<Token>): Array<Token> =>
+  tokens.map((token, i) => {
+    const renamed = token.kind === "word" ? renames[token.text.toUpperCase()] : undefined
+    return renamed !== undefined && isSymbol(tokens[nextSignificant(tokens, i)], "(") &&
+        !isSymbol(tokens[previousSignificant(tokens, i)], ".")
+      ? word(renamed)
+      : token
+  })
+
+/** Types the transpiler names in a way DuckDB does not know: `TIMESTAMPNTZ` (Databricks TIMESTAMP_NTZ) is TIMESTAMP. */
+export const typeNames = (tokens: Array<Token>): Array<Token> =>
+  tokens.map((token) => isWord(token, "TIMESTAMPNTZ", "TIMESTAMP_NTZ") ? word("TIMESTAMP") : token)
+
+/** `X'0A'` is binary in Databricks; DuckDB reads `x'0A'` as a bit string, so it becomes `unhex('0A')` (a BLOB). */
+export const binaryLiterals = (tokens: Array<Token>): Array<Token> => {
+  const out: Array<Token> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]
+    if (isWord(token, "X") && tokens[i + 1]?.kind === "string" && !isSymbol(tokens[previousSignificant(tokens, i)], ".")) {
+      out.push(word("unhex"), symbol("("), tokens[i + 1], symbol(")"))
+      i++
+    } else out.push(token)
+  }
+  return out
+}
+
+/**
+ * `range(…)` as a table yields one BIGINT column `id` in Databricks; DuckDB's is called `range`. So the table
+ * function becomes `(SELECT range AS id FROM range(…))` (the transpiler already made `range(n)` `range(0, n)`).
+ */
+export const rangeColumn = (tokens: Array<Token>): Array<Token> => {
+  const out: Array<Token> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const open = nextSignificant(tokens, i)
+    const before = tokens[previousSignificant(tokens, i)]
+    if (
+      isWord(tokens[i], "RANGE") && isSymbol(tokens[open], "(") &&
+      (isWord(before, "FROM", "JOIN", "LATERAL") || isSymbol(before, ","))
+    ) {
+      const close = matching(tokens, open)
+      out.push(symbol("("), word("SELECT"), space, word("range"), space, word("AS"), space, word("id"), space)
+      out.push(word("FROM"), space, ...tokens.slice(i, close + 1), symbol(")"))
+      i = close
+    } else out.push(tokens[i])
+  }
+  return out
+}
+
+/** Words that end a join's table reference when no `ON`/`USING` came. */
+const afterJoin = [
+  "JOIN",
+  "INNER",
+  "LEFT",
+  "RIGHT",
+  "FULL",
+  "CROSS",
+  "NATURAL",
+  "SEMI",
+  "ANTI",
+  "WHERE",
+  "GROUP",
+  "HAVING",
+  "ORDER",
+  "LIMIT",
+  "OFFSET",
+  "QUALIFY",
+  "WINDOW",
+  "UNION",
+  "EXCEPT",
+  "INTERSECT",
+  "MINUS"
+]
+
+/**
+ * A join without `ON` or `USING` joins every row with every row in Databricks (an inner join's condition is
+ * optional there); DuckDB requires one, so it gets `ON TRUE`.
+ */
+export const joinWithoutCondition = (tokens: Array<Token>): Array<Token> => {
+  const inserts = new Set<number>()
+  for (let i = 0; i < tokens.length; i++) {
+    if (!isWord(tokens[i], "JOIN")) continue
+    let back = previousSignificant(tokens, i)
+    while (isWord(tokens[back], "OUTER", "INNER", "LEFT", "RIGHT", "FULL")) back = previousSignificant(tokens, back)
+    if (isWord(tokens[back], "CROSS", "NATURAL", "POSITIONAL", "ASOF", "SEMI", "ANTI")) continue
+    let j = nextSignificant(tokens, i)
+    let end = tokens.length
+    while (j < tokens.length) {
+      const token = tokens[j]
+      if (isWord(token, "ON", "USING")) {
+        end = -1
+        break
+      }
+      if (isSymbol(token, "(")) {
+        j = nextSignificant(tokens, matching(tokens, j))
+        continue
+      }
+      if (isSymbol(token, ")") || isSymbol(token, ",") || isSymbol(token, ";") || isWord(token, ...afterJoin)) {
+        end = j
+        break
+      }
+      j = nextSignificant(tokens, j)
+    }
+    if (end >= 0) inserts.add(previousSignificant(tokens, end))
+  }
+  if (inserts.size === 0) return tokens
+  const out: Array<Token> = []
+  tokens.forEach((token, i) => {
+    out.push(token)
+    if (inserts.has(i)) out.push(space, word("ON"), space, word("TRUE"))
+  })
+  return out
+}
+
+/** `:name` parameters are DuckDB's `$name` (the transpiler keeps the Databricks form); `?` stays. */
+export const parameters = (tokens: Array<Token>): Array<Token> =>
+  tokens.map((token) =>
+    token.kind === "parameter" && token.text.startsWith(":") ? { kind: "parameter", text: `$${token.text.slice(1)}` } : token
+  )
+
+const isIdentifier = (token: Token | undefined) => token !== undefined && (token.kind === "word" || token.kind === "quoted")
+
+/**
+ * Three-part names in the catalog `main` (`main.default.t`, quoted or in any case) name `memory.default.t`, the
+ * database that plays `main`. Only when the statement uses the name `main` for nothing else: an alias, table or
+ * column called `main` (`FROM t AS main`, `default.main`) leaves the statement as written, so `main.s.f` keeps
+ * meaning the field `f` of that alias's column `s`.
+ */
+export const mainCatalog = (tokens: Array<Token>): Array<Token> => {
+  const catalogs: Array<number> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]
+    if (!isIdentifier(token) || nameOf(token).toLowerCase() !== "main") continue
+    const dot1 = nextSignificant(tokens, i)
+    const second = nextSignificant(tokens, dot1)
+    const dot2 = nextSignificant(tokens, second)
+    const third = nextSignificant(tokens, dot2)
+    const headsThreeParts = isSymbol(tokens[dot1], ".") && isIdentifier(tokens[second]) &&
+      isSymbol(tokens[dot2], ".") && isIdentifier(tokens[third])
+    const qualified = isSymbol(tokens[previousSignificant(tokens, i)], ".")
+    if (!qualified && headsThreeParts) catalogs.push(i)
+    else if (!headsThreeParts) return tokens
+  }
+  if (catalogs.length === 0) return tokens
+  const out = tokens.slice()
+  for (const i of catalogs) out[i] = word(mainDatabase)
+  return out
+}
