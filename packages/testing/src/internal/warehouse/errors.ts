@@ -1,6 +1,8 @@
 /**
  * Errors as a Databricks SQL warehouse reports them (`[ERROR_CLASS] message SQLSTATE: xxxxx`), and the mapping of
- * DuckDB's errors onto them.
+ * DuckDB's errors onto them. Classes, SQLSTATEs and message texts follow Databricks' error reference
+ * (docs.databricks.com/error-messages/error-classes.html); no DuckDB phrase ("Binder Error", a DuckDB type name,
+ * its `memory` database) reaches the client.
  *
  * @internal
  */
@@ -17,60 +19,264 @@ export const failure = (errorClass: string, sqlState: string, text: string): Sql
   message: `[${errorClass}] ${text} SQLSTATE: ${sqlState}`
 })
 
+/** A failure thrown as is (by the dialect or the catalog), so that `fromDuckDB` passes it through. */
+export const isSqlFailure = (error: unknown): error is SqlFailure =>
+  typeof error === "object" && error !== null && "errorClass" in error && "sqlState" in error && "message" in error
+
+/** DuckDB's type names (in its messages) as Databricks names them. */
+const typeNames: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\bTIMESTAMP WITH TIME ZONE\b|\bTIMESTAMPTZ\b|\bTIMESTAMP_TZ\b/g, "TIMESTAMP"],
+  [/\bTIMESTAMP(?:_S|_MS|_NS)?\b(?! ?_?NTZ)/g, "TIMESTAMP_NTZ"],
+  [/\bSTRING_LITERAL\b|\bVARCHAR\b/g, "STRING"],
+  [/\bINTEGER_LITERAL\b|\bINTEGER\b|\bINT32\b|\bUSMALLINT\b/g, "INT"],
+  [/\bINT64\b|\bUINTEGER\b|\bUINT32\b/g, "BIGINT"],
+  [/\bINT16\b|\bUTINYINT\b|\bUINT8\b/g, "SMALLINT"],
+  [/\bINT8\b/g, "TINYINT"],
+  [/\bU?HUGEINT\b|\bUBIGINT\b|\bU?INT128\b|\bUINT64\b/g, "DECIMAL(38,0)"],
+  [/\bBLOB\b/g, "BINARY"],
+  [/\bBIGNUM\b/g, "DECIMAL"],
+  [/\bANY\[\]/g, "ARRAY"]
+]
+
+/** A DuckDB text with Databricks type names. */
+const databricksTypes = (text: string) => typeNames.reduce((out, [pattern, name]) => out.replace(pattern, name), text)
+
+/**
+ * A DuckDB object name as Databricks quotes it: `cat`.`schema`.`name`, with DuckDB's `memory` database (which
+ * plays the catalog `main`) named `main`.
+ */
+const quoted = (raw: string) => {
+  const parts = raw.replace(/^"|"$/g, "").split(/"?\."?/).map((part) => part.replace(/^"|"$/g, ""))
+  if (parts.length === 3 && parts[0] === "memory") parts[0] = "main"
+  return parts.map((part) => `\`${part}\``).join(".")
+}
+
+const sqlText = (text: string) => text.replace(/memory\./g, "main.")
+
+export const tableNotFound = (name: string): SqlFailure =>
+  failure(
+    "TABLE_OR_VIEW_NOT_FOUND",
+    "42P01",
+    `The table or view ${name} cannot be found. Verify the spelling and correctness of the schema and catalog. ` +
+      "If you did not qualify the name with a schema, verify the current_schema() output, or qualify the name " +
+      "with the correct schema and catalog. To tolerate the error on drop use DROP VIEW IF EXISTS or DROP TABLE " +
+      "IF EXISTS."
+  )
+
+export const tableAlreadyExists = (name: string): SqlFailure =>
+  failure(
+    "TABLE_OR_VIEW_ALREADY_EXISTS",
+    "42P07",
+    `Cannot create table or view ${name} because it already exists. Choose a different name, drop or replace the ` +
+      "existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects."
+  )
+
+/** An unknown column; `candidates` are the names Databricks suggests (`Did you mean one of the following?`). */
+export const unresolvedColumn = (name: string, candidates: ReadonlyArray<string>): SqlFailure =>
+  candidates.length === 0
+    ? failure(
+      "UNRESOLVED_COLUMN.WITHOUT_SUGGESTION",
+      "42703",
+      `A column, variable, or function parameter with name \`${name}\` cannot be resolved.`
+    )
+    : failure(
+      "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+      "42703",
+      `A column, variable, or function parameter with name \`${name}\` cannot be resolved. Did you mean one of the ` +
+        `following? [${candidates.map((candidate) => `\`${candidate}\``).join(", ")}].`
+    )
+
+export const unresolvedRoutine = (name: string): SqlFailure =>
+  failure(
+    "UNRESOLVED_ROUTINE",
+    "42883",
+    `Cannot resolve routine \`${name}\` on search path [\`system\`.\`builtin\`, \`system\`.\`session\`].`
+  )
+
+/** `token` is the text the parser stopped at, or `undefined` at the end of the statement. */
+export const parseSyntaxError = (token: string | undefined): SqlFailure =>
+  failure(
+    "PARSE_SYNTAX_ERROR",
+    "42601",
+    `Syntax error at or near ${token === undefined ? "end of input" : `'${token}'`}.`
+  )
+
+export const divideByZero = (): SqlFailure =>
+  failure(
+    "DIVIDE_BY_ZERO",
+    "22012",
+    "Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set " +
+      "\"ansi_mode\" to \"false\" to bypass this error."
+  )
+
+/** `kind` is Spark's word for the type that overflowed: `integer`, `long`, ... */
+export const arithmeticOverflow = (kind: string, tryFunction = "try_add"): SqlFailure =>
+  failure(
+    "ARITHMETIC_OVERFLOW",
+    "22003",
+    `${kind} overflow. Use '${tryFunction}' to tolerate overflow and return NULL instead. If necessary set ` +
+      "\"ansi_mode\" to \"false\" to bypass this error."
+  )
+
+/** A value with no `decimal(precision, scale)` form. */
+export const numericOutOfRange = (value: string, precision: number, scale: number): SqlFailure =>
+  failure(
+    "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
+    "22003",
+    `${value} cannot be represented as Decimal(${precision}, ${scale}). If necessary set "ansi_mode" to "false" ` +
+      "to bypass this error, and return NULL instead."
+  )
+
+export const castInvalidInput = (value: string, from: string, to: string): SqlFailure =>
+  failure(
+    "CAST_INVALID_INPUT",
+    "22018",
+    `The value ${value} of the type "${from}" cannot be cast to "${to}" because it is malformed. Correct the value ` +
+      "as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL " +
+      "instead."
+  )
+
+export const castOverflow = (value: string, from: string, to: string): SqlFailure =>
+  failure(
+    "CAST_OVERFLOW",
+    "22003",
+    `The value ${value} of the type "${from}" cannot be cast to "${to}" due to an overflow. Use \`try_cast\` to ` +
+      "tolerate overflow and return NULL instead."
+  )
+
+/** Spark's word for an overflowing integer type, in `ARITHMETIC_OVERFLOW` messages. */
+const overflowKind = (duckType: string) =>
+  /INT64|BIGINT|INT128|HUGEINT/i.test(duckType)
+    ? "long"
+    : /INT32|INTEGER/i.test(duckType)
+    ? "integer"
+    : /INT16|SMALLINT/i.test(duckType)
+    ? "short"
+    : /INT8|TINYINT/i.test(duckType)
+    ? "byte"
+    : "Decimal"
+
+const tryFunctions: Record<string, string> = {
+  addition: "try_add",
+  subtraction: "try_subtract",
+  multiplication: "try_multiply",
+  division: "try_divide"
+}
+
+/** The argument types of a call DuckDB could not bind, and the arities its candidates take. */
+const functionCall = (text: string) => {
+  const call = /(?:function call|argument types) ["'](.+?)\(([^)]*)\)["']/.exec(text)
+  if (call === null) return undefined
+  const args = call[2].trim() === "" ? [] : call[2].split(/,\s*/)
+  const arities = [...text.matchAll(/^\s*[^\s(]+\(([^)]*)\)\s*->/gm)].map((m) =>
+    m[1].trim() === "" ? 0 : m[1].split(",").length
+  )
+  return { name: call[1], args: args.map((arg) => databricksTypes(arg)), arities }
+}
+
 /** Turns a DuckDB error into the Databricks error a real warehouse would give. */
 export const fromDuckDB = (error: unknown): SqlFailure => {
   if (isSqlFailure(error)) return error
   const raw = error instanceof Error ? error.message : String(error)
-  const first = raw.split("\n")[0].trim()
+  // A failure raised on purpose inside DuckDB (a translated statement's `error('[CLASS] ... SQLSTATE: x')`).
+  const embedded = /\[([A-Z_.]+)\] (.*?) SQLSTATE: ([0-9A-Z]{5})/s.exec(raw)
+  if (embedded !== null) return failure(embedded[1], embedded[3], embedded[2])
+  const lines = raw.split("\n")
+  const first = lines[0].trim()
+  const kind = /^([A-Za-z ]+?) Error: /.exec(first)?.[1] ?? ""
+  const text = first.replace(/^[A-Za-z ]+? Error:\s*/, "")
   let match: RegExpExecArray | null
-  if ((match = /Table with name (\S+?) does not exist/i.exec(first)) !== null) {
+
+  if (kind === "Parser") {
+    if (/at end of input/i.test(text)) return parseSyntaxError(undefined)
+    if ((match = /at or near "((?:[^"]|"")*)"/i.exec(text)) !== null) return parseSyntaxError(match[1])
+    return parseSyntaxError(undefined)
+  }
+  if ((match = /Table with name (.+?) does not exist/i.exec(text)) !== null) return tableNotFound(quoted(match[1]))
+  if ((match = /Table with name (.+?) already exists/i.exec(text)) !== null) return tableAlreadyExists(quoted(match[1]))
+  if ((match = /(?:View|Table) with name (.+?) does not exist/i.exec(text)) !== null) {
+    return tableNotFound(quoted(match[1]))
+  }
+  if ((match = /Schema with name (.+?) does not exist/i.exec(text)) !== null) return schemaNotFound(quoted(match[1]))
+  if ((match = /No catalog \+ schema named (.+?) found/i.exec(text)) !== null) return schemaNotFound(quoted(match[1]))
+  if ((match = /Schema with name (.+?) already exists/i.exec(text)) !== null) {
+    return schemaAlreadyExists(quoted(match[1]))
+  }
+  if ((match = /Catalog "?(.+?)"? does not exist/i.exec(text)) !== null) {
+    return noSuchCatalog(match[1] === "memory" ? "main" : match[1])
+  }
+  if ((match = /Referenced column "((?:[^"]|"")+)" (?:not found|was not found)/i.exec(text)) !== null) {
+    const candidates = /Candidate bindings: (.*)/.exec(raw)?.[1] ?? ""
+    return unresolvedColumn(match[1], [...candidates.matchAll(/"([^"]+)"/g)].map((m) => m[1].split(".").pop()!))
+  }
+  if ((match = /does not have a column named "((?:[^"]|"")+)"/i.exec(text)) !== null) {
+    const candidates = /Candidate bindings: (.*)/.exec(raw)?.[1] ?? ""
+    return unresolvedColumn(match[1], [...candidates.matchAll(/"([^"]+)"/g)].map((m) => m[1].split(".").pop()!))
+  }
+  if (
+    (match = /(?:Scalar|Table|Aggregate|Macro)? ?Function with name "?([^"\s]+?)"? does not exist/i.exec(text)) !== null
+  ) {
+    return unresolvedRoutine(match[1])
+  }
+  if (/Could not choose a best candidate function|No function matches/i.test(text)) {
+    const call = functionCall(raw)
+    if (call !== undefined && call.arities.length > 0 && !call.arities.includes(call.args.length)) {
+      const expected = [...new Set(call.arities)].sort((a, b) => a - b).join(" or ")
+      return failure(
+        "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
+        "42605",
+        `The \`${call.name}\` requires ${expected} parameters but the actual number is ${call.args.length}.`
+      )
+    }
+    const name = call?.name ?? "function"
     return failure(
-      "TABLE_OR_VIEW_NOT_FOUND",
-      "42P01",
-      `The table or view \`${
-        match[1]
-      }\` cannot be found. Verify the spelling and correctness of the schema and catalog.`
+      "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+      "42K09",
+      `Cannot resolve "${name}(${call?.args.join(", ") ?? ""})" due to data type mismatch: the input types ` +
+        `(${call?.args.map((arg) => `"${arg}"`).join(", ") ?? ""}) are not accepted by \`${name}\`.`
     )
   }
-  if ((match = /Table with name "?(\S+?)"? already exists/i.exec(first)) !== null) {
+  if ((match = /Could not convert string '((?:[^']|'')*)' to (\S+)/i.exec(text)) !== null) {
+    return castInvalidInput(`'${match[1]}'`, "STRING", databricksTypes(match[2]))
+  }
+  if ((match = /invalid (date|timestamp) field format: "((?:[^"])*)"/i.exec(text)) !== null) {
+    return castInvalidInput(`'${match[2]}'`, "STRING", match[1] === "date" ? "DATE" : "TIMESTAMP")
+  }
+  if (
+    (match =
+      /Type (\S+) with value (\S+) can't be cast because the value is out of range for the destination type (\S+)/i
+        .exec(text)) !== null
+  ) {
+    return castOverflow(match[2], databricksTypes(match[1]), databricksTypes(match[3]))
+  }
+  if ((match = /Overflow in (addition|subtraction|multiplication|division) of (\S+)/i.exec(text)) !== null) {
+    return arithmeticOverflow(overflowKind(match[2]), tryFunctions[match[1].toLowerCase()])
+  }
+  if (/division by zero/i.test(text)) return divideByZero()
+  if ((match = /table (\S+) has (\d+) columns but (\d+) values were supplied/i.exec(text)) !== null) {
+    const [table, expected, actual] = [quoted(match[1]), Number(match[2]), Number(match[3])]
     return failure(
-      "TABLE_OR_VIEW_ALREADY_EXISTS",
-      "42P07",
-      `Cannot create table or view \`${match[1]}\` because it already exists.`
+      `INSERT_COLUMN_ARITY_MISMATCH.${actual < expected ? "NOT_ENOUGH" : "TOO_MANY"}_DATA_COLUMNS`,
+      "21S01",
+      `Cannot write to ${table}, the reason is ${actual < expected ? "not enough" : "too many"} data columns: ` +
+        `the table has ${expected} columns but the data has ${actual}.`
     )
   }
-  if ((match = /syntax error at or near "?([^"]*)"?/i.exec(first)) !== null) {
-    return failure("PARSE_SYNTAX_ERROR", "42601", `Syntax error at or near '${match[1]}'.`)
-  }
-  if (/^Parser Error/i.test(first)) {
-    return failure("PARSE_SYNTAX_ERROR", "42601", first.replace(/^Parser Error:\s*/i, ""))
-  }
-  if ((match = /Referenced column "?([^"\s]+)"? not found/i.exec(first)) !== null) {
+  if ((match = /NOT NULL constraint failed: (\S+)/i.exec(text)) !== null) {
     return failure(
-      "UNRESOLVED_COLUMN.WITHOUT_SUGGESTION",
-      "42703",
-      `A column, variable, or function parameter with name \`${match[1]}\` cannot be resolved.`
+      "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
+      "23502",
+      `NOT NULL constraint violated for column: ${match[1].split(".").pop()}.`
     )
   }
-  if ((match = /(?:Scalar|Table) Function with name (\S+?) does not exist/i.exec(first)) !== null) {
-    return failure("UNRESOLVED_ROUTINE", "42883", `Cannot resolve function \`${match[1]}\`.`)
+  if (kind === "Conversion") return failure("CAST_INVALID_INPUT", "22018", databricksTypes(sqlText(text)))
+  if (kind === "Out of Range") return failure("ARITHMETIC_OVERFLOW", "22003", databricksTypes(sqlText(text)))
+  if (kind === "Out of Memory") return failure("INTERNAL_ERROR", "XX000", "The warehouse ran out of resources.")
+  if (kind === "Not implemented") return failure("UNSUPPORTED_FEATURE", "0A000", databricksTypes(sqlText(text)))
+  if (kind === "Binder" || kind === "Catalog") {
+    return failure("INVALID_SQL_SYNTAX", "42000", databricksTypes(sqlText(text)))
   }
-  if (/^Conversion Error/i.test(first)) {
-    return failure("CAST_INVALID_INPUT", "22018", first.replace(/^Conversion Error:\s*/i, ""))
-  }
-  if (/^Out of Range Error/i.test(first)) {
-    return failure("NUMERIC_VALUE_OUT_OF_RANGE", "22003", first.replace(/^Out of Range Error:\s*/i, ""))
-  }
-  if (/^Constraint Error/i.test(first)) {
-    return failure("CONSTRAINT_VIOLATION", "23000", first.replace(/^Constraint Error:\s*/i, ""))
-  }
-  if (/^Binder Error/i.test(first)) {
-    return failure("UNRESOLVED_COLUMN.WITHOUT_SUGGESTION", "42703", first.replace(/^Binder Error:\s*/i, ""))
-  }
-  if (/^Catalog Error/i.test(first)) {
-    return failure("TABLE_OR_VIEW_NOT_FOUND", "42P01", first.replace(/^Catalog Error:\s*/i, ""))
-  }
-  return failure("INTERNAL_ERROR", "XX000", first)
+  return failure("INTERNAL_ERROR", "XX000", databricksTypes(sqlText(text)))
 }
 
 export const insufficientPermissions = (principal: string, table: string): SqlFailure =>
@@ -79,10 +285,6 @@ export const insufficientPermissions = (principal: string, table: string): SqlFa
     "42501",
     `Insufficient privileges: User ${principal} does not have SELECT on Table \`${table}\`.`
   )
-
-/** A failure thrown as is (by the dialect or the catalog), so that `fromDuckDB` passes it through. */
-export const isSqlFailure = (error: unknown): error is SqlFailure =>
-  typeof error === "object" && error !== null && "errorClass" in error && "sqlState" in error && "message" in error
 
 /** `USE CATALOG`, `SHOW SCHEMAS IN` ... a catalog that does not exist (Databricks error class NO_SUCH_CATALOG_EXCEPTION). */
 export const noSuchCatalog = (catalog: string): SqlFailure =>
