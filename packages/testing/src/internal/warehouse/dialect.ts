@@ -67,16 +67,22 @@ const syntaxError = (near: string | undefined) =>
 
 /** The DuckDB text of one statement the transpiler wrote: our rules after it. */
 const afterTranspiler = (duckSql: string): string => {
-  let tokens = tokenize(duckSql, "duckdb")
-  tokens = Rules.functionNames(tokens)
-  tokens = Rules.typeNames(tokens)
-  tokens = Rules.binaryLiterals(tokens)
-  tokens = Rules.rangeColumn(tokens)
-  tokens = Rules.joinWithoutCondition(tokens)
-  tokens = Rules.parameters(tokens)
-  tokens = Rules.mainCatalog(tokens)
-  return join(tokens)
+  // Each rule runs only when the text has what it looks for (a cheap test: translation is on every query's path).
+  const applicable = after.filter(([pattern]) => pattern.test(duckSql))
+  if (applicable.length === 0) return duckSql
+  return join(applicable.reduce((tokens, [, rule]) => rule(tokens), tokenize(duckSql, "duckdb")))
 }
+
+/** The rules after the transpiler, in order, each with a pattern the text must match for it to apply. */
+const after: ReadonlyArray<readonly [RegExp, (tokens: Array<Token>) => Array<Token>]> = [
+  [/TRY_CAST|GET_JSON_OBJECT|SEQUENCE|RAISE_ERROR/i, Rules.functionNames],
+  [/NTZ/i, Rules.typeNames],
+  [/x'/i, Rules.binaryLiterals],
+  [/range/i, Rules.rangeColumn],
+  [/join/i, Rules.joinWithoutCondition],
+  [/:/, Rules.parameters],
+  [/main/i, Rules.mainCatalog]
+]
 
 /** A Databricks statement the transpiler does not see: backtick names become DuckDB's quoted names. */
 const passThrough = (tokens: ReadonlyArray<Token>): string =>

@@ -41,8 +41,18 @@ const closing = (sql: string, start: number, quote: string, backslash: boolean) 
   return sql.length
 }
 
-const wordStart = /[\p{L}_]/u
-const wordPart = /[\p{L}\p{N}_$]/u
+const letter = /\p{L}/u
+const letterOrDigit = /[\p{L}\p{N}]/u
+const ascii = (c: string) => c.charCodeAt(0) < 128
+/** A character that starts a word: a letter or `_` (checked without a regex for ASCII, the common case). */
+const isWordStart = (c: string | undefined): boolean =>
+  c !== undefined && c !== "" && (ascii(c) ? (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_" : letter.test(c))
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9" && c.length === 1
+/** A character that continues a word. */
+const isWordPart = (c: string | undefined): boolean =>
+  isWordStart(c) || isDigit(c) || c === "$" || (c !== undefined && c !== "" && !ascii(c) && letterOrDigit.test(c))
+const isSpace = (c: string | undefined): boolean =>
+  c === " " || c === "\n" || c === "\t" || c === "\r" || c === "\f" || (c !== undefined && c !== "" && !ascii(c) && /\s/.test(c))
 
 /** Splits `sql` into tokens whose texts concatenate back to `sql`. */
 export const tokenize = (sql: string, flavour: Flavour): Array<Token> => {
@@ -55,9 +65,9 @@ export const tokenize = (sql: string, flavour: Flavour): Array<Token> => {
   while (i < sql.length) {
     const c = sql[i]
     const next = sql[i + 1] ?? ""
-    if (/\s/.test(c)) {
+    if (isSpace(c)) {
       let end = i + 1
-      while (end < sql.length && /\s/.test(sql[end])) end++
+      while (end < sql.length && isSpace(sql[end])) end++
       push("space", end)
     } else if (c === "-" && next === "-") {
       const end = sql.indexOf("\n", i)
@@ -74,17 +84,17 @@ export const tokenize = (sql: string, flavour: Flavour): Array<Token> => {
       push("quoted", closing(sql, i, "`", false))
     } else if (c === ":" && next === ":") {
       push("symbol", i + 2)
-    } else if ((c === ":" || c === "$") && wordStart.test(next) && !wordPart.test(sql[i - 1] ?? "")) {
+    } else if ((c === ":" || c === "$") && isWordStart(next) && !isWordPart(sql[i - 1])) {
       let end = i + 2
-      while (end < sql.length && /[\p{L}\p{N}_]/u.test(sql[end])) end++
+      while (end < sql.length && isWordPart(sql[end]) && sql[end] !== "$") end++
       push("parameter", end)
-    } else if (wordStart.test(c)) {
+    } else if (isWordStart(c)) {
       let end = i + 1
-      while (end < sql.length && wordPart.test(sql[end])) end++
+      while (end < sql.length && isWordPart(sql[end])) end++
       push("word", end)
-    } else if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(next))) {
+    } else if (isDigit(c) || (c === "." && isDigit(next))) {
       let end = i + 1
-      while (end < sql.length && /[0-9A-Za-z_.]/.test(sql[end])) {
+      while (end < sql.length && (isWordPart(sql[end]) || sql[end] === ".") && sql[end] !== "$") {
         // An exponent's sign belongs to the number.
         if (/[eE]/.test(sql[end]) && /[+-]/.test(sql[end + 1] ?? "")) end += 2
         else end++

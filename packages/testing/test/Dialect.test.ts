@@ -1,0 +1,171 @@
+/**
+ * The dialect's translation rules, one test each: Databricks SQL in, the DuckDB SQL the warehouse runs out (no
+ * server; DatabricksSql.test.ts runs the same statements through the real driver).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { beforeAll } from "vitest"
+import * as Dialect from "../src/internal/warehouse/dialect.js"
+
+const sql = (databricks: string): string => {
+  const translated = Dialect.translate(databricks)
+  if ("failure" in translated) assert.fail(`${databricks}: ${translated.failure.message}`)
+  return translated.sql
+}
+
+const failure = (databricks: string) => {
+  const translated = Dialect.translate(databricks)
+  if (!("failure" in translated)) return assert.fail(`${databricks} translated to ${translated.sql}`)
+  return translated.failure
+}
+
+describe("Dialect: Databricks SQL → DuckDB", () => {
+  beforeAll(() => Dialect.ready())
+
+  it("parameters: :name becomes $name, ? stays, :: is a cast, strings and comments are left alone", () => {
+    const out = sql("SELECT :a, ?, x::int FROM t WHERE s = 'it''s :b' -- :c\n AND u = ':d'")
+    assert.include(out, "$a, ?, CAST(x AS INT)")
+    assert.include(out, "'it''s :b'")
+    assert.include(out, "':d'")
+    assert.notInclude(out, "$b")
+    assert.notInclude(out, "$c")
+  })
+
+  it("the catalog main is DuckDB's memory database in three-part names, unless main names something else", () => {
+    assert.strictEqual(sql("SELECT * FROM main.default.t"), "SELECT * FROM memory.default.t")
+    assert.strictEqual(sql("SELECT * FROM `main`.`default`.`t`"), "SELECT * FROM memory.\"default\".\"t\"")
+    assert.include(sql("SELECT 'main.default.t' FROM MAIN.default.t"), "'main.default.t' FROM memory.default.t")
+    // An alias called main: main.s.f is the field f of its column s.
+    assert.include(sql("SELECT main.s.f FROM (SELECT {'f': 7} AS s) AS main"), "SELECT main.s.f")
+  })
+
+  it("sleep hints are read from the statement as written", () => {
+    assert.strictEqual(Dialect.sleepHint("SELECT 1 /* emulator:sleep=250 */"), 250)
+    assert.strictEqual(Dialect.sleepHint("SELECT 1"), undefined)
+  })
+
+  it("statements of literals only skip the transpiler and are unchanged", () => {
+    assert.strictEqual(sql("SELECT 1"), "SELECT 1")
+    assert.strictEqual(sql("SELECT 1 AS one, 'a' AS s"), "SELECT 1 AS one, 'a' AS s")
+  })
+
+  it("the transpiler's work: complex types, constructors, functions, backticks, DIV", () => {
+    assert.strictEqual(
+      sql("CREATE TABLE t (a array<string>, m map<string,int>, s struct<x:int,y:string>, `b c` binary)"),
+      "CREATE TABLE t (a TEXT[], m MAP(TEXT, INT), s STRUCT(x INT, y TEXT), \"b c\" BLOB)"
+    )
+    assert.strictEqual(sql("SELECT array(1, 2), named_struct('a', 1), nvl(NULL, 2)"), "SELECT [1, 2], {'a': 1}, COALESCE(NULL, 2)")
+  })
+
+  it("CAST raises (ANSI) and try_cast does not: TRY_CAST only inside TRY", () => {
+    assert.strictEqual(sql("SELECT CAST('x' AS INT)"), "SELECT CAST('x' AS INT)")
+    assert.strictEqual(sql("SELECT '1'::int"), "SELECT CAST('1' AS INT)")
+    assert.strictEqual(sql("SELECT try_cast('x' AS INT)"), "SELECT TRY(CAST('x' AS INT))")
+    assert.strictEqual(sql("SELECT try_cast(try_cast(a AS STRING) AS INT)"), "SELECT TRY(CAST(TRY(CAST(a AS TEXT)) AS INT))")
+  })
+
+  it("to_date is a raising cast to DATE", () => {
+    assert.strictEqual(sql("SELECT to_date('2020-01-02')"), "SELECT CAST('2020-01-02' AS DATE)")
+  })
+
+  it("TIMESTAMP is an instant (TIMESTAMPTZ), TIMESTAMP_NTZ is DuckDB's TIMESTAMP", () => {
+    assert.strictEqual(
+      sql("SELECT CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP_NTZ)"),
+      "SELECT CAST(a AS TIMESTAMPTZ), CAST(b AS TIMESTAMP)"
+    )
+    assert.strictEqual(sql("CREATE TABLE t (a timestamp, b timestamp_ntz)"), "CREATE TABLE t (a TIMESTAMPTZ, b TIMESTAMP)")
+  })
+
+  it("X'0A' is binary: unhex('0A'), wherever it stands", () => {
+    assert.strictEqual(sql("SELECT X'0A'"), "SELECT UNHEX('0A')")
+    // The transpiler writes this one as DuckDB's x'0A' (a bit string there).
+    assert.strictEqual(sql("SELECT typeof(X'0A')"), "SELECT TYPEOF(unhex('0A'))")
+  })
+
+  it("'\\xAB' keeps its backslash, so DuckDB's cast to BLOB reads the byte", () => {
+    assert.strictEqual(sql("SELECT '\\xAB\\xCD'::BLOB"), "SELECT CAST('\\xAB\\xCD' AS BLOB)")
+  })
+
+  it("get_json_object is json_extract_string, sequence is generate_series", () => {
+    assert.strictEqual(sql("SELECT get_json_object(j, '$.a')"), "SELECT json_extract_string(j, '$.a')")
+    assert.strictEqual(sql("SELECT sequence(1, 5, 2)"), "SELECT generate_series(1, 5, 2)")
+  })
+
+  it("range() as a table yields the column id", () => {
+    assert.strictEqual(sql("SELECT * FROM range(3)"), "SELECT * FROM (SELECT range AS id FROM RANGE(0, 3))")
+    assert.strictEqual(
+      sql("SELECT id FROM range(1, 10, 2) AS r"),
+      "SELECT id FROM (SELECT range AS id FROM RANGE(1, 10, 2)) AS r"
+    )
+  })
+
+  it("a join without ON or USING joins every row (ON TRUE); CROSS and conditioned joins stay", () => {
+    assert.strictEqual(sql("SELECT * FROM a JOIN b"), "SELECT * FROM a JOIN b ON TRUE")
+    assert.strictEqual(
+      sql("SELECT * FROM a LEFT JOIN (SELECT 1) AS s WHERE true"),
+      "SELECT * FROM a LEFT JOIN (SELECT 1) AS s ON TRUE WHERE TRUE"
+    )
+    assert.strictEqual(sql("SELECT * FROM a JOIN b ON a.x = b.x JOIN c"), "SELECT * FROM a JOIN b ON a.x = b.x JOIN c ON TRUE")
+    assert.strictEqual(sql("SELECT * FROM a CROSS JOIN b"), "SELECT * FROM a CROSS JOIN b")
+    assert.strictEqual(sql("SELECT * FROM a JOIN b USING (x)"), "SELECT * FROM a JOIN b USING (x)")
+  })
+
+  it("INSERT OVERWRITE empties the table first, then inserts", () => {
+    assert.deepStrictEqual(Dialect.translate("INSERT OVERWRITE TABLE main.default.t SELECT 1"), {
+      sql: "INSERT INTO memory.default.t SELECT 1",
+      before: ["DELETE FROM memory.default.t"]
+    })
+    assert.deepStrictEqual(Dialect.translate("INSERT OVERWRITE `t` VALUES (1)"), {
+      sql: "INSERT INTO \"t\" VALUES (1)",
+      before: ["DELETE FROM \"t\""]
+    })
+  })
+
+  it("division, remainder and DIV by zero raise DIVIDE_BY_ZERO (22012) through DuckDB's error()", () => {
+    const out = sql("SELECT a / b, a % b, a DIV b FROM t")
+    assert.strictEqual(out.match(/CASE WHEN b = 0 THEN error\('\[DIVIDE_BY_ZERO\] Division by zero\./g)?.length, 3)
+    assert.include(out, "SQLSTATE: 22012')")
+    // The divisor is guarded whole: a / (b + 1) is not (a / b) + 1.
+    assert.include(sql("SELECT a / (b + 1) FROM t"), "CASE WHEN (b + 1) = 0")
+  })
+
+  it("CREATE TABLE clauses in any order are read for the catalog and stripped for DuckDB", () => {
+    const statement = "CREATE TABLE IF NOT EXISTS main.default.t (a INT COMMENT 'the a', b STRING) " +
+      "TBLPROPERTIES ('delta.appendOnly' = 'true', k = 1) COMMENT 'it\\'s' USING DELTA PARTITIONED BY (a) " +
+      "LOCATION '/x' CLUSTER BY (b)"
+    assert.strictEqual(sql(statement), "CREATE TABLE IF NOT EXISTS memory.default.t (a INT, b TEXT)")
+    assert.deepStrictEqual(Dialect.tableClauses(statement), {
+      provider: "delta",
+      comment: "it's",
+      properties: { "delta.appendOnly": "true", k: "1" },
+      partitionColumns: ["a"],
+      clusteringColumns: ["b"],
+      location: "/x",
+      columnComments: { a: "the a" }
+    })
+    assert.strictEqual(sql("CREATE TABLE t USING DELTA COMMENT 'c' AS SELECT 1 AS a"), "CREATE TABLE t AS SELECT 1 AS a")
+    assert.strictEqual(Dialect.tableClauses("SELECT 1"), undefined)
+  })
+
+  it("what cannot be parsed is PARSE_SYNTAX_ERROR (42601), at the token or at the end of input", () => {
+    assert.strictEqual(failure("SELECT 1 +").message, "[PARSE_SYNTAX_ERROR] Syntax error at or near end of input. SQLSTATE: 42601")
+    assert.strictEqual(failure("SELECT * FROM").sqlState, "42601")
+    assert.match(failure("SELECT (1 FROM t").message, /^\[PARSE_SYNTAX_ERROR\] Syntax error at or near '.+'\. SQLSTATE: 42601$/)
+  })
+
+  it("Databricks statements with no DuckDB counterpart are UNSUPPORTED_FEATURE (0A000)", () => {
+    const optimize = failure("OPTIMIZE t ZORDER BY (a)")
+    assert.strictEqual(optimize.errorClass, "UNSUPPORTED_FEATURE")
+    assert.strictEqual(optimize.sqlState, "0A000")
+  })
+
+  it("statements the catalog answers (SHOW, DESCRIBE, USE, SET) pass through without a crash", () => {
+    assert.strictEqual(sql("SHOW TABLES IN `main`.`default`"), "SHOW TABLES IN \"main\".\"default\"")
+    assert.strictEqual(sql("SET spark.sql.ansi.enabled = true"), "SET spark.sql.ansi.enabled = true")
+    assert.strictEqual(sql("USE CATALOG main"), "USE CATALOG main")
+    assert.strictEqual(sql("DESCRIBE TABLE EXTENDED t"), "DESCRIBE TABLE EXTENDED t")
+  })
+
+  it("withoutParameters replaces $name and ? by NULL, and nothing in strings", () => {
+    assert.strictEqual(Dialect.withoutParameters("SELECT $a, ?, '$b ?' FROM t"), "SELECT NULL, NULL, '$b ?' FROM t")
+  })
+})
