@@ -69,6 +69,12 @@ export interface ConnectIntegration {
  * - The SQL warehouse's Thrift calls, by RPC name (`"OpenSession"`,
  *   `"ExecuteStatement"`, ...), or `"warehouse"` for a warehouse-wide fault
  *   (`startingMs`, `expireSessions`).
+ * - `"cloudFetch"`: the downloads of CloudFetch result files (the emulator's
+ *   stand-in for cloud storage). `status: 403` with no `body` answers as
+ *   storage does for an expired link (XML `AccessDenied`, "Request has
+ *   expired"); `delayMs` is a slow download; `reset: "during"` sends the
+ *   headers and half the file, then destroys the connection; `reset:
+ *   "before"` destroys it at once.
  *
  * @since 0.1.0
  * @category faults
@@ -82,7 +88,8 @@ export const FaultTarget: typeof internalFault.FaultTarget = internalFault.Fault
  * - `emptyBody`: answer HTTP `status` (default 200) with no body at all.
  * - `delayMs`: wait first (on Effect's `Clock`).
  * - `reset`: destroy the connection `"before"` handling, or `"after"` the
- *   handler ran (its side effects happen, the client hears nothing).
+ *   handler ran (its side effects happen, the client hears nothing), or
+ *   (`"cloudFetch"` only) `"during"` the body: half the file, then nothing.
  * - `count`: how many matching requests it hits (default 1; unlimited with
  *   `probability`). `probability` with `seed` hits a reproducible share.
  *
@@ -141,6 +148,28 @@ export interface Stats {
   readonly sessions: ReadonlyArray<OpenSession>
   /** Every statement executed, in order: proof of what ran, how often, and how it ended. */
   readonly statements: ReadonlyArray<StatementLog>
+  /** CloudFetch: links handed out, result files served and refused. */
+  readonly cloudFetch: CloudFetchStats
+}
+
+/**
+ * CloudFetch counters. Download requests also count in `requests.cloudFetch`
+ * (and `recentRequests`, with the link's secret id hidden).
+ *
+ * @since 0.1.0
+ * @category stats
+ */
+export interface CloudFetchStats {
+  /** Result links handed out (in FetchResults and direct results). */
+  readonly links: number
+  /** Result files served whole. */
+  readonly downloads: number
+  /** Bytes of the files served whole, as sent (LZ4 frames when compressed). */
+  readonly bytes: number
+  /** Downloads refused with 403 because the link had expired (injected expiries included). */
+  readonly expired: number
+  /** Files stored now: handed out, neither downloaded whole nor expired yet. */
+  readonly stored: number
 }
 
 /**
@@ -195,6 +224,40 @@ export interface Options {
     readonly statementDelay?: Duration.DurationInput | undefined
     /** How long ExecuteStatement waits to answer with direct results. Default 250 ms. */
     readonly directResultsWait?: Duration.DurationInput | undefined
+    /**
+     * Rows per Arrow record batch: a FetchResults page carries several batches
+     * when the client's `maxRows` allows. Default 10000 (Spark's
+     * `spark.sql.execution.arrow.maxRecordsPerBatch`).
+     */
+    readonly maxBatchRows?: number | undefined
+    /**
+     * Bytes of inline Arrow per FetchResults page (at least one batch is
+     * sent; a client's `maxBytes` lowers it). Default 8 MiB.
+     */
+    readonly maxBytesPerFetch?: number | undefined
+    /**
+     * A result of more Arrow bytes than this travels by CloudFetch
+     * (`URL_BASED_SET`) when the client allows it (`canDownloadResult`, the
+     * Node driver's default `useCloudFetch: true`). Default 4 MiB; set it to
+     * 0 to send every non-empty result by CloudFetch.
+     */
+    readonly cloudFetchThreshold?: number | undefined
+    /**
+     * Bytes of Arrow per CloudFetch result file (at least one batch each; a
+     * client's `maxBytesPerFile` lowers it). Default 20 MiB, as the
+     * Databricks JDBC documentation describes result files.
+     */
+    readonly cloudFetchFileBytes?: number | undefined
+    /** Links per FetchResults page. Default 4. */
+    readonly cloudFetchLinksPerFetch?: number | undefined
+    /**
+     * How long a CloudFetch link works, on Effect's `Clock`. Default 15
+     * minutes (the Databricks SDK: external links expire in 15 minutes or
+     * less). Clients check the expiry against their own clock: under
+     * `TestClock` (time 0 unless set) the Node driver refuses the links as
+     * expired, so set the test clock to the real time first.
+     */
+    readonly cloudFetchLinkExpiry?: Duration.DurationInput | undefined
   } | undefined
   readonly connect?: {
     /** What `server_settings` reports. Default `2025.09.0`. */

@@ -28,6 +28,7 @@ export const FaultTarget = Schema.Literal(
   "server_settings",
   ...rpcNames,
   "warehouse",
+  "cloudFetch",
   "*"
 )
 
@@ -38,7 +39,8 @@ export const Fault = Schema.Struct({
   headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   body: Schema.optional(Schema.String),
   delayMs: Schema.optional(Schema.NonNegativeInt),
-  reset: Schema.optional(Schema.Literal("before", "after")),
+  /** `"during"` (CloudFetch downloads only): send part of the body, then destroy the connection. */
+  reset: Schema.optional(Schema.Literal("before", "after", "during")),
   emptyBody: Schema.optional(Schema.Literal(true)),
   count: Schema.optional(Schema.Int.pipe(Schema.positive())),
   probability: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
@@ -52,6 +54,8 @@ export const Fault = Schema.Struct({
     fault.target === "warehouse"
       ? fault.startingMs !== undefined || fault.expireSessions === true ||
         "A warehouse fault needs startingMs or expireSessions"
+      : fault.reset === "during" && fault.target !== "cloudFetch"
+      ? "reset \"during\" is for CloudFetch downloads (target cloudFetch) only"
       : fault.status !== undefined || fault.delayMs !== undefined || fault.reset !== undefined ||
         fault.emptyBody === true || "A fault needs at least one of status, delayMs, reset or emptyBody"
   )

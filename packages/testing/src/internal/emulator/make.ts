@@ -1,4 +1,5 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -12,6 +13,7 @@ import * as Path from "node:path"
 import type { ConnectIntegration, Emulator, Options, Principal } from "../../Emulator.js"
 import { EmulatorError } from "../../EmulatorError.js"
 import * as LoopbackCertificate from "../../LoopbackCertificate.js"
+import * as CloudFetch from "../warehouse/cloudFetch.js"
 import * as Warehouse from "../warehouse/warehouse.js"
 import * as Connect from "./connect.js"
 import type { Fault } from "./fault.js"
@@ -111,15 +113,23 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
     const stats = new Stats()
     const adminToken = Random.secret("admin-", 24)
 
+    const millis = (duration: Duration.DurationInput | undefined) =>
+      duration === undefined ? undefined : Duration.toMillis(Duration.decode(duration))
     const warehouse = yield* Warehouse.make({
       resultFormat: options?.warehouse?.resultFormat,
+      maxBatchRows: options?.warehouse?.maxBatchRows,
+      maxBytesPerFetch: options?.warehouse?.maxBytesPerFetch,
+      cloudFetchThreshold: options?.warehouse?.cloudFetchThreshold,
+      cloudFetchFileBytes: options?.warehouse?.cloudFetchFileBytes,
+      cloudFetchLinksPerFetch: options?.warehouse?.cloudFetchLinksPerFetch,
+      cloudFetchLinkExpiryMs: millis(options?.warehouse?.cloudFetchLinkExpiry),
       statementDelayMs: options?.warehouse?.statementDelay === undefined
         ? undefined
         : Duration.toMillis(Duration.decode(options.warehouse.statementDelay)),
       directResultsWaitMs: options?.warehouse?.directResultsWait === undefined
         ? undefined
         : Duration.toMillis(Duration.decode(options.warehouse.directResultsWait))
-    }, { registry, faults, stats })
+    }, { registry, faults, stats, host })
     if (options?.samples === true) {
       yield* warehouse.sql(sampleTrips).pipe(Effect.orDie)
     }
@@ -143,8 +153,15 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
       reset
     })
     const workspacePaths = new Set(Array.from(workspaceRoutes.routes, (route) => route.path as string))
+    const workspaceApp = workspaceRoutes.pipe(
+      Effect.catchTag("RouteNotFound", () => Workspace.notFound(workspacePaths))
+    )
+    // CloudFetch's result files: served on the same host, but like presigned storage URLs (no bearer token).
     yield* workspace.server.serve(
-      workspaceRoutes.pipe(Effect.catchTag("RouteNotFound", () => Workspace.notFound(workspacePaths)))
+      Effect.flatMap(
+        HttpServerRequest.HttpServerRequest,
+        (request) => request.url.startsWith(CloudFetch.pathPrefix) ? warehouse.download : workspaceApp
+      )
     )
     const connectRoutes = Connect.router({
       registry,

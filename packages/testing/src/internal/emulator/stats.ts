@@ -35,7 +35,10 @@ export class Stats {
     if (this.recent.length > recentLimit) this.recent.shift()
   }
 
-  snapshot(): Omit<StatsSnapshot, "rpc" | "openSessions" | "openOperations" | "sessions" | "statements"> {
+  snapshot(): Omit<
+    StatsSnapshot,
+    "rpc" | "openSessions" | "openOperations" | "sessions" | "statements" | "cloudFetch"
+  > {
     return {
       tokenRequests: { ...this.tokenRequests },
       exchanges: { ...this.exchanges },

@@ -1,5 +1,6 @@
 import type { Principal } from "../../Emulator.js"
 import type { MetadataRequest } from "./catalog.js"
+import type { CloudFetch } from "./cloudFetch.js"
 import { type Engine, handleKey, type Operation, type Session } from "./engine.js"
 import * as Errors from "./errors.js"
 import * as Parameters from "./parameters.js"
@@ -13,8 +14,7 @@ export interface CallContext {
   forbidden: boolean
 }
 
-export interface ServiceOptions {
-  readonly resultFormat: "arrow" | "columns"
+export interface ServiceOptions extends Results.DeliveryOptions {
   /** How long ExecuteStatement waits for the statement before answering without direct results. */
   readonly directResultsWaitMs: number
   readonly sleep: (millis: number) => Promise<void>
@@ -42,6 +42,8 @@ const int64 = (value: unknown, fallback: number) =>
     ? value
     : (value as { toNumber(): number }).toNumber()
 
+const optionalInt64 = (value: unknown) => value === undefined || value === null ? undefined : int64(value, 0)
+
 const OT = types.TOperationType
 const metadataRpcs: ReadonlyArray<readonly [MetadataRequest["rpc"], number]> = [
   ["GetCatalogs", OT.GET_CATALOGS],
@@ -55,8 +57,13 @@ const metadataRpcs: ReadonlyArray<readonly [MetadataRequest["rpc"], number]> = [
   ["GetCrossReference", OT.UNKNOWN]
 ]
 
-export const makeHandler = (engine: Engine, options: ServiceOptions, current: () => CallContext) => {
-  const results = Results.make()
+export const makeHandler = (
+  engine: Engine,
+  options: ServiceOptions,
+  current: () => CallContext,
+  cloudFetch: CloudFetch
+) => {
+  const results = Results.make(options, cloudFetch)
 
   const invalid = (what: string) => ({ statusCode: S.INVALID_HANDLE_STATUS, errorMessage: `Invalid ${what}` })
   const failed = (message: string, sqlState?: string) => ({
@@ -136,12 +143,16 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
     const directResults: Record<string, unknown> = { operationStatus: statusResponse(operation) }
     let finished = operation.state !== "FINISHED"
     if (operation.state === "FINISHED" && operation.cursor !== undefined) {
-      directResults.resultSetMetadata = results.metadataResponse(operation)
-      const first = await results.fetchResponse(operation, int64(request.getDirectResults.maxRows, 100_000))
+      directResults.resultSetMetadata = await results.metadataResponse(operation)
+      const first = await results.fetchResponse(
+        operation,
+        int64(request.getDirectResults.maxRows, 100_000),
+        optionalInt64(request.getDirectResults.maxBytes)
+      )
       directResults.resultSet = first
       finished = !first.hasMoreRows
     } else if (operation.state === "FINISHED") {
-      directResults.resultSetMetadata = results.metadataResponse(operation)
+      directResults.resultSetMetadata = await results.metadataResponse(operation)
       finished = true
     }
     // All rows delivered (or nothing to deliver): close it now, as Databricks does.
@@ -229,7 +240,7 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
       if (operation.state !== "FINISHED") {
         return callback(null, { status: failed(`The operation is ${operation.state}, not FINISHED`) })
       }
-      callback(null, results.metadataResponse(operation))
+      respond(callback, () => results.metadataResponse(operation))
     },
 
     FetchResults(request, callback) {
@@ -242,7 +253,10 @@ export const makeHandler = (engine: Engine, options: ServiceOptions, current: ()
           hasMoreRows: false
         })
       }
-      respond(callback, () => results.fetchResponse(operation, int64(request.maxRows, 100_000)))
+      respond(
+        callback,
+        () => results.fetchResponse(operation, int64(request.maxRows, 100_000), optionalInt64(request.maxBytes))
+      )
     },
 
     CancelOperation(request, callback) {

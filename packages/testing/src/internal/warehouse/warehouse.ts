@@ -12,6 +12,7 @@ import { fail, injected, json, type RequestInfo } from "../emulator/http.js"
 import type { Registry } from "../emulator/registry.js"
 import type { Stats } from "../emulator/stats.js"
 import * as Workspace from "../emulator/workspace.js"
+import * as CloudFetch from "./cloudFetch.js"
 import { Engine, uuidOf } from "./engine.js"
 import * as Errors from "./errors.js"
 import { type CallContext, makeHandler } from "./service.js"
@@ -21,7 +22,28 @@ export interface WarehouseOptions {
   readonly resultFormat?: "arrow" | "columns" | undefined
   readonly statementDelayMs?: number | undefined
   readonly directResultsWaitMs?: number | undefined
+  readonly maxBatchRows?: number | undefined
+  readonly maxBytesPerFetch?: number | undefined
+  readonly cloudFetchThreshold?: number | undefined
+  readonly cloudFetchFileBytes?: number | undefined
+  readonly cloudFetchLinksPerFetch?: number | undefined
+  readonly cloudFetchLinkExpiryMs?: number | undefined
 }
+
+/**
+ * Result delivery defaults. Sources: Spark's `spark.sql.execution.arrow.maxRecordsPerBatch` (10000) for the rows
+ * per Arrow batch; the Databricks JDBC driver's capability page ("Cloud Fetch": result files of up to 20 MB) for
+ * the file size; the Databricks SDK's `ExternalLink.expiration` ("a short expiration time (<= 15 minutes)") for the
+ * link lifetime. The byte budget per fetch, the CloudFetch threshold and the links per fetch are ours.
+ */
+export const resultDefaults = {
+  maxBatchRows: 10_000,
+  maxBytesPerFetch: 8 * 1024 * 1024,
+  cloudFetchThreshold: 4 * 1024 * 1024,
+  cloudFetchFileBytes: 20 * 1024 * 1024,
+  cloudFetchLinksPerFetch: 4,
+  cloudFetchLinkExpiryMs: 15 * 60 * 1000
+} as const
 
 const sleeper = (runtime: Runtime.Runtime<never>) => (millis: number, signal?: AbortSignal) =>
   Runtime.runPromise(runtime)(Effect.sleep(millis), signal === undefined ? undefined : { signal })
@@ -41,16 +63,23 @@ const peekName = (body: Buffer): string => {
 
 export const make = (
   options: WarehouseOptions,
-  deps: { readonly registry: Registry; readonly faults: Faults; readonly stats: Stats }
+  deps: {
+    readonly registry: Registry
+    readonly faults: Faults
+    readonly stats: Stats
+    /** The workspace host (`https://127.0.0.1:PORT`), where CloudFetch links point. */
+    readonly host: string
+  }
 ) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     const sleep = sleeper(runtime)
+    const now = () => Runtime.runSync(runtime)(Clock.currentTimeMillis)
     const engine = yield* Effect.acquireRelease(
       Effect.promise(() =>
         Engine.open({
           sleep,
-          now: () => Runtime.runSync(runtime)(Clock.currentTimeMillis),
+          now,
           statementDelayMs: options.statementDelayMs ?? 0
         })
       ),
@@ -62,11 +91,25 @@ export const make = (
     let startingUntil = 0
     let context: CallContext | undefined
     const rpcCounts: Record<string, number> = {}
+    const cloudFetch = CloudFetch.make({
+      host: () => deps.host,
+      now,
+      linkExpiryMs: options.cloudFetchLinkExpiryMs ?? resultDefaults.cloudFetchLinkExpiryMs,
+      faults: deps.faults,
+      stats: deps.stats
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => cloudFetch.clear()))
     const handler = makeHandler(engine, {
       resultFormat: options.resultFormat ?? "arrow",
       directResultsWaitMs: options.directResultsWaitMs ?? 250,
-      sleep
-    }, () => context!)
+      sleep,
+      maxBatchRows: options.maxBatchRows ?? resultDefaults.maxBatchRows,
+      maxBytesPerFetch: options.maxBytesPerFetch ?? resultDefaults.maxBytesPerFetch,
+      cloudFetchThreshold: options.cloudFetchThreshold ?? resultDefaults.cloudFetchThreshold,
+      cloudFetchFileBytes: options.cloudFetchFileBytes ?? resultDefaults.cloudFetchFileBytes,
+      cloudFetchLinksPerFetch: options.cloudFetchLinksPerFetch ?? resultDefaults.cloudFetchLinksPerFetch
+    }, () =>
+      context!, cloudFetch)
     const processor = new service.Processor(handler)
 
     /** Runs one Thrift message through the driver's own Processor, as the caller. */
@@ -75,7 +118,8 @@ export const make = (
         context = caller
         try {
           TBufferedTransport.receiver((transport: unknown) => {
-            const output = new TBufferedTransport(undefined, (bytes: Buffer) => resume(Effect.succeed(bytes)))
+            const output = new TBufferedTransport(undefined, (bytes: Buffer) =>
+              resume(Effect.succeed(bytes)))
             processor.process(new TBinaryProtocol(transport), new TBinaryProtocol(output))
           })(body)
         } finally {
@@ -87,7 +131,11 @@ export const make = (
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const principal = yield* Workspace.authenticate(deps.registry, info)
-        const body = Buffer.from(yield* request.arrayBuffer.pipe(Effect.orElseSucceed(() => new ArrayBuffer(0))))
+        const body = Buffer.from(
+          yield* request.arrayBuffer.pipe(Effect.orElseSucceed(() =>
+            new ArrayBuffer(0)
+          ))
+        )
         const name = peekName(body)
         rpcCounts[name] = (rpcCounts[name] ?? 0) + 1
         // A starting warehouse answers 503 until it is up: lightdash/lightdash#28654 in reference/user-asks.md.
@@ -185,12 +233,16 @@ export const make = (
           openedAt: session.openedAt,
           openOperations: session.operations.size
         })),
-        statements: engine.statements.map((statement) => ({ ...statement }))
+        statements: engine.statements.map((statement) => ({ ...statement })),
+        cloudFetch: { ...cloudFetch.counters(), stored: cloudFetch.stored }
       }),
+      /** CloudFetch's storage: `GET /__cloudfetch/<id>`, outside the workspace's authenticated routes. */
+      download: cloudFetch.download,
       reset: () => {
         for (const key of Object.keys(rpcCounts)) delete rpcCounts[key]
         engine.statements.length = 0
         startingUntil = 0
+        cloudFetch.reset()
       }
     }
   })
