@@ -126,11 +126,12 @@ for (const format of formats) {
         const { client } = yield* connect()
         const result = yield* describeQuery(
           client,
-          `SELECT [1.50::DECIMAL(10,2), NULL] AS decs, [9007199254740993::BIGINT, NULL] AS bigs,
-                  MAP {'k': 2.50::DECIMAL(3,2)} AS m,
-                  {'d': 12345.678::DECIMAL(8,3), 'i': 7::INT, 'f': 0.5::FLOAT, 'b': true, 's': 'x',
-                   'h': 9223372036854775807::HUGEINT + 1} AS st,
-                  NULL::INT[] AS none`
+          `SELECT array(CAST(1.50 AS DECIMAL(10,2)), NULL) AS decs,
+                  array(CAST(9007199254740993 AS BIGINT), NULL) AS bigs,
+                  map('k', CAST(2.50 AS DECIMAL(3,2))) AS m,
+                  named_struct('d', CAST(12345.678 AS DECIMAL(8,3)), 'i', 7, 'f', CAST(0.5 AS FLOAT), 'b', true,
+                               's', 'x', 'h', 9223372036854775807::HUGEINT + 1) AS st,
+                  CAST(NULL AS ARRAY<INT>) AS none`
         )
         assert.strictEqual(result.types.decs.type, TTypeId.ARRAY_TYPE)
         assert.strictEqual(result.types.m.type, TTypeId.MAP_TYPE)

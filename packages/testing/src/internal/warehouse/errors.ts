@@ -221,7 +221,9 @@ export const fromDuckDB = (error: unknown): SqlFailure => {
   if (/Could not choose a best candidate function|No function matches/i.test(text)) {
     const call = functionCall(raw)
     if (call !== undefined && call.arities.length > 0 && !call.arities.includes(call.args.length)) {
-      const expected = [...new Set(call.arities)].sort((a, b) => a - b).join(" or ")
+      // Spark's wrongNumArgsError: one count as is, several as `[2, 3]`.
+      const counts = [...new Set(call.arities)].sort((a, b) => a - b)
+      const expected = counts.length === 1 ? String(counts[0]) : `[${counts.join(", ")}]`
       return failure(
         "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
         "42605",
