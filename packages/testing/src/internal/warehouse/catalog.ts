@@ -9,7 +9,12 @@ import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api"
 import type { Column } from "./columns.js"
 import * as Dialect from "./dialect.js"
 import type { Session } from "./engine.js"
-import * as Errors from "./errors.js"
+import * as Commands from "./catalog/commands.js"
+import * as Metadata from "./catalog/metadata.js"
+import * as Names from "./catalog/names.js"
+import * as Objects from "./catalog/objects.js"
+import * as SessionPlace from "./catalog/session.js"
+import type * as Errors from "./errors.js"
 
 /** What the engine does with a statement. */
 export type Plan =
@@ -25,51 +30,47 @@ export type Plan =
 
 /** The driver's metadata RPCs, with their Thrift request (`TGetCatalogsReq`, `TGetColumnsReq`, ...). */
 export interface MetadataRequest {
-  readonly rpc:
-    | "GetCatalogs"
-    | "GetSchemas"
-    | "GetTables"
-    | "GetTableTypes"
-    | "GetColumns"
-    | "GetTypeInfo"
-    | "GetFunctions"
-    | "GetPrimaryKeys"
-    | "GetCrossReference"
+  readonly rpc: Metadata.Rpc
   readonly request: any
 }
 
-const quote = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`
-
-/**
- * A catalog's DuckDB database. Unity Catalog's default catalog `main` is DuckDB's default database
- * ("main" is reserved in DuckDB; the dialect turns `main.s.t` into its name); any other catalog is an attached
- * in-memory database of that name.
- */
-const database = (catalog: string) => catalog === "main" ? Dialect.mainDatabase : quote(catalog)
+/** The catalogs every warehouse has: `main` (DuckDB's own database), `hive_metastore` and `samples`. */
+const builtInCatalogs = ["hive_metastore", "samples"]
 
 export class Catalog {
+  /** What `CREATE TABLE` said that DuckDB does not keep (comments, properties, partitioning, provider). */
+  private readonly recorded = new Objects.Recorded()
+
   private constructor(private readonly admin: DuckDBConnection) {}
 
   static async open(admin: DuckDBConnection): Promise<Catalog> {
-    await admin.run(`CREATE SCHEMA IF NOT EXISTS ${database("main")}."default"`)
-    await admin.run(`USE ${database("main")}."default"`)
+    for (const catalog of builtInCatalogs) {
+      await admin.run(`ATTACH IF NOT EXISTS ':memory:' AS ${Names.database(catalog)}`)
+    }
+    // Every catalog but `samples` starts with a `default` schema (Databricks' `samples` has only its data sets).
+    for (const catalog of ["main", "hive_metastore"]) {
+      await admin.run(`CREATE SCHEMA IF NOT EXISTS ${Names.database(catalog)}."default"`)
+    }
+    await admin.run(`USE ${Names.database("main")}."default"`)
     return new Catalog(admin)
   }
 
   /** Prepares a new session's connection: its catalog and schema, and the functions that answer per session. */
   async openSession(session: Session): Promise<void> {
     const { catalog, connection, principal, schema } = session
-    if (catalog !== "main") await connection.run(`ATTACH IF NOT EXISTS ':memory:' AS ${database(catalog)}`)
-    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${database(catalog)}.${quote(schema)}`)
-    await connection.run(`USE ${database(catalog)}.${quote(schema)}`)
-    // current_user() and current_catalog() answer as Databricks does, per session.
-    await connection.run(`CREATE OR REPLACE TEMP MACRO current_user() AS ${literal(principal.userName)}`)
-    await connection.run(`CREATE OR REPLACE TEMP MACRO current_catalog() AS ${literal(catalog)}`)
+    if (!(await Objects.catalogExists(connection, catalog))) {
+      await connection.run(`ATTACH IF NOT EXISTS ':memory:' AS ${Names.database(catalog)}`)
+    }
+    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${Names.database(catalog)}.${Names.quote(schema)}`)
+    // current_user() answers as Databricks does, per session; USE keeps current_catalog() and current_schema().
+    await connection.run(`CREATE OR REPLACE TEMP MACRO current_user() AS ${Names.literal(principal.userName)}`)
+    await SessionPlace.use(session, catalog, schema)
   }
 
-  /** What to do with a statement of the session. */
-  async plan(_session: Session, sql: string): Promise<Plan> {
+  /** What to do with a statement of the session: the catalog answers the ones about itself, DuckDB the rest. */
+  async plan(session: Session, sql: string): Promise<Plan> {
+    const answer = await Commands.command({ session, recorded: this.recorded }, sql)
+    if (answer !== undefined) return answer
     const translated = Dialect.translate(sql)
     return "failure" in translated
       ? { _tag: "Fail", failure: translated.failure }
@@ -77,11 +78,8 @@ export class Catalog {
   }
 
   /** The answer to a metadata RPC. */
-  async metadata(_session: Session, request: MetadataRequest): Promise<Plan> {
-    return {
-      _tag: "Fail",
-      failure: Errors.failure("UNSUPPORTED_FEATURE", "0A000", `${request.rpc} is not supported by the emulator.`)
-    }
+  metadata(session: Session, request: MetadataRequest): Promise<Plan> {
+    return Metadata.answer({ session, recorded: this.recorded }, request.rpc, request.request)
   }
 
   /** The administrator's connection (seeding runs there), kept for the catalog's own bookkeeping. */

@@ -1,0 +1,320 @@
+import type IDBSQLSession from "@databricks/sql/dist/contracts/IDBSQLSession.js"
+import { Emulator } from "@effect-databricks/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { connect, rejection } from "./driver.js"
+
+const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
+
+/** Opens a session of the real driver, closed with the scope. */
+const openSession = Effect.gen(function*() {
+  const { client } = yield* connect()
+  return yield* Effect.acquireRelease(
+    Effect.promise(() => client.openSession()),
+    (session) => Effect.promise(() => session.close().catch(() => undefined))
+  )
+})
+
+/** Every row of a statement on the session. */
+const rows = (session: IDBSQLSession, sql: string) =>
+  Effect.promise(async () => {
+    const operation = await session.executeStatement(sql)
+    try {
+      return (await operation.fetchAll()) as Array<Record<string, unknown>>
+    } finally {
+      await operation.close()
+    }
+  })
+
+/** The error of a statement that must fail. */
+const failure = (session: IDBSQLSession, sql: string) =>
+  Effect.map(
+    rejection(async () => {
+      const operation = await session.executeStatement(sql)
+      await operation.fetchAll()
+    }),
+    (error) => error as { message?: string; response?: { sqlState?: string } } | undefined
+  )
+
+/** DuckDB's own names, which a Databricks answer never has. */
+const duckdbNames = /\bmemory\b|VARCHAR|INTEGER|HUGEINT|STRUCT\(|\[\]|pg_catalog|\bv1\.\d|\btemp\b|\bsystem\b/
+
+/** Fails the test when any value of these rows (or a column name) is one of DuckDB's own names. */
+const assertNoDuckDBNames = (what: string, answer: ReadonlyArray<Record<string, unknown>>) => {
+  for (const row of answer) {
+    for (const [key, value] of Object.entries(row)) {
+      assert.notMatch(key, duckdbNames, `${what}: column ${key}`)
+      if (typeof value === "string") assert.notMatch(value, duckdbNames, `${what}: ${key} = ${value}`)
+    }
+  }
+}
+
+describe("Unity Catalog, through the real driver", () => {
+  it.scopedLive("main.default is current; main, hive_metastore and samples are the catalogs, with their schemas", () =>
+    Effect.gen(function*() {
+      const session = yield* openSession
+      // current_database() is a synonym of current_schema()
+      // (docs.databricks.com/en/sql/language-manual/functions/current_database.html).
+      assert.deepStrictEqual(
+        yield* rows(session, "SELECT current_catalog() AS c, current_schema() AS s, current_database() AS d"),
+        [{ c: "main", s: "default", d: "default" }]
+      )
+      // SHOW CATALOGS answers one column, `catalog`
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-catalogs.html).
+      assert.deepStrictEqual(yield* rows(session, "SHOW CATALOGS"), [
+        { catalog: "hive_metastore" },
+        { catalog: "main" },
+        { catalog: "samples" }
+      ])
+      // SHOW CATALOGS LIKE: `*` matches any characters, `|` separates alternatives (same page).
+      assert.deepStrictEqual(yield* rows(session, "SHOW CATALOGS LIKE 'sam*|hive*'"), [
+        { catalog: "hive_metastore" },
+        { catalog: "samples" }
+      ])
+      // SHOW SCHEMAS answers `databaseName`
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-schemas.html); every Unity Catalog
+      // catalog has an information_schema (docs.databricks.com/en/sql/language-manual/sql-ref-information-schema.html),
+      // the legacy hive_metastore does not.
+      assert.deepStrictEqual(yield* rows(session, "SHOW SCHEMAS"), [
+        { databaseName: "default" },
+        { databaseName: "information_schema" }
+      ])
+      assert.deepStrictEqual(yield* rows(session, "SHOW DATABASES IN hive_metastore"), [{ databaseName: "default" }])
+      assert.deepStrictEqual(yield* rows(session, "SHOW SCHEMAS IN samples"), [
+        { databaseName: "information_schema" },
+        { databaseName: "nyctaxi" }
+      ])
+      assert.deepStrictEqual(yield* rows(session, "SHOW SCHEMAS IN samples LIKE 'nyc*'"), [{
+        databaseName: "nyctaxi"
+      }])
+      assert.deepStrictEqual(yield* rows(session, "SHOW TABLES IN samples.nyctaxi"), [
+        { database: "nyctaxi", tableName: "trips", isTemporary: false }
+      ])
+      const error = yield* failure(session, "SHOW SCHEMAS IN nowhere")
+      assert.match(String(error?.message), /^\[NO_SUCH_CATALOG_EXCEPTION\] Catalog 'nowhere' was not found/)
+      assert.strictEqual(error?.response?.sqlState, "42704")
+    }).pipe(Effect.provide(withEmulator({ samples: true }))), { timeout: 120_000 })
+
+  it.scopedLive("USE CATALOG, USE SCHEMA, USE c.s move the session; CREATE and DROP SCHEMA; CREATE CATALOG", () =>
+    Effect.gen(function*() {
+      const session = yield* openSession
+      const here = () => rows(session, "SELECT current_catalog() AS c, current_schema() AS s, current_database() AS d")
+      assert.deepStrictEqual(yield* rows(session, "CREATE SCHEMA sales"), [])
+      // CREATE SCHEMA of one that exists fails SCHEMA_ALREADY_EXISTS, 42P06, unless IF NOT EXISTS
+      // (docs.databricks.com/en/error-messages/error-classes.html#schema_already_exists).
+      const exists = yield* failure(session, "CREATE SCHEMA sales")
+      assert.match(String(exists?.message), /^\[SCHEMA_ALREADY_EXISTS\] Cannot create schema `main`.`sales`/)
+      assert.strictEqual(exists?.response?.sqlState, "42P06")
+      yield* rows(session, "CREATE DATABASE IF NOT EXISTS main.sales")
+      yield* rows(session, "USE sales")
+      assert.deepStrictEqual(yield* here(), [{ c: "main", s: "sales", d: "sales" }])
+      yield* rows(session, "CREATE TABLE orders (id BIGINT, amount DECIMAL(10,2))")
+      yield* rows(session, "INSERT INTO orders VALUES (1, 9.99)")
+      assert.deepStrictEqual(yield* rows(session, "SELECT count(*) AS n FROM main.sales.orders"), [{ n: 1 }])
+      assert.deepStrictEqual(yield* rows(session, "SHOW TABLES"), [
+        { database: "sales", tableName: "orders", isTemporary: false }
+      ])
+      // USE CATALOG makes the catalog's default schema current
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-ddl-use-catalog.html).
+      yield* rows(session, "USE CATALOG hive_metastore")
+      assert.deepStrictEqual(yield* here(), [{ c: "hive_metastore", s: "default", d: "default" }])
+      yield* rows(session, "USE samples.nyctaxi")
+      assert.deepStrictEqual(yield* here(), [{ c: "samples", s: "nyctaxi", d: "nyctaxi" }])
+      assert.deepStrictEqual(yield* rows(session, "SELECT count(*) AS n FROM trips"), [{ n: 1000 }])
+      yield* rows(session, "USE SCHEMA main.sales")
+      assert.deepStrictEqual(yield* rows(session, "SELECT id FROM orders"), [{ id: 1 }])
+      // A catalog or schema that does not exist: NO_SUCH_CATALOG_EXCEPTION, SCHEMA_NOT_FOUND, both 42704
+      // (docs.databricks.com/en/error-messages/error-classes.html), and the session stays where it was.
+      const noCatalog = yield* failure(session, "USE CATALOG nowhere")
+      assert.match(String(noCatalog?.message), /^\[NO_SUCH_CATALOG_EXCEPTION\] Catalog 'nowhere' was not found/)
+      assert.strictEqual(noCatalog?.response?.sqlState, "42704")
+      const noSchema = yield* failure(session, "USE DATABASE nowhere")
+      assert.match(String(noSchema?.message), /^\[SCHEMA_NOT_FOUND\] The schema `main`.`nowhere` cannot be found/)
+      assert.strictEqual(noSchema?.response?.sqlState, "42704")
+      assert.deepStrictEqual(yield* here(), [{ c: "main", s: "sales", d: "sales" }])
+      // DROP SCHEMA of a schema with tables needs CASCADE (SCHEMA_NOT_EMPTY, 2BP01)
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-ddl-drop-schema.html).
+      const notEmpty = yield* failure(session, "DROP SCHEMA main.sales")
+      assert.match(String(notEmpty?.message), /^\[SCHEMA_NOT_EMPTY\]/)
+      yield* rows(session, "USE main.default")
+      yield* rows(session, "DROP SCHEMA main.sales CASCADE")
+      assert.deepStrictEqual(yield* rows(session, "SHOW SCHEMAS LIKE 'sales'"), [])
+      yield* rows(session, "DROP SCHEMA IF EXISTS sales")
+      // CREATE CATALOG: a new catalog with its default schema.
+      yield* rows(session, "CREATE CATALOG dev")
+      yield* rows(session, "CREATE CATALOG IF NOT EXISTS dev")
+      assert.deepStrictEqual(yield* rows(session, "SHOW CATALOGS LIKE 'dev'"), [{ catalog: "dev" }])
+      yield* rows(session, "CREATE TABLE dev.default.t AS SELECT 1 AS x")
+      yield* rows(session, "USE CATALOG dev")
+      assert.deepStrictEqual(yield* rows(session, "SELECT x FROM t"), [{ x: 1 }])
+    }).pipe(Effect.provide(withEmulator({ samples: true }))), { timeout: 120_000 })
+
+  it.scopedLive("SET key = value is recorded per session; SET lists, SET key shows one, RESET forgets", () =>
+    Effect.gen(function*() {
+      const session = yield* openSession
+      const other = yield* openSession
+      // SET answers `key` and `value`; SET key shows one setting
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-conf-mgmt-set.html).
+      assert.deepStrictEqual(yield* rows(session, "SET spark.sql.shuffle.partitions = 8"), [
+        { key: "spark.sql.shuffle.partitions", value: "8" }
+      ])
+      yield* rows(session, "SET ansi_mode = true")
+      assert.deepStrictEqual(yield* rows(session, "SET"), [
+        { key: "ansi_mode", value: "true" },
+        { key: "spark.sql.shuffle.partitions", value: "8" }
+      ])
+      assert.deepStrictEqual(yield* rows(session, "SET spark.sql.shuffle.partitions"), [
+        { key: "spark.sql.shuffle.partitions", value: "8" }
+      ])
+      assert.deepStrictEqual(yield* rows(other, "SET"), [])
+      assert.deepStrictEqual(yield* rows(other, "SET spark.sql.shuffle.partitions"), [
+        { key: "spark.sql.shuffle.partitions", value: "<undefined>" }
+      ])
+      // RESET key forgets one, RESET all (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-conf-mgmt-reset.html).
+      yield* rows(session, "RESET ansi_mode")
+      assert.deepStrictEqual(yield* rows(session, "SET"), [{ key: "spark.sql.shuffle.partitions", value: "8" }])
+      yield* rows(session, "RESET")
+      assert.deepStrictEqual(yield* rows(session, "SET"), [])
+    }).pipe(Effect.provide(withEmulator())), { timeout: 120_000 })
+
+  it.scopedLive("DESCRIBE, SHOW COLUMNS, SHOW TABLES answer with Databricks' columns and type names", () =>
+    Effect.gen(function*() {
+      const session = yield* openSession
+      yield* rows(
+        session,
+        `CREATE TABLE main.default.kinds (s STRING, b BIGINT, i INT, d DECIMAL(10,2), f FLOAT, x DOUBLE,
+           t TIMESTAMP, n TIMESTAMP_NTZ, dt DATE, bin BINARY, ok BOOLEAN, a ARRAY<STRING>, m MAP<STRING, INT>,
+           st STRUCT<a: INT, b: STRING>)`
+      )
+      // DESCRIBE TABLE answers col_name, data_type, comment
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-describe-table.html), with the type names
+      // of docs.databricks.com/en/sql/language-manual/sql-ref-datatypes.html.
+      const described = yield* rows(session, "DESCRIBE TABLE kinds")
+      assert.deepStrictEqual(described.map((row) => [row.col_name, row.data_type, row.comment]), [
+        ["s", "string", null],
+        ["b", "bigint", null],
+        ["i", "int", null],
+        ["d", "decimal(10,2)", null],
+        ["f", "float", null],
+        ["x", "double", null],
+        ["t", "timestamp", null],
+        ["n", "timestamp_ntz", null],
+        ["dt", "date", null],
+        ["bin", "binary", null],
+        ["ok", "boolean", null],
+        ["a", "array<string>", null],
+        ["m", "map<string,int>", null],
+        ["st", "struct<a:int,b:string>", null]
+      ])
+      assert.deepStrictEqual(yield* rows(session, "DESC main.default.kinds"), described)
+      // SHOW COLUMNS answers col_name (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-columns.html).
+      const columns = yield* rows(session, "SHOW COLUMNS IN kinds IN main.default")
+      assert.deepStrictEqual(columns.slice(0, 3), [{ col_name: "s" }, { col_name: "b" }, { col_name: "i" }])
+      assert.strictEqual(columns.length, 14)
+      // SHOW TABLES answers database, tableName, isTemporary
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-tables.html).
+      yield* rows(session, "CREATE TEMPORARY VIEW recent AS SELECT 1 AS one")
+      assert.deepStrictEqual(yield* rows(session, "SHOW TABLES"), [
+        { database: "default", tableName: "kinds", isTemporary: false },
+        { database: "", tableName: "recent", isTemporary: true }
+      ])
+      assert.deepStrictEqual(yield* rows(session, "SHOW TABLES FROM default LIKE 'k*'"), [
+        { database: "default", tableName: "kinds", isTemporary: false }
+      ])
+      // DESCRIBE QUERY answers col_name, data_type, comment
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-describe-query.html).
+      assert.deepStrictEqual(yield* rows(session, "DESCRIBE QUERY SELECT b, s AS name, d AS price FROM kinds"), [
+        { col_name: "b", data_type: "bigint", comment: null },
+        { col_name: "name", data_type: "string", comment: null },
+        { col_name: "price", data_type: "decimal(10,2)", comment: null }
+      ])
+      const [interval] = yield* rows(session, "DESCRIBE QUERY SELECT INTERVAL '1' DAY AS iv")
+      assert.match(String(interval.data_type), /^interval day/)
+      const missing = yield* failure(session, "DESCRIBE TABLE nowhere")
+      assert.match(String(missing?.message), /^\[TABLE_OR_VIEW_NOT_FOUND\] The table or view `nowhere` cannot be found/)
+      assert.strictEqual(missing?.response?.sqlState, "42P01")
+      for (
+        const sql of [
+          "SHOW CATALOGS",
+          "SHOW SCHEMAS",
+          "SHOW TABLES",
+          "DESCRIBE TABLE EXTENDED kinds",
+          "SHOW COLUMNS IN kinds",
+          "SHOW CREATE TABLE kinds",
+          "SELECT current_catalog() AS c, current_schema() AS s, current_database() AS d"
+        ]
+      ) assertNoDuckDBNames(sql, yield* rows(session, sql))
+    }).pipe(Effect.provide(withEmulator())), { timeout: 120_000 })
+
+  it.scopedLive("CREATE TABLE's COMMENT, TBLPROPERTIES, PARTITIONED BY and column comments are shown", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const session = yield* openSession
+      // Clauses of CREATE TABLE (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-ddl-create-table-using.html).
+      yield* rows(
+        session,
+        `CREATE TABLE main.default.trips (
+           id BIGINT COMMENT 'Trip id',
+           city STRING COMMENT 'Where it started, as ''City, Country''',
+           fare DECIMAL(10,2)
+         ) USING DELTA
+         PARTITIONED BY (city)
+         COMMENT 'One row a trip'
+         TBLPROPERTIES ('quality' = 'gold', 'delta.appendOnly' = 'true')`
+      )
+      yield* rows(session, "INSERT INTO trips VALUES (1, 'Paris, France', 12.5)")
+      const extended = yield* rows(session, "DESCRIBE TABLE EXTENDED trips")
+      const pairs = extended.map((row) => [row.col_name, row.data_type, row.comment])
+      // The partition columns follow the columns, then the table's details
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-describe-table.html, example output).
+      assert.deepStrictEqual(pairs.slice(0, 7), [
+        ["id", "bigint", "Trip id"],
+        ["city", "string", "Where it started, as 'City, Country'"],
+        ["fare", "decimal(10,2)", null],
+        ["# Partition Information", "", ""],
+        ["# col_name", "data_type", "comment"],
+        ["city", "string", "Where it started, as 'City, Country'"],
+        ["", "", ""]
+      ])
+      const details = Object.fromEntries(extended.slice(8).map((row) => [row.col_name, row.data_type]))
+      assert.strictEqual(pairs[7][0], "# Detailed Table Information")
+      assert.strictEqual(details.Catalog, "main")
+      assert.strictEqual(details.Database, "default")
+      assert.strictEqual(details.Table, "trips")
+      assert.strictEqual(details.Type, "MANAGED")
+      assert.strictEqual(details.Provider, "delta")
+      assert.strictEqual(details.Comment, "One row a trip")
+      assert.strictEqual(details.Owner, emulator.user.userName)
+      assert.strictEqual(details["Table Properties"], "[quality=gold, delta.appendOnly=true]")
+      // SHOW TBLPROPERTIES answers key, value
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-tblproperties.html).
+      assert.deepStrictEqual(yield* rows(session, "SHOW TBLPROPERTIES trips"), [
+        { key: "quality", value: "gold" },
+        { key: "delta.appendOnly", value: "true" }
+      ])
+      assert.deepStrictEqual(yield* rows(session, "SHOW TBLPROPERTIES trips ('quality')"), [
+        { key: "quality", value: "gold" }
+      ])
+      // SHOW CREATE TABLE answers createtab_stmt
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-create-table.html).
+      const [created] = yield* rows(session, "SHOW CREATE TABLE trips")
+      assert.match(String(created.createtab_stmt), /^CREATE TABLE main\.default\.trips \(\n  id BIGINT COMMENT 'Trip id',/)
+      assert.include(String(created.createtab_stmt), "USING delta\nPARTITIONED BY (city)\nCOMMENT 'One row a trip'")
+    }).pipe(Effect.provide(withEmulator())), { timeout: 120_000 })
+
+  it.scopedLive("Emulator.deny still applies to tables named through the catalog", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const session = yield* openSession
+      yield* rows(session, "CREATE SCHEMA main.finance")
+      yield* rows(session, "CREATE TABLE main.finance.salaries (amount INT)")
+      yield* emulator.deny(emulator.user, "salaries")
+      for (const sql of ["SELECT * FROM main.finance.salaries", "SELECT * FROM finance.salaries"]) {
+        const error = yield* failure(session, sql)
+        assert.match(String(error?.message), /^\[INSUFFICIENT_PERMISSIONS\]/, sql)
+      }
+      yield* rows(session, "USE finance")
+      const error = yield* failure(session, "SELECT * FROM salaries")
+      assert.match(String(error?.message), /^\[INSUFFICIENT_PERMISSIONS\]/)
+    }).pipe(Effect.provide(withEmulator())), { timeout: 120_000 })
+})
