@@ -186,12 +186,14 @@ for (const format of formats) {
         const { client } = yield* connect()
         const result = yield* describeQuery(
           client,
-          "SELECT '\\x0A\\xFF'::BLOB AS b, ''::BLOB AS empty, NULL::BLOB AS n"
+          "SELECT '\\x0A\\xFF'::BLOB AS b, X'0AFF' AS x, ''::BLOB AS empty, NULL::BLOB AS n"
         )
         assert.strictEqual(result.types.b.type, TTypeId.BINARY_TYPE)
         if (arrow) assert.strictEqual(String(result.arrow!.b), "Binary")
         const [row] = result.rows
         assert.deepStrictEqual([...row.b], [0x0a, 0xff])
+        assert.deepStrictEqual([...row.x], [0x0a, 0xff])
+        assert.strictEqual(result.types.x.type, TTypeId.BINARY_TYPE)
         assert.deepStrictEqual([...row.empty], [])
         assert.isNull(row.n)
       }).pipe(Effect.provide(withEmulator(format.options))))
@@ -292,5 +294,38 @@ describe("complex types as JSON text inside Arrow (useArrowNativeTypes: false)",
         dec: 2.5,
         ts: "2024-01-02 03:04:05"
       }])
+    }).pipe(Effect.provide(withEmulator())))
+})
+
+describe("type names agree with the types values travel as", () => {
+  it.scopedLive("DESCRIBE QUERY names each type as Databricks does", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect()
+      const rows = yield* Effect.promise(async () => {
+        const session = await client.openSession()
+        try {
+          const operation = await session.executeStatement(
+            `DESCRIBE QUERY SELECT 9223372036854775807::HUGEINT + 1 AS h, 4294967295::UINTEGER AS ui,
+                    CAST(0.1 AS FLOAT) AS f, X'0A' AS b, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS ts,
+                    TIMESTAMP '2024-01-02 03:04:05' AS ntz, array(CAST(1.5 AS DECIMAL(10,2))) AS decs,
+                    named_struct('a', 1, 'b', 'x') AS st`
+          )
+          const result = await operation.fetchAll()
+          await operation.close()
+          return result as Array<{ col_name: string; data_type: string }>
+        } finally {
+          await session.close()
+        }
+      })
+      assert.deepStrictEqual(Object.fromEntries(rows.map((row) => [row.col_name, row.data_type])), {
+        h: "decimal(38,0)",
+        ui: "bigint",
+        f: "float",
+        b: "binary",
+        ts: "timestamp",
+        ntz: "timestamp_ntz",
+        decs: "array<decimal(10,2)>",
+        st: "struct<a:int,b:string>"
+      })
     }).pipe(Effect.provide(withEmulator())))
 })
