@@ -90,6 +90,22 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
     assert.strictEqual(sql("SELECT sequence(1, 5, 2)"), "SELECT generate_series(1, 5, 2)")
   })
 
+  it("element_at(a, i) is DuckDB's subscript, for arrays and maps, nested too", () => {
+    assert.strictEqual(sql("SELECT element_at(array(1, 2), 1)"), "SELECT ([1, 2])[1]")
+    assert.strictEqual(
+      sql("SELECT element_at(element_at(m, 'k'), f(1, 2))"),
+      "SELECT ((m)['k'])[F(1, 2)]"
+    )
+  })
+
+  it("hex() is upper case, as in Databricks (the transpiler lowers it)", () => {
+    assert.strictEqual(sql("SELECT hex(X'0A')"), "SELECT HEX(UNHEX('0A'))")
+  })
+
+  it("TIMESTAMP_NTZ '…' literals are casts", () => {
+    assert.strictEqual(sql("SELECT TIMESTAMP_NTZ '2024-01-02 03:04:05'"), "SELECT CAST('2024-01-02 03:04:05' AS TIMESTAMP)")
+  })
+
   it("range() as a table yields the column id", () => {
     assert.strictEqual(sql("SELECT * FROM range(3)"), "SELECT * FROM (SELECT range AS id FROM RANGE(0, 3))")
     assert.strictEqual(

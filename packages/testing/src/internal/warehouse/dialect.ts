@@ -76,6 +76,8 @@ const afterTranspiler = (duckSql: string): string => {
 /** The rules after the transpiler, in order, each with a pattern the text must match for it to apply. */
 const after: ReadonlyArray<readonly [RegExp, (tokens: Array<Token>) => Array<Token>]> = [
   [/TRY_CAST|GET_JSON_OBJECT|SEQUENCE|RAISE_ERROR/i, Rules.functionNames],
+  [/ELEMENT_AT/i, Rules.elementAt],
+  [/LOWER\s*\(\s*HEX/i, Rules.upperHex],
   [/NTZ/i, Rules.typeNames],
   [/x'/i, Rules.binaryLiterals],
   [/range/i, Rules.rangeColumn],
@@ -102,7 +104,7 @@ export const translate = (sql: string): Translation => {
     tokens = extract(tokens)?.tokens ?? tokens
     const overwrite = Rules.insertOverwrite(tokens)
     if (overwrite !== undefined) tokens = overwrite.tokens
-    tokens = Rules.tryCast(Rules.hexEscapes(tokens))
+    tokens = Rules.tryCast(Rules.hexEscapes(Rules.typedLiterals(tokens)))
     let text = join(tokens)
     if (hasDivision(tokens)) text = raisingDivision(text) ?? text
     const result = transpile(text, Dialect.Databricks, Dialect.DuckDB)

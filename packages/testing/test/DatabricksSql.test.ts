@@ -1,0 +1,152 @@
+/**
+ * Databricks SQL, run through the real driver against the Emulator: statements with the results the Databricks SQL
+ * language reference documents for them (docs.databricks.com/sql/language-manual/…, cited per row), DDL with
+ * Databricks types and clauses, and the ANSI errors of SQL warehouses.
+ */
+import { Emulator } from "@effect-databricks/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { connect, query, queryPromise, rejection } from "./driver.js"
+
+const withEmulator = Layer.provideMerge(Emulator.httpClient, Emulator.layer())
+
+/** Statement, the rows Databricks documents for it, and where. */
+const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, unknown>>, string]> = [
+  // functions/range.html: "A table with a single BIGINT column named id".
+  ["SELECT * FROM range(3)", [{ id: 0 }, { id: 1 }, { id: 2 }], "functions/range.html"],
+  ["SELECT * FROM range(-3, 0)", [{ id: -3 }, { id: -2 }, { id: -1 }], "functions/range.html"],
+  ["SELECT t.id FROM range(0, -5, -2) AS t", [{ id: 0 }, { id: -2 }, { id: -4 }], "functions/range.html"],
+  // functions/slashsign.html: `SELECT 3 / 2` is 1.5 (a DOUBLE unless both sides are DECIMAL).
+  ["SELECT 3 / 2 AS q", [{ q: 1.5 }], "functions/slashsign.html"],
+  // functions/div.html: `SELECT 3 div 2` is 1.
+  ["SELECT 3 div 2 AS q", [{ q: 1 }], "functions/div.html"],
+  // functions/get_json_object.html: `get_json_object('{"a":"b"}', '$.a')` is b.
+  ["SELECT get_json_object('{\"a\":\"b\"}', '$.a') AS v", [{ v: "b" }], "functions/get_json_object.html"],
+  // functions/sequence.html: `sequence(1, 5)` is [1, 2, 3, 4, 5]; `sequence(5, 1)` counts down.
+  ["SELECT sequence(1, 5) AS s", [{ s: [1, 2, 3, 4, 5] }], "functions/sequence.html"],
+  // functions/to_date.html: `to_date('2009-07-30 04:17:52')` is 2009-07-30.
+  ["SELECT CAST(to_date('2009-07-30 04:17:52') AS STRING) AS d", [{ d: "2009-07-30" }], "functions/to_date.html"],
+  // functions/array.html, functions/size.html, functions/element_at.html.
+  ["SELECT array(1, 2, 3) AS a", [{ a: [1, 2, 3] }], "functions/array.html"],
+  ["SELECT size(array('b', 'd', 'c', 'a')) AS n", [{ n: 4 }], "functions/size.html"],
+  ["SELECT element_at(array(1, 2, 3), 2) AS e", [{ e: 2 }], "functions/element_at.html"],
+  // functions/named_struct.html, functions/struct.html, functions/map.html.
+  ["SELECT named_struct('a', 1, 'b', 'x') AS s", [{ s: { a: 1, b: "x" } }], "functions/named_struct.html"],
+  ["SELECT struct(1 AS a, 'x' AS b) AS s", [{ s: { a: 1, b: "x" } }], "functions/struct.html"],
+  ["SELECT map('a', 1, 'b', 2) AS m", [{ m: { a: 1, b: 2 } }], "functions/map.html"],
+  // functions/nvl.html: `nvl(NULL, 2)` is 2; functions/coalesce.html.
+  ["SELECT nvl(NULL, 2) AS v, coalesce(NULL, 1, NULL) AS c", [{ v: 2, c: 1 }], "functions/nvl.html"],
+  // functions/concat_ws.html: `concat_ws(' ', 'Spark', 'SQL')` is Spark SQL.
+  ["SELECT concat_ws(' ', 'Spark', 'SQL') AS s", [{ s: "Spark SQL" }], "functions/concat_ws.html"],
+  // functions/date_format.html, with the datetime patterns of sql-ref-datetime-pattern.html.
+  [
+    "SELECT date_format(TIMESTAMP_NTZ'2016-04-08 13:05:09', 'yyyy-MM-dd HH:mm:ss') AS f",
+    [{ f: "2016-04-08 13:05:09" }],
+    "functions/date_format.html"
+  ],
+  // functions/try_cast.html: a malformed input is NULL with try_cast.
+  ["SELECT try_cast('10' AS INT) AS a, try_cast('a' AS INT) AS b", [{ a: 10, b: null }], "functions/try_cast.html"],
+  // functions/collect_list.html: `collect_list(col) FROM VALUES (1), (2), (1)` is [1,2,1].
+  ["SELECT collect_list(col) AS l FROM VALUES (1), (2), (1) AS tab(col)", [{ l: [1, 2, 1] }], "functions/collect_list.html"],
+  // sql-ref-syntax-qry-select-join.html: an inner join without a condition is a cross join.
+  [
+    "SELECT a.x, b.y FROM (SELECT 1 AS x) AS a JOIN (SELECT 2 AS y UNION ALL SELECT 3) AS b ORDER BY y",
+    [{ x: 1, y: 2 }, { x: 1, y: 3 }],
+    "sql-ref-syntax-qry-select-join.html"
+  ],
+  // sql-ref-syntax-qry-select-qualify.html.
+  [
+    "SELECT id FROM range(5) QUALIFY row_number() OVER (ORDER BY id DESC) = 1",
+    [{ id: 4 }],
+    "sql-ref-syntax-qry-select-qualify.html"
+  ],
+  // Binary X'…' literals (sql-ref-literals.html); functions/hex.html: upper-case digits (`hex(17)` is 11).
+  ["SELECT hex(X'0A1B') AS h, hex(17) AS n", [{ h: "0A1B", n: "11" }], "functions/hex.html"]
+]
+
+/** Statement, error class, SQLSTATE (Databricks error conditions reference, error-messages/*). */
+const failing: ReadonlyArray<readonly [string, string, string]> = [
+  // functions/slashsign.html: `SELECT 3 / 0` is Error: DIVIDE_BY_ZERO (SQLSTATE 22012).
+  ["SELECT 3 / 0", "DIVIDE_BY_ZERO", "22012"],
+  ["SELECT 3.0 / 0", "DIVIDE_BY_ZERO", "22012"],
+  // functions/div.html: `SELECT -5.9 div 0` is Error: DIVIDE_BY_ZERO; functions/percentsign.html likewise.
+  ["SELECT -5.9 div 0", "DIVIDE_BY_ZERO", "22012"],
+  ["SELECT 5 % 0", "DIVIDE_BY_ZERO", "22012"],
+  ["SELECT id / (id - 1) FROM range(3)", "DIVIDE_BY_ZERO", "22012"],
+  // functions/cast.html: a malformed string raises CAST_INVALID_INPUT (22018) under ANSI.
+  ["SELECT CAST('a' AS INT)", "CAST_INVALID_INPUT", "22018"],
+  ["SELECT 'a'::INT", "CAST_INVALID_INPUT", "22018"],
+  // functions/plussign.html: an INT sum that overflows raises ARITHMETIC_OVERFLOW (22003).
+  ["SELECT 2147483647 + 1", "ARITHMETIC_OVERFLOW", "22003"],
+  // error-messages/error-classes.html: PARSE_SYNTAX_ERROR is 42601, UNSUPPORTED_FEATURE 0A000.
+  ["SELECT 1 +", "PARSE_SYNTAX_ERROR", "42601"],
+  ["OPTIMIZE some_table", "UNSUPPORTED_FEATURE", "0A000"]
+]
+
+describe("Databricks SQL through the real driver", () => {
+  it.scopedLive("documented functions and table-valued functions answer as Databricks documents", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect()
+      const wrong: Array<string> = []
+      for (const [sql, rows, source] of documented) {
+        const got = yield* Effect.promise(() => queryPromise(client, sql).catch((error: Error) => error.message))
+        if (JSON.stringify(got) !== JSON.stringify(rows)) wrong.push(`${sql} (${source}): ${JSON.stringify(got)}`)
+      }
+      assert.deepStrictEqual(wrong, [])
+    }).pipe(Effect.provide(withEmulator)))
+
+  it.scopedLive("ANSI errors and untranslatable statements fail with the Databricks class and SQLSTATE", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect()
+      for (const [sql, errorClass, sqlState] of failing) {
+        const error = (yield* rejection(() => queryPromise(client, sql))) as any
+        assert.strictEqual(error?.constructor?.name, "OperationStateError", `${sql}: ${error}`)
+        assert.isTrue(String(error.message).startsWith(`[${errorClass}]`), `${sql}: ${error.message}`)
+        assert.strictEqual(error.response?.sqlState, sqlState, sql)
+        // Never the engine underneath.
+        assert.notMatch(error.message, /DuckDB|Binder Error|Parser Error|Invalid Input Error|polyglot/i, sql)
+      }
+    }).pipe(Effect.provide(withEmulator)))
+
+  it.scopedLive("DDL with Databricks types and Delta clauses in any order; values round-trip", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect()
+      // sql-ref-syntax-ddl-create-table-using.html: USING, TBLPROPERTIES, COMMENT and PARTITIONED BY are clauses
+      // of CREATE TABLE in any order.
+      yield* query(
+        client,
+        "CREATE TABLE dialect_types (s string, i int, b bigint, d decimal(10,2), a array<string>, " +
+          "m map<string,int>, st struct<x:int,y:string>, bin binary, ts timestamp, ntz timestamp_ntz) " +
+          "USING DELTA TBLPROPERTIES ('delta.appendOnly' = 'false') COMMENT 'every type' PARTITIONED BY (i)"
+      )
+      yield* query(
+        client,
+        "INSERT INTO dialect_types VALUES ('x', 1, 9007199254740991, 12.34, array('a', 'b'), map('k', 1), " +
+          "named_struct('x', 2, 'y', 'z'), X'0A0B', TIMESTAMP'2024-01-02 03:04:05Z', " +
+          "TIMESTAMP_NTZ'2024-01-02 03:04:05')"
+      )
+      const [row] = (yield* query(client, "SELECT * FROM dialect_types")) as Array<Record<string, unknown>>
+      assert.strictEqual(row.s, "x")
+      assert.strictEqual(row.i, 1)
+      assert.strictEqual(row.b, 9007199254740991)
+      assert.strictEqual(row.d, 12.34)
+      assert.deepStrictEqual(row.a, ["a", "b"])
+      assert.deepStrictEqual(row.m, { k: 1 })
+      assert.deepStrictEqual(row.st, { x: 2, y: "z" })
+      assert.deepStrictEqual([...(row.bin as Uint8Array)], [0x0a, 0x0b])
+      // TIMESTAMP is an instant; TIMESTAMP_NTZ a wall-clock time (sql-ref-datatypes.html).
+      assert.strictEqual((row.ts as Date).toISOString(), "2024-01-02T03:04:05.000Z")
+      assert.strictEqual((row.ntz as Date).toISOString(), "2024-01-02T03:04:05.000Z")
+      // sql-ref-syntax-dml-insert-into.html: INSERT OVERWRITE replaces the table's rows.
+      yield* query(client, "INSERT OVERWRITE dialect_types (s, i) VALUES ('y', 2)")
+      yield* query(client, "INSERT OVERWRITE TABLE dialect_types (s, i) SELECT 'z', 3")
+      assert.deepStrictEqual(yield* query(client, "SELECT s, i FROM dialect_types"), [{ s: "z", i: 3 }])
+      // Named parameters reach DuckDB as bound values.
+      assert.deepStrictEqual(
+        yield* query(client, "SELECT id FROM range(10) WHERE id > :min AND id < :max", {
+          namedParameters: { min: 6, max: 9 }
+        }),
+        [{ id: 7 }, { id: 8 }]
+      )
+    }).pipe(Effect.provide(withEmulator)))
+})
