@@ -23,9 +23,11 @@ import { Registry } from "./registry.js"
 import { Stats } from "./stats.js"
 import * as Workspace from "./workspace.js"
 
-/** A small, deterministic `samples.nyctaxi.trips`, with the columns of Databricks' sample table. */
+/**
+ * A small, deterministic `samples.nyctaxi.trips`, with the columns of Databricks' sample table (the catalog
+ * `samples` itself is always there, as in every workspace).
+ */
 const sampleTrips = `
-  ATTACH IF NOT EXISTS ':memory:' AS samples;
   CREATE SCHEMA IF NOT EXISTS samples.nyctaxi;
   CREATE TABLE samples.nyctaxi.trips AS
   SELECT
