@@ -69,8 +69,11 @@ const decimalShape = (type: DuckDBType) =>
     : { precision: 38, scale: 0 }
 
 /**
- * The Thrift type id Databricks reports for a DuckDB type. As Spark's `toTTypeId`: TIMESTAMP and TIMESTAMP_NTZ
- * both report TIMESTAMP_TYPE, intervals INTERVAL_DAY_TIME_TYPE / INTERVAL_YEAR_MONTH_TYPE.
+ * The Thrift type id Databricks reports for a DuckDB type. As Spark's `toTTypeId`, TIMESTAMP and TIMESTAMP_NTZ
+ * both report TIMESTAMP_TYPE. Intervals report STRING_TYPE: so does a real warehouse for `interval day` and
+ * `interval month` columns when the client asks intervals as strings (the driver's compatibility fixtures,
+ * `tests/fixtures/compatibility/thrift_schema.ts`, recorded from a warehouse; Spark's own server would say
+ * INTERVAL_DAY_TIME_TYPE / INTERVAL_YEAR_MONTH_TYPE, and the driver reads all three the same way).
  */
 const thriftTypeId = (type: DuckDBType): number => {
   switch (type.typeId) {
@@ -100,8 +103,6 @@ const thriftTypeId = (type: DuckDBType): number => {
       return T.BINARY_TYPE
     case DuckDBTypeId.DATE:
       return T.DATE_TYPE
-    case DuckDBTypeId.INTERVAL:
-      return T.INTERVAL_DAY_TIME_TYPE
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
       return T.ARRAY_TYPE
@@ -291,62 +292,52 @@ const itemsOf = (value: DuckDBValue): ReadonlyArray<DuckDBValue> =>
   (value as { items: ReadonlyArray<DuckDBValue> }).items
 
 /**
- * A value as JSON text, the form Databricks sends ARRAY, MAP and STRUCT values in when the client did not ask for
- * them as Arrow: numbers (DECIMAL too) as JSON numbers, strings, dates, timestamps and intervals as JSON strings,
- * BINARY as base64, map keys as strings. The driver `JSON.parse`s it (`result/utils.ts`, `convertJSON`).
+ * A value inside an ARRAY, MAP or STRUCT as Databricks writes complex values as text (Spark's
+ * `HiveResult.toHiveString` with `nested = true`): numbers (DECIMAL too) bare, strings quoted, NULL as `null`,
+ * structs as `{"name":value}`, maps as `{key:value}` sorted by their text, arrays as `[a,b]`. Dates, timestamps,
+ * intervals, binary values and non-string map keys are written bare, so such a value is not JSON: the driver's
+ * compatibility fixtures note it ("date values are not properly serialized in nested structures", "any non-string
+ * type used as map key is not properly serialized"), and the driver then returns `{}` or `[]` (`convertJSON`).
  */
-const jsonText = (value: DuckDBValue, type: DuckDBType): string => {
+const nestedText = (value: DuckDBValue, type: DuckDBType): string => {
   if (value === null || value === undefined) return "null"
   switch (type.typeId) {
-    case DuckDBTypeId.BOOLEAN:
-      return value ? "true" : "false"
-    case DuckDBTypeId.DECIMAL:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
-      return decimalText(checkedUnscaled(value, type), decimalShape(type).scale)
-    case DuckDBTypeId.FLOAT:
-    case DuckDBTypeId.DOUBLE: {
-      const number = type.typeId === DuckDBTypeId.FLOAT ? floatValue(Number(value)) : Number(value)
-      return Number.isFinite(number) ? String(number) : JSON.stringify(String(number))
-    }
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY: {
       const element = (type as DuckDBListType | DuckDBArrayType).valueType
-      return `[${itemsOf(value).map((item) => jsonText(item, element)).join(",")}]`
+      return `[${itemsOf(value).map((item) => nestedText(item, element)).join(",")}]`
     }
     case DuckDBTypeId.MAP: {
       const map = type as DuckDBMapType
-      return `{${
-        (value as DuckDBMapValue).entries.map((entry) =>
-          `${JSON.stringify(stringOf(entry.key, map.keyType) ?? "null")}:${jsonText(entry.value, map.valueType)}`
-        ).join(",")
-      }}`
+      const entries = (value as DuckDBMapValue).entries.map((entry) =>
+        `${nestedText(entry.key, map.keyType)}:${nestedText(entry.value, map.valueType)}`
+      )
+      return `{${entries.sort().join(",")}}`
     }
     case DuckDBTypeId.STRUCT: {
       const struct = type as DuckDBStructType
       const entries = (value as DuckDBStructValue).entries
       return `{${
-        struct.entryNames.map((name, i) =>
-          `${JSON.stringify(name)}:${jsonText(entries[name] ?? null, struct.entryTypes[i])}`
-        ).join(",")
+        struct.entryNames.map((name, i) => `"${name}":${nestedText(entries[name] ?? null, struct.entryTypes[i])}`)
+          .join(",")
       }}`
     }
-    case DuckDBTypeId.BLOB:
-      return JSON.stringify(Buffer.from((value as DuckDBBlobValue).bytes).toString("base64"))
-    default:
-      if (typeof value === "number" || typeof value === "bigint") return String(value)
-      return JSON.stringify(stringOf(value, type))
+    default: {
+      const text = stringOf(value, type) ?? "null"
+      // Strings are quoted (Spark quotes without escaping; escaping keeps a string with a quote readable as JSON).
+      const isString = thriftTypeId(type) === T.STRING_TYPE && type.typeId !== DuckDBTypeId.INTERVAL
+      return isString ? JSON.stringify(text) : text
+    }
   }
 }
 
 /**
  * A value as the string Databricks sends for a column that is not native (in Arrow) or not typed (in a
- * COLUMN_BASED_SET): `HiveResult.toHiveString` forms, JSON for complex values.
+ * COLUMN_BASED_SET): `HiveResult.toHiveString` forms (BINARY read as UTF-8, its legacy binary output style).
  */
 const stringOf = (value: DuckDBValue, type: DuckDBType): string | null => {
   if (value === null || value === undefined) return null
-  if (isComplex(type.typeId)) return jsonText(value, type)
+  if (isComplex(type.typeId)) return nestedText(value, type)
   if (type.typeId === DuckDBTypeId.DECIMAL || isWideInteger(type.typeId)) {
     return decimalText(checkedUnscaled(value, type), decimalShape(type).scale)
   }
