@@ -142,6 +142,14 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
     assert.include(out, "SQLSTATE: 22012')")
     // The divisor is guarded whole: a / (b + 1) is not (a / b) + 1.
     assert.include(sql("SELECT a / (b + 1) FROM t"), "CASE WHEN (b + 1) = 0")
+    // Parameters survive the round trip through the syntax tree.
+    assert.include(sql("SELECT :a / :b"), "$a / CASE WHEN $b = 0")
+  })
+
+  it("a division keeps its column name under the guard; a non-zero literal divisor needs no guard", () => {
+    assert.match(sql("SELECT a / b FROM t"), / END AS "\(a \/ b\)" FROM t$/)
+    assert.match(sql("SELECT a DIV b AS q FROM t"), / END AS q FROM t$/)
+    assert.strictEqual(sql("SELECT a / 2, a % 3 FROM t"), "SELECT a / 2, a % 3 FROM t")
   })
 
   it("CREATE TABLE clauses in any order are read for the catalog and stripped for DuckDB", () => {
