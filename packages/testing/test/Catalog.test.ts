@@ -1,8 +1,10 @@
-import type IDBSQLSession from "@databricks/sql/dist/contracts/IDBSQLSession.js"
+import type { DBSQLClient } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { connect, rejection } from "./driver.js"
+
+type IDBSQLSession = Awaited<ReturnType<DBSQLClient["openSession"]>>
 
 const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
 
@@ -99,7 +101,18 @@ describe("Unity Catalog, through the real driver", () => {
     Effect.gen(function*() {
       const session = yield* openSession
       const here = () => rows(session, "SELECT current_catalog() AS c, current_schema() AS s, current_database() AS d")
-      assert.deepStrictEqual(yield* rows(session, "CREATE SCHEMA sales"), [])
+      assert.deepStrictEqual(yield* rows(session, "CREATE SCHEMA sales COMMENT 'Sales data'"), [])
+      // DESCRIBE SCHEMA answers database_description_item, database_description_value
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-describe-schema.html).
+      assert.deepStrictEqual(yield* rows(session, "DESCRIBE SCHEMA sales"), [
+        { database_description_item: "Catalog Name", database_description_value: "main" },
+        { database_description_item: "Database Name", database_description_value: "sales" },
+        { database_description_item: "Description", database_description_value: "Sales data" }
+      ])
+      // DESCRIBE CATALOG answers info_name, info_value
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-describe-catalog.html).
+      const catalog = yield* rows(session, "DESCRIBE CATALOG main")
+      assert.deepStrictEqual(catalog[0], { info_name: "Catalog Name", info_value: "main" })
       // CREATE SCHEMA of one that exists fails SCHEMA_ALREADY_EXISTS, 42P06, unless IF NOT EXISTS
       // (docs.databricks.com/en/error-messages/error-classes.html#schema_already_exists).
       const exists = yield* failure(session, "CREATE SCHEMA sales")

@@ -1,9 +1,11 @@
-import type IDBSQLSession from "@databricks/sql/dist/contracts/IDBSQLSession.js"
-import type IOperation from "@databricks/sql/dist/contracts/IOperation.js"
+import type { DBSQLClient } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { connect } from "./driver.js"
+
+type IDBSQLSession = Awaited<ReturnType<DBSQLClient["openSession"]>>
+type IOperation = Awaited<ReturnType<IDBSQLSession["executeStatement"]>>
 
 const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
 

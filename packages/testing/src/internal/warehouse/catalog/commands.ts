@@ -303,6 +303,33 @@ const describeTable = async (context: Context, text: string): Promise<Answer | u
   return Rows.rows(describeColumns, rows)
 }
 
+/** DESCRIBE SCHEMA (SQL reference, "DESCRIBE SCHEMA": database_description_item, database_description_value). */
+const describeSchema = async (context: Context, text: string): Promise<Answer | undefined> => {
+  const parts = Names.wholeName(text.replace(/^\s*EXTENDED\s+/i, ""))
+  if (parts === undefined) return undefined
+  const place = await resolveSchema(context, parts)
+  if (isFailure(place)) return place
+  return Rows.rows(
+    [["database_description_item", Rows.string], ["database_description_value", Rows.string]],
+    [
+      ["Catalog Name", place.catalog],
+      ["Database Name", place.schema],
+      ["Description", context.recorded.schemaComment(place.catalog, place.schema) ?? ""]
+    ]
+  )
+}
+
+/** DESCRIBE CATALOG (SQL reference, "DESCRIBE CATALOG": info_name, info_value). */
+const describeCatalog = async (context: Context, text: string): Promise<Answer | undefined> => {
+  const parts = Names.wholeName(text.replace(/^\s*EXTENDED\s+/i, ""))
+  if (parts === undefined || parts.length !== 1) return undefined
+  if (!(await Objects.catalogExists(context.session.connection, parts[0]))) return fail(Errors.noSuchCatalog(parts[0]))
+  return Rows.rows(
+    [["info_name", Rows.string], ["info_value", Rows.string]],
+    [["Catalog Name", parts[0]], ["Comment", ""], ["Catalog Type", "Regular"]]
+  )
+}
+
 const describeQuery = async (context: Context, query: string): Promise<Answer> => {
   const translated = Dialect.translate(query)
   if ("failure" in translated) return fail(translated.failure)
@@ -343,8 +370,10 @@ const createSchema = async (context: Context, ifNotExists: boolean, text: string
   if ((await Objects.schemas(connection, catalog)).includes(schema)) {
     return ifNotExists ? Rows.nothing : fail(Errors.schemaAlreadyExists(schemaDisplay(catalog, schema)))
   }
-  // The rest (COMMENT, LOCATION, WITH DBPROPERTIES) has no meaning for an in-memory schema.
+  // The rest (LOCATION, WITH DBPROPERTIES) has no meaning for an in-memory schema; COMMENT is shown by DESCRIBE.
+  const comment = /\bCOMMENT\s+('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/i.exec(name.rest)
   await connection.run(`CREATE SCHEMA ${Names.database(catalog)}.${Names.quote(schema)}`)
+  context.recorded.setSchemaComment(catalog, schema, comment === null ? undefined : Clauses.unquote(comment[1]))
   return Rows.nothing
 }
 
@@ -417,7 +446,13 @@ export const command = async (context: Context, sql: string): Promise<Answer | u
     const rest = match[1]
     const query = /^QUERY\s+([\s\S]*)$/i.exec(rest) ?? /^((?:SELECT|WITH|VALUES|FROM)\b[\s\S]*)$/i.exec(rest)
     if (query !== null) return describeQuery(context, query[1])
-    if (/^(?:CATALOG|SCHEMA|DATABASE|FUNCTION|HISTORY|DETAIL|VOLUME|CONNECTION|CREDENTIAL|LOCATION)\b/i.test(rest)) {
+    const namespace = /^(CATALOG|SCHEMA|DATABASE)\s+([\s\S]*)$/i.exec(rest)
+    if (namespace !== null) {
+      return namespace[1].toUpperCase() === "CATALOG"
+        ? describeCatalog(context, namespace[2])
+        : describeSchema(context, namespace[2])
+    }
+    if (/^(?:FUNCTION|HISTORY|DETAIL|VOLUME|CONNECTION|CREDENTIAL|LOCATION)\b/i.test(rest)) {
       return undefined
     }
     return describeTable(context, rest.replace(/^TABLE\s+/i, ""))

@@ -129,9 +129,19 @@ export interface Details {
   readonly createdAt: Date
 }
 
-/** The details of every table created with them, by full name (`catalog.schema.table`). */
+/** The details of every table created with them, by full name (`catalog.schema.table`), and schema comments. */
 export class Recorded {
   private readonly details = new Map<string, Details>()
+  private readonly schemaComments = new Map<string, string>()
+
+  setSchemaComment(catalog: string, schema: string, comment: string | undefined) {
+    if (comment === undefined) this.schemaComments.delete(`${catalog}\u0000${schema}`)
+    else this.schemaComments.set(`${catalog}\u0000${schema}`, comment)
+  }
+
+  schemaComment(catalog: string, schema: string): string | undefined {
+    return this.schemaComments.get(`${catalog}\u0000${schema}`)
+  }
 
   private static key(table: { readonly catalog: string; readonly schema: string; readonly table: string }) {
     return `${table.catalog}\u0000${table.schema}\u0000${table.table}`
