@@ -186,6 +186,42 @@ describe("Databricks error classes, through the real driver", () => {
       )
     }).pipe(Effect.provide(withEmulator())))
 
+  it.scopedLive("aggregation, ambiguity, set operations, decimal range, NOT NULL", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect()
+      expectFailure(
+        yield* failureOf(client, table, "SELECT id, count(*) FROM people"),
+        "MISSING_AGGREGATION",
+        "42803",
+        /The non-aggregating expression "id" is based on columns which are not participating in the GROUP BY/
+      )
+      expectFailure(
+        yield* failureOf(client, "CREATE TABLE pets (id INT)", "SELECT id FROM people, pets"),
+        "AMBIGUOUS_REFERENCE",
+        "42704",
+        /Reference `id` is ambiguous, could be: \[`people`\.`id`, `pets`\.`id`\]\./
+      )
+      expectFailure(yield* failureOf(client, "SELECT 1 UNION SELECT 1, 2"), "NUM_COLUMNS_MISMATCH", "42826")
+      expectFailure(
+        yield* failureOf(client, "SELECT CAST(123.45 AS DECIMAL(3,1))"),
+        "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
+        "22003",
+        /123\.45 cannot be represented as Decimal\(3, 1\)/
+      )
+      expectFailure(
+        yield* failureOf(client, "CREATE TABLE strict (x INT NOT NULL)", "INSERT INTO strict VALUES (NULL)"),
+        "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
+        "23502",
+        /NOT NULL constraint violated for column: x\./
+      )
+      expectFailure(
+        yield* failureOf(client, "SELECT CAST('true-ish' AS BOOLEAN)"),
+        "CAST_INVALID_INPUT",
+        "22018",
+        /cannot be cast to "BOOLEAN"/
+      )
+    }).pipe(Effect.provide(withEmulator())))
+
   it.scopedLive("a value with no Databricks form fails the fetch with its error class", () =>
     Effect.gen(function*() {
       const { client } = yield* connect()

@@ -35,7 +35,9 @@ const typeNames: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bU?HUGEINT\b|\bUBIGINT\b|\bU?INT128\b|\bUINT64\b/g, "DECIMAL(38,0)"],
   [/\bBLOB\b/g, "BINARY"],
   [/\bBIGNUM\b/g, "DECIMAL"],
-  [/\bANY\[\]/g, "ARRAY"]
+  [/\bBOOL\b/g, "BOOLEAN"],
+  [/\bANY\[\]/g, "ARRAY"],
+  [/\b([A-Z_]+(?:\(\d+,\s*\d+\))?)\[\]/g, "ARRAY<$1>"]
 ]
 
 /** A DuckDB text with Databricks type names. */
@@ -250,6 +252,66 @@ export const fromDuckDB = (error: unknown): SqlFailure => {
         .exec(text)) !== null
   ) {
     return castOverflow(match[2], databricksTypes(match[1]), databricksTypes(match[3]))
+  }
+  if (
+    (match = /(?:Could not cast value|Casting value) "?([^"\s]+)"? to (?:type )?DECIMAL\((\d+),\s*(\d+)\)/i.exec(
+      text
+    )) !== null
+  ) {
+    return numericOutOfRange(match[1], Number(match[2]), Number(match[3]))
+  }
+  if ((match = /(date|timestamp) field value out of range: "((?:[^"])*)"/i.exec(text)) !== null) {
+    return castInvalidInput(`'${match[2]}'`, "STRING", match[1].toLowerCase() === "date" ? "DATE" : "TIMESTAMP")
+  }
+  if ((match = /Unimplemented type for cast \((.+?) -> (.+?)\)/i.exec(text)) !== null) {
+    const [from, to] = [databricksTypes(match[1]), databricksTypes(match[2])]
+    return failure(
+      "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
+      "42K09",
+      `Cannot resolve "CAST(value AS ${to})" due to data type mismatch: cannot cast "${from}" to "${to}".`
+    )
+  }
+  if ((match = /column "((?:[^"]|"")+)" must appear in the GROUP BY clause/i.exec(text)) !== null) {
+    return failure(
+      "MISSING_AGGREGATION",
+      "42803",
+      `The non-aggregating expression "${match[1]}" is based on columns which are not participating in the GROUP BY ` +
+        "clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use " +
+        `"any_value(${match[1]})" if you do not care which of the values within a group is returned.`
+    )
+  }
+  if ((match = /Ambiguous reference to column name "((?:[^"]|"")+)"(?: \(use: (.*)\))?/i.exec(text)) !== null) {
+    const candidates = [...(match[2] ?? "").matchAll(/"([^"]+)"/g)].map((m) => quoted(m[1]))
+    return failure(
+      "AMBIGUOUS_REFERENCE",
+      "42704",
+      `Reference \`${match[1]}\` is ambiguous, could be: [${candidates.join(", ")}].`
+    )
+  }
+  if ((match = /Referenced table "((?:[^"]|"")+)" not found/i.exec(text)) !== null) {
+    return unresolvedColumn(`${match[1]}\`.\`*`, [])
+  }
+  if ((match = /does not have a column with name "((?:[^"]|"")+)"/i.exec(text)) !== null) {
+    const candidates = /Did you mean: (.*)/.exec(raw)?.[1] ?? ""
+    return unresolvedColumn(match[1], [...candidates.matchAll(/"([^"]+)"/g)].map((m) => m[1]))
+  }
+  if (/WHERE clause cannot contain aggregates/i.test(text)) {
+    return failure(
+      "INVALID_WHERE_CONDITION",
+      "42903",
+      "The WHERE condition contains invalid expressions. Rewrite the query to avoid window functions, aggregate " +
+        "functions, and generator functions in the WHERE clause."
+    )
+  }
+  if (/GROUP BY clause cannot contain aggregates/i.test(text)) {
+    return failure("GROUP_BY_AGGREGATE", "42903", "Aggregate functions are not allowed in GROUP BY.")
+  }
+  if (/Set operations can only apply to expressions with the same number of result columns/i.test(text)) {
+    return failure(
+      "NUM_COLUMNS_MISMATCH",
+      "42826",
+      "UNION can only be performed on inputs with the same number of columns."
+    )
   }
   if ((match = /Overflow in (addition|subtraction|multiplication|division) of (\S+)/i.exec(text)) !== null) {
     return arithmeticOverflow(overflowKind(match[2]), tryFunctions[match[1].toLowerCase()])
