@@ -1,4 +1,4 @@
-import { DBSQLClient } from "@databricks/sql"
+import { DBSQLClient, thrift } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { Effect, Redacted } from "effect"
 
@@ -72,3 +72,53 @@ export const queryPromise = async (client: DBSQLClient, sql: string, options?: R
     await session.close()
   }
 }
+
+const T = thrift.TCLIService_types
+
+/** What the raw ExecuteStatement asks for: the result capabilities a client announces. */
+export interface RawFlags {
+  readonly download?: boolean
+  readonly lz4?: boolean
+  readonly maxRows?: number
+  readonly maxBytes?: number
+  readonly maxBytesPerFile?: number
+}
+
+/**
+ * The driver's own Thrift client on a session of its own, for what the driver's API hides (result formats,
+ * batches, links): the requests are the driver's generated Thrift, as it sends them, with chosen flags.
+ */
+export const rawThrift = (client: DBSQLClient) =>
+  Effect.promise(async () => {
+    const driver = await (client as any).getDriver()
+    const opened = await driver.openSession({ client_protocol: T.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8 })
+    const sessionHandle = opened.sessionHandle
+    return {
+      execute: (statement: string, flags: RawFlags = {}): Promise<any> =>
+        driver.executeStatement({
+          sessionHandle,
+          statement,
+          runAsync: true,
+          canReadArrowResult: true,
+          canDownloadResult: flags.download ?? false,
+          canDecompressLZ4Result: flags.lz4 ?? false,
+          useArrowNativeTypes: { timestampAsArrow: true, decimalAsArrow: true, complexTypesAsArrow: true },
+          getDirectResults: {
+            maxRows: flags.maxRows ?? 100_000,
+            ...(flags.maxBytes === undefined ? {} : { maxBytes: flags.maxBytes })
+          },
+          ...(flags.maxBytesPerFile === undefined ? {} : { maxBytesPerFile: flags.maxBytesPerFile })
+        }),
+      fetch: (operationHandle: unknown, maxRows: number, maxBytes?: number): Promise<any> =>
+        driver.fetchResults({
+          operationHandle,
+          orientation: T.TFetchOrientation.FETCH_NEXT,
+          maxRows,
+          ...(maxBytes === undefined ? {} : { maxBytes })
+        }),
+      close: (): Promise<unknown> => driver.closeSession({ sessionHandle })
+    }
+  })
+
+/** Result set types, by name. */
+export const rowSetType = T.TSparkRowSetType
