@@ -219,7 +219,7 @@ const timestampText = (value: DuckDBValue) => {
   const fraction = ((us % 1_000_000n) + 1_000_000n) % 1_000_000n
   const date = new Date(Number((us - fraction) / 1000n))
   const digits = fraction === 0n ? "" : `.${pad(fraction, 6).replace(/0+$/, "")}`
-  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ${
+  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ${
     pad(date.getUTCHours())
   }:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}${digits}`
 }
