@@ -133,7 +133,8 @@ for (const format of formats) {
                   map('k', CAST(2.50 AS DECIMAL(3,2))) AS m,
                   named_struct('d', CAST(12345.678 AS DECIMAL(8,3)), 'i', 7, 'f', CAST(0.5 AS FLOAT), 'b', true,
                                's', 'x', 'h', 9223372036854775807::HUGEINT + 1) AS st,
-                  CAST(NULL AS ARRAY<INT>) AS none`
+                  CAST(NULL AS ARRAY<INT>) AS none,
+                  named_struct('z', CAST(NULL AS DECIMAL(3,2)), 'l', array(CAST(NULL AS BIGINT))) AS nulls`
         )
         assert.strictEqual(result.types.decs.type, TTypeId.ARRAY_TYPE)
         assert.strictEqual(result.types.m.type, TTypeId.MAP_TYPE)
@@ -162,6 +163,7 @@ for (const format of formats) {
         assert.deepStrictEqual(row.m, { k: 2.5 })
         assert.deepStrictEqual(row.st, { d: 12345.678, i: 7, f: 0.5, b: true, s: "x", h: 9223372036854775808 })
         assert.isNull(row.none)
+        assert.deepStrictEqual(row.nulls, { z: null, l: [null] })
       }).pipe(Effect.provide(withEmulator(format.options))))
 
     it.scopedLive("FLOAT keeps single precision", () =>
