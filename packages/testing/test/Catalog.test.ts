@@ -220,6 +220,15 @@ describe("Unity Catalog, through the real driver", () => {
         ["st", "struct<a:int,b:string>", null]
       ])
       assert.deepStrictEqual(yield* rows(session, "DESC main.default.kinds"), described)
+      assert.deepStrictEqual(yield* rows(session, "DESCRIBE TABLE `main`.`default`.`KINDS`"), described)
+      // Unity Catalog keeps table names in lower case
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-names.html: identifiers are case-insensitive).
+      yield* rows(session, "CREATE TABLE MixedCase (Id INT)")
+      assert.deepStrictEqual(yield* rows(session, "SHOW TABLES LIKE 'mixed*'"), [
+        { database: "default", tableName: "mixedcase", isTemporary: false }
+      ])
+      assert.deepStrictEqual(yield* rows(session, "SHOW COLUMNS IN mixedcase"), [{ col_name: "Id" }])
+      yield* rows(session, "DROP TABLE mixedcase")
       // SHOW COLUMNS answers col_name (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-columns.html).
       const columns = yield* rows(session, "SHOW COLUMNS IN kinds IN main.default")
       assert.deepStrictEqual(columns.slice(0, 3), [{ col_name: "s" }, { col_name: "b" }, { col_name: "i" }])

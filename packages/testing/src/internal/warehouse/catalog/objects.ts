@@ -31,7 +31,7 @@ export const schemas = async (connection: DuckDBConnection, catalog: string): Pr
     `SELECT schema_name FROM duckdb_schemas() WHERE database_name = ${
       Names.literal(catalog === "main" ? Names.mainDatabase : catalog)
     }`
-  )).map((row) => String(row.schema_name)).filter((name) => !Names.hiddenSchemas.has(name))
+  )).map((row) => String(row.schema_name).toLowerCase()).filter((name) => !Names.hiddenSchemas.has(name))
   if (!legacyCatalogs.has(catalog)) names.push("information_schema")
   return names.sort()
 }
@@ -65,8 +65,9 @@ export const tables = async (connection: DuckDBConnection): Promise<Array<Table>
     )
     .map((row): Table => ({
       catalog: row.temporary === true ? "" : Names.catalogOf(String(row.database_name)),
-      schema: row.temporary === true ? "" : String(row.schema_name),
-      table: String(row.table_name),
+      // Unity Catalog keeps names in lower case (DuckDB keeps them as written, and matches them in any case).
+      schema: row.temporary === true ? "" : String(row.schema_name).toLowerCase(),
+      table: String(row.table_name).toLowerCase(),
       kind: row.kind === "VIEW" ? "VIEW" : "TABLE",
       temporary: row.temporary === true
     }))
