@@ -252,6 +252,14 @@ describe("Unity Catalog, through the real driver", () => {
       ])
       const [interval] = yield* rows(session, "DESCRIBE QUERY SELECT INTERVAL '1' DAY AS iv")
       assert.match(String(interval.data_type), /^interval day/)
+      // CHAR(n) and VARCHAR(n) keep their declared lengths in DESCRIBE
+      // (docs.databricks.com/en/sql/language-manual/data-types/varchar-type.html, char-type.html).
+      yield* rows(session, "CREATE TABLE codes (code CHAR(3), label VARCHAR(10), n INT)")
+      assert.deepStrictEqual((yield* rows(session, "DESCRIBE codes")).map((row) => row.data_type), [
+        "char(3)",
+        "varchar(10)",
+        "int"
+      ])
       const missing = yield* failure(session, "DESCRIBE TABLE nowhere")
       assert.match(String(missing?.message), /^\[TABLE_OR_VIEW_NOT_FOUND\] The table or view `nowhere` cannot be found/)
       assert.strictEqual(missing?.response?.sqlState, "42P01")

@@ -31,3 +31,50 @@ export const createTable = (sql: string): CreateTable | undefined => {
   const name = Names.parseName(sql.slice(start[0].length))
   return name === undefined ? undefined : { parts: name.parts, orReplace: start[1] !== undefined }
 }
+
+/** Where the parenthesised group opening at `open` closes (the index of its `)`), skipping quoted text. */
+const closingParen = (text: string, open: number) => {
+  let depth = 0
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]
+    if (c === "'" || c === "\"" || c === "`") {
+      const end = text.indexOf(c, i + 1)
+      i = end < 0 ? text.length : end
+    } else if (c === "(") depth++
+    else if (c === ")" && --depth === 0) return i
+  }
+  return text.length
+}
+
+/**
+ * The `CHAR(n)` and `VARCHAR(n)` columns of a `CREATE TABLE` column list, by column name (lower case), as
+ * Databricks names their types (`char(10)`, `varchar(10)`): DuckDB keeps both as plain strings.
+ */
+export const declaredTypes = (sql: string): ReadonlyMap<string, string> => {
+  const types = new Map<string, string>()
+  const start = head.exec(sql)
+  if (start === null) return types
+  const name = Names.parseName(sql.slice(start[0].length))
+  const open = name === undefined ? null : /^\s*\(/.exec(name.rest)
+  if (name === undefined || open === null) return types
+  const list = name.rest.slice(open[0].length, closingParen(name.rest, open[0].length - 1))
+  // Top-level commas only: a column's own type may have commas inside parentheses or angle brackets.
+  let depth = 0
+  let from = 0
+  const definitions: Array<string> = []
+  for (let i = 0; i <= list.length; i++) {
+    const c = list[i]
+    if (c === "(" || c === "<") depth++
+    else if (c === ")" || c === ">") depth--
+    else if (i === list.length || (c === "," && depth === 0)) {
+      definitions.push(list.slice(from, i))
+      from = i + 1
+    }
+  }
+  for (const definition of definitions) {
+    const column = Names.parseName(definition)
+    const type = column === undefined ? null : /^\s*(VARCHAR|CHAR)\s*\(\s*(\d+)\s*\)/i.exec(column.rest)
+    if (column !== undefined && type !== null) types.set(column.parts[0], `${type[1].toLowerCase()}(${type[2]})`)
+  }
+  return types
+}

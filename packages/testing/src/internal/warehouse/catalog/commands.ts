@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { DuckDBValue } from "@duckdb/node-api"
+import type { DuckDBType, DuckDBValue } from "@duckdb/node-api"
 import * as Dialect from "../dialect.js"
 import type { Session } from "../engine.js"
 import * as Errors from "../errors.js"
@@ -233,7 +233,8 @@ const showCreateTable = async (context: Context, text: string): Promise<Answer |
     `CREATE ${found.kind === "VIEW" ? "VIEW" : "TABLE"} ${Names.display(found.catalog, found.schema, found.table)} (`,
     columns.map((column) => {
       const comment = details?.columnComments.get(column.name.toLowerCase())
-      return `  ${Names.display(column.name)} ${ddlType(typeName(column.type))}${
+      const declared = details?.declaredTypes.get(column.name.toLowerCase())
+      return `  ${Names.display(column.name)} ${ddlType(declared ?? typeName(column.type))}${
         comment === undefined ? "" : ` COMMENT ${Names.literal(comment)}`
       }`
     }).join(",\n"),
@@ -272,13 +273,15 @@ const describeTable = async (context: Context, text: string): Promise<Answer | u
   const columns = await Objects.tableColumns(context.session.connection, found)
   const details = context.recorded.get(found)
   const comment = (name: string) => details?.columnComments.get(name.toLowerCase()) ?? null
-  const rows: Array<Array<DuckDBValue>> = columns.map((column) => [column.name, typeName(column.type), comment(column.name)])
+  const type = (column: { readonly name: string; readonly type: DuckDBType }) =>
+    details?.declaredTypes.get(column.name.toLowerCase()) ?? typeName(column.type)
+  const rows: Array<Array<DuckDBValue>> = columns.map((column) => [column.name, type(column), comment(column.name)])
   const partitions = details?.partitionColumns ?? []
   if (partitions.length > 0) {
     rows.push(["# Partition Information", "", ""], ["# col_name", "data_type", "comment"])
     for (const partition of partitions) {
       const column = columns.find((c) => c.name.toLowerCase() === partition.toLowerCase())
-      if (column !== undefined) rows.push([column.name, typeName(column.type), comment(column.name)])
+      if (column !== undefined) rows.push([column.name, type(column), comment(column.name)])
     }
   }
   if (extended !== null) {
@@ -413,6 +416,7 @@ const createTable = async (context: Context, sql: string, statement: Clauses.Cre
         properties: Object.entries(clauses.properties),
         partitionColumns: clauses.partitionColumns,
         columnComments: new Map(Object.entries(clauses.columnComments).map(([k, v]) => [k.toLowerCase(), v])),
+        declaredTypes: Clauses.declaredTypes(sql.replace(/^\s*(?:(?:--[^\n]*\n)|(?:\/\*[\s\S]*?\*\/)|\s)+/, "")),
         owner: session.principal.userName,
         createdAt: new Date()
       })

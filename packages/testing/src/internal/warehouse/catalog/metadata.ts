@@ -27,6 +27,7 @@ const JavaTypes = {
   FLOAT: 6,
   DOUBLE: 8,
   DECIMAL: 3,
+  CHAR: 1,
   VARCHAR: 12,
   BINARY: -2,
   DATE: 91,
@@ -60,7 +61,10 @@ const javaType = (name: string): number => {
     case "decimal":
       return JavaTypes.DECIMAL
     case "string":
+    case "varchar":
       return JavaTypes.VARCHAR
+    case "char":
+      return JavaTypes.CHAR
     case "binary":
       return JavaTypes.BINARY
     case "date":
@@ -195,11 +199,11 @@ const getColumns = async (context: Context, request: any) => {
   const columnMatches = Names.jdbcPattern(string(request.columnName))
   const data: Array<Array<DuckDBValue>> = []
   for (const table of await matchingTables(connection, request)) {
-    const comments = context.recorded.get(table)?.columnComments
+    const details = context.recorded.get(table)
     const columns = await Objects.tableColumns(connection, table)
     columns.forEach((column, position) => {
       if (!columnMatches(column.name)) return
-      const name = typeName(column.type)
+      const name = details?.declaredTypes.get(column.name.toLowerCase()) ?? typeName(column.type)
       data.push([
         table.catalog,
         table.schema,
@@ -213,7 +217,7 @@ const getColumns = async (context: Context, request: any) => {
         decimalDigits(column.type, name),
         isNumeric(name) ? 10 : null,
         1,
-        comments?.get(column.name.toLowerCase()) ?? "",
+        details?.columnComments.get(column.name.toLowerCase()) ?? "",
         null,
         null,
         null,

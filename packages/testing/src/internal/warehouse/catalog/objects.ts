@@ -126,6 +126,8 @@ export interface Details {
   readonly properties: ReadonlyArray<readonly [string, string]>
   readonly partitionColumns: ReadonlyArray<string>
   readonly columnComments: ReadonlyMap<string, string>
+  /** Declared types DuckDB does not keep (`char(10)`, `varchar(10)`), by column name in lower case. */
+  readonly declaredTypes: ReadonlyMap<string, string>
   readonly owner: string
   readonly createdAt: Date
 }
