@@ -222,6 +222,18 @@ describe("Databricks error classes, through the real driver", () => {
       )
     }).pipe(Effect.provide(withEmulator())))
 
+  it.scopedLive("a named parameter without a value is UNBOUND_SQL_PARAMETER (42P02)", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect()
+      const failure = yield* Effect.promise(() =>
+        queryPromise(client, "SELECT :x AS a, :y AS b", { namedParameters: { x: 1 } }).then(
+          () => ({ message: "no failure", sqlState: undefined }),
+          (error: any) => ({ message: String(error?.message), sqlState: error?.response?.sqlState ?? error?.sqlState })
+        )
+      )
+      expectFailure(failure, "UNBOUND_SQL_PARAMETER", "42P02", /Found the unbound parameter: y\./)
+    }).pipe(Effect.provide(withEmulator())))
+
   it.scopedLive("a value with no Databricks form fails the fetch with its error class", () =>
     Effect.gen(function*() {
       const { client } = yield* connect()

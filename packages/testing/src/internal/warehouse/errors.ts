@@ -313,6 +313,23 @@ export const fromDuckDB = (error: unknown): SqlFailure => {
       "UNION can only be performed on inputs with the same number of columns."
     )
   }
+  if ((match = /Values were not provided for the following prepared statement parameters: (.+)/i.exec(text)) !== null) {
+    const name = match[1].split(",")[0].trim()
+    return /^\d+$/.test(name)
+      ? failure(
+        "UNBOUND_SQL_PARAMETER",
+        "42P02",
+        `Found the unbound parameter: _${Number(name) - 1}. Please, fix \`args\` and provide a mapping of the ` +
+          "parameter to either a SQL literal or collection constructor functions such as `map()`, `array()`, " +
+          "`struct()`."
+      )
+      : failure(
+        "UNBOUND_SQL_PARAMETER",
+        "42P02",
+        `Found the unbound parameter: ${name}. Please, fix \`args\` and provide a mapping of the parameter to ` +
+          "either a SQL literal or collection constructor functions such as `map()`, `array()`, `struct()`."
+      )
+  }
   if ((match = /Overflow in (addition|subtraction|multiplication|division) of (\S+)/i.exec(text)) !== null) {
     return arithmeticOverflow(overflowKind(match[2]), tryFunctions[match[1].toLowerCase()])
   }
