@@ -60,6 +60,19 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
     [{ id: 4 }],
     "sql-ref-syntax-qry-select-qualify.html"
   ],
+  // functions/slice.html, array_join.html, aggregate.html, exists.html, map_keys.html.
+  ["SELECT slice(array(1, 2, 3, 4), 2, 2) AS s", [{ s: [2, 3] }], "functions/slice.html"],
+  ["SELECT array_join(array('hello', 'world'), ' ') AS s", [{ s: "hello world" }], "functions/array_join.html"],
+  ["SELECT aggregate(array(1, 2, 3), 0, (acc, x) -> acc + x) AS s", [{ s: 6 }], "functions/aggregate.html"],
+  ["SELECT exists(array(1, 2, 3), x -> x % 2 == 0) AS e", [{ e: true }], "functions/exists.html"],
+  ["SELECT map_keys(map(1, 'a', 2, 'b')) AS k", [{ k: [1, 2] }], "functions/map_keys.html"],
+  ["SELECT element_at(map(1, 'a', 2, 'b'), 2) AS e", [{ e: "b" }], "functions/element_at.html"],
+  // functions/trunc.html: `trunc('2019-08-04', 'MONTH')` is 2019-08-01.
+  ["SELECT CAST(trunc(DATE'2019-08-04', 'MONTH') AS STRING) AS d", [{ d: "2019-08-01" }], "functions/trunc.html"],
+  // functions/positive.html, negative.html, isnull.html, int.html.
+  ["SELECT positive(1) AS p, negative(1) AS n, isnull(1) AS i, int('12') AS c", [{ p: 1, n: -1, i: false, c: 12 }], "functions/positive.html"],
+  // functions/try_add.html: an overflow is NULL with try_add.
+  ["SELECT try_add(2147483647, 1) AS s", [{ s: null }], "functions/try_add.html"],
   // Binary X'…' literals (sql-ref-literals.html); functions/hex.html: upper-case digits (`hex(17)` is 11).
   ["SELECT hex(X'0A1B') AS h, hex(17) AS n", [{ h: "0A1B", n: "11" }], "functions/hex.html"]
 ]

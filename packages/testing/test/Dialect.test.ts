@@ -98,6 +98,17 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
     )
   })
 
+  it("functions DuckDB has in another shape are rewritten, nested calls too; a cast's type is not a call", () => {
+    assert.strictEqual(sql("SELECT positive(1), negative(x)"), "SELECT (1), (- (x))")
+    assert.strictEqual(sql("SELECT isnull(a), isnotnull(a)"), "SELECT (a IS NULL), (a IS NOT NULL)")
+    assert.strictEqual(sql("SELECT map_keys(map('a', 1))"), "SELECT MAP_KEYS(MAP(['a'], [1]))")
+    assert.strictEqual(sql("SELECT cardinality(array(1, 2))"), "SELECT ARRAY_LENGTH([1, 2])")
+    assert.strictEqual(sql("SELECT slice(a, 2, 3)"), "SELECT list_slice(a, 2, (2) + (3) - 1)")
+    assert.strictEqual(sql("SELECT int('1'), CAST(x AS INT)"), "SELECT CAST('1' AS INT), CAST(x AS INT)")
+    assert.strictEqual(sql("SELECT trunc(d, 'MM')"), "SELECT CAST(date_trunc('month', d) AS DATE)")
+    assert.strictEqual(sql("SELECT trunc(1.5)"), "SELECT TRUNC(1.5)")
+  })
+
   it("hex() is upper case, as in Databricks (the transpiler lowers it)", () => {
     assert.strictEqual(sql("SELECT hex(X'0A')"), "SELECT HEX(UNHEX('0A'))")
   })

@@ -12,6 +12,7 @@
 import { Dialect, init, isInitialized, transpile } from "@polyglot-sql/sdk"
 import { hasDivision, raisingDivision } from "./dialect/ansi.js"
 import { extract, type TableClauses } from "./dialect/clauses.js"
+import { functionTemplates, templates } from "./dialect/functions.js"
 import { isWord, join, nextSignificant, type Token, tokenize } from "./dialect/lexer.js"
 import * as Rules from "./dialect/rules.js"
 import { failure, type SqlFailure } from "./errors.js"
@@ -73,10 +74,12 @@ const afterTranspiler = (duckSql: string): string => {
   return join(applicable.reduce((tokens, [, rule]) => rule(tokens), tokenize(duckSql, "duckdb")))
 }
 
+const functionPattern = new RegExp(`\\b(?:${Object.keys(templates).join("|")})\\s*\\(`, "i")
+
 /** The rules after the transpiler, in order, each with a pattern the text must match for it to apply. */
 const after: ReadonlyArray<readonly [RegExp, (tokens: Array<Token>) => Array<Token>]> = [
   [/TRY_CAST|GET_JSON_OBJECT|SEQUENCE|RAISE_ERROR/i, Rules.functionNames],
-  [/ELEMENT_AT/i, Rules.elementAt],
+  [functionPattern, functionTemplates],
   [/LOWER\s*\(\s*HEX/i, Rules.upperHex],
   [/NTZ/i, Rules.typeNames],
   [/x'/i, Rules.binaryLiterals],
@@ -92,9 +95,30 @@ const passThrough = (tokens: ReadonlyArray<Token>): string =>
     token.kind === "quoted" ? { kind: "quoted", text: `"${token.text.slice(1, -1).replace(/"/g, "\"\"")}"` } : token
   )))
 
+/**
+ * Recent translations by statement text: translation is pure, costs about a millisecond, and applications (and
+ * their tests) run the same statements again and again with new parameter values.
+ */
+const cache = new Map<string, Translation>()
+const cacheSize = 512
+
 /** Translates one Databricks SQL statement (parameters `:name` and `?` kept as DuckDB's `$name` and `?`). */
 export const translate = (sql: string): Translation => {
   if (trivial.test(sql)) return { sql }
+  const cached = cache.get(sql)
+  if (cached !== undefined) {
+    // Most recently used last: the first key is the one to evict.
+    cache.delete(sql)
+    cache.set(sql, cached)
+    return cached
+  }
+  const translation = translateOnce(sql)
+  if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!)
+  cache.set(sql, translation)
+  return translation
+}
+
+const translateOnce = (sql: string): Translation => {
   try {
     let tokens = tokenize(sql, "databricks")
     const first = tokens[nextSignificant(tokens, -1)]

@@ -124,38 +124,6 @@ export const functionNames = (tokens: Array<Token>): Array<Token> =>
       : token
   })
 
-/**
- * `element_at(a, i)` (an array's element by 1-based index, a map's value by key) is DuckDB's subscript `(a)[i]`,
- * which does both; DuckDB's own `element_at` takes maps only.
- */
-export const elementAt = (tokens: Array<Token>): Array<Token> => {
-  const out: Array<Token> = []
-  for (let i = 0; i < tokens.length; i++) {
-    const open = nextSignificant(tokens, i)
-    if (isWord(tokens[i], "ELEMENT_AT") && isSymbol(tokens[open], "(")) {
-      const close = matching(tokens, open)
-      let depth = 0
-      let comma = -1
-      for (let k = open + 1; k < close && comma < 0; k++) {
-        if (isSymbol(tokens[k], "(") || isSymbol(tokens[k], "[")) depth++
-        else if (isSymbol(tokens[k], ")") || isSymbol(tokens[k], "]")) depth--
-        else if (depth === 0 && isSymbol(tokens[k], ",")) comma = k
-      }
-      if (comma < 0) {
-        out.push(tokens[i])
-        continue
-      }
-      const trimmed = (from: number, to: number) => elementAt(tokens.slice(from, to).filter((token, k, all) =>
-        token.kind !== "space" || (k > 0 && k < all.length - 1)
-      ))
-      out.push(symbol("("), ...trimmed(open + 1, comma), symbol(")"), symbol("["), ...trimmed(comma + 1, close))
-      out.push(symbol("]"))
-      i = close
-    } else out.push(tokens[i])
-  }
-  return out
-}
-
 /** `hex()` is upper case in Databricks (`hex('Spark SQL')` is `537061726B2053514C`); the transpiler adds LOWER. */
 export const upperHex = (tokens: Array<Token>): Array<Token> => {
   const out: Array<Token> = []
