@@ -175,8 +175,23 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
       partitionColumns: ["a"],
       clusteringColumns: ["b"],
       location: "/x",
-      columnComments: { a: "the a" }
+      columnComments: { a: "the a" },
+      columnTypes: { a: "int", b: "string" }
     })
+    // Declared types in Databricks' spelling, for DESCRIBE (DuckDB keeps no CHAR length, no interval fields).
+    assert.deepStrictEqual(
+      Dialect.tableClauses(
+        "CREATE TABLE t (c CHAR(10) NOT NULL, d DECIMAL(3, 2), m MAP<STRING, INT>, " +
+          "s STRUCT<City: STRING, `b c`: ARRAY<INT>>, i INTERVAL DAY TO SECOND COMMENT 'x')"
+      )?.columnTypes,
+      {
+        c: "char(10)",
+        d: "decimal(3,2)",
+        m: "map<string,int>",
+        s: "struct<City:string,b c:array<int>>",
+        i: "interval day to second"
+      }
+    )
     assert.strictEqual(sql("CREATE TABLE t USING DELTA COMMENT 'c' AS SELECT 1 AS a"), "CREATE TABLE t AS SELECT 1 AS a")
     assert.strictEqual(Dialect.tableClauses("SELECT 1"), undefined)
   })

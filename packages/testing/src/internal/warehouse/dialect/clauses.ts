@@ -23,6 +23,27 @@ export interface TableClauses {
   readonly location?: string | undefined
   /** `COMMENT '…'` of each column that has one, by column name. */
   readonly columnComments: Readonly<Record<string, string>>
+  /**
+   * Each column's type as declared, in Databricks' spelling (`char(10)`, `decimal(3,2)`, `map<string,int>`,
+   * `struct<city:string>`, `interval day to second`): DuckDB keeps fewer details (no CHAR length, no interval
+   * fields), and DESCRIBE shows these.
+   */
+  readonly columnTypes: Readonly<Record<string, string>>
+}
+
+/** Words that end a column's type in its definition. */
+const afterType = ["NOT", "NULL", "COMMENT", "DEFAULT", "GENERATED", "PRIMARY", "CONSTRAINT", "MASK", "REFERENCES"]
+
+/** A declared type's tokens in Databricks' spelling: lower case, no spaces but between words. */
+const typeText = (tokens: ReadonlyArray<Token>): string => {
+  let out = ""
+  tokens.forEach((token, i) => {
+    const fieldName = isSymbol(tokens[i + 1], ":")
+    const text = token.kind === "quoted" ? nameOf(token) : fieldName ? token.text : token.text.toLowerCase()
+    if (out !== "" && /[\w`]$/.test(out) && /^[\w`]/.test(text)) out += " "
+    out += text
+  })
+  return out
 }
 
 /** A Databricks string literal's value (backslash escapes as Databricks reads them). */
@@ -76,9 +97,14 @@ export const extract = (
     i = nextSignificant(tokens, dot)
   }
   const columnComments: Record<string, string> = {}
+  const columnTypes: Record<string, string> = {}
   if (isSymbol(tokens[i], "(")) {
     const close = matching(tokens, i)
     for (const element of elements(tokens, i, close)) {
+      if (isWord(element[0], "CONSTRAINT", "PRIMARY", "FOREIGN")) continue
+      const end = element.findIndex((token, k) => k > 0 && isWord(token, ...afterType))
+      const type = element.slice(1, end < 0 ? undefined : end)
+      if (type.length > 0) columnTypes[nameOf(element[0])] = typeText(type)
       const at = element.findIndex((token) => isWord(token, "COMMENT"))
       if (at > 0 && element[at + 1]?.kind === "string") columnComments[nameOf(element[0])] = literalValue(element[at + 1])
     }
@@ -132,6 +158,15 @@ export const extract = (
   }
   return {
     tokens: tokens.filter((_, k) => !removed.has(k)),
-    clauses: { provider, comment, properties, partitionColumns, clusteringColumns, location, columnComments }
+    clauses: {
+      provider,
+      comment,
+      properties,
+      partitionColumns,
+      clusteringColumns,
+      location,
+      columnComments,
+      columnTypes
+    }
   }
 }
