@@ -250,8 +250,20 @@ describe("Unity Catalog, through the real driver", () => {
         { col_name: "name", data_type: "string", comment: null },
         { col_name: "price", data_type: "decimal(10,2)", comment: null }
       ])
-      const [interval] = yield* rows(session, "DESCRIBE QUERY SELECT INTERVAL '1' DAY AS iv")
-      assert.match(String(interval.data_type), /^interval day/)
+      // An interval literal's type is its qualifier: interval day, interval month
+      // (docs.databricks.com/en/sql/language-manual/data-types/interval-type.html).
+      assert.deepStrictEqual(
+        yield* rows(session, "DESCRIBE QUERY SELECT INTERVAL '1' DAY AS d, INTERVAL '1' MONTH AS m"),
+        [
+          { col_name: "d", data_type: "interval day", comment: null },
+          { col_name: "m", data_type: "interval month", comment: null }
+        ]
+      )
+      yield* rows(session, "CREATE TABLE spans AS SELECT INTERVAL '1' DAY AS d, INTERVAL '1' MONTH AS m")
+      assert.deepStrictEqual((yield* rows(session, "DESCRIBE spans")).map((row) => row.data_type), [
+        "interval day",
+        "interval month"
+      ])
       // CHAR(n) and VARCHAR(n) keep their declared lengths in DESCRIBE
       // (docs.databricks.com/en/sql/language-manual/data-types/varchar-type.html, char-type.html).
       yield* rows(session, "CREATE TABLE codes (code CHAR(3), label VARCHAR(10), n INT)")

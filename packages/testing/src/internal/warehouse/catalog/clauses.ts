@@ -78,3 +78,24 @@ export const declaredTypes = (sql: string): ReadonlyMap<string, string> => {
   }
   return types
 }
+
+const intervalUnit = "(YEAR|MONTH|DAY|HOUR|MINUTE|SECOND)S?"
+const intervalItem = new RegExp(
+  `\\bINTERVAL\\s+'[^']*'\\s+${intervalUnit}(?:\\s+TO\\s+${intervalUnit})?\\s+(?:AS\\s+)?([A-Za-z_][A-Za-z0-9_]*|\`[^\`]+\`)`,
+  "gi"
+)
+
+/**
+ * The Databricks types of the interval literals a query names (`INTERVAL '1' DAY AS d` is `interval day`,
+ * `INTERVAL '1-2' YEAR TO MONTH AS m` is `interval year to month`), by column name (lower case): DuckDB has one
+ * INTERVAL type, and the qualifier is only in the text.
+ */
+export const intervalTypes = (sql: string): ReadonlyMap<string, string> => {
+  const types = new Map<string, string>()
+  for (const match of sql.matchAll(intervalItem)) {
+    const [, from, to, alias] = match
+    const name = alias.startsWith("`") ? alias.slice(1, -1) : alias
+    types.set(name.toLowerCase(), `interval ${from.toLowerCase()}${to === undefined ? "" : ` to ${to.toLowerCase()}`}`)
+  }
+  return types
+}

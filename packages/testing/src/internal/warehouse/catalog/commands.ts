@@ -338,7 +338,11 @@ const describeQuery = async (context: Context, query: string): Promise<Answer> =
   if ("failure" in translated) return fail(translated.failure)
   try {
     const columns = await Objects.columnsOf(context.session.connection, translated.sql)
-    return Rows.rows(describeColumns, columns.map((column) => [column.name, typeName(column.type), null]))
+    const intervals = Clauses.intervalTypes(query)
+    return Rows.rows(
+      describeColumns,
+      columns.map((column) => [column.name, intervals.get(column.name.toLowerCase()) ?? typeName(column.type), null])
+    )
   } catch (error) {
     return fail(Errors.fromDuckDB(error))
   }
@@ -416,7 +420,10 @@ const createTable = async (context: Context, sql: string, statement: Clauses.Cre
         properties: Object.entries(clauses.properties),
         partitionColumns: clauses.partitionColumns,
         columnComments: new Map(Object.entries(clauses.columnComments).map(([k, v]) => [k.toLowerCase(), v])),
-        declaredTypes: Clauses.declaredTypes(sql.replace(/^\s*(?:(?:--[^\n]*\n)|(?:\/\*[\s\S]*?\*\/)|\s)+/, "")),
+        declaredTypes: new Map([
+          ...Clauses.intervalTypes(sql),
+          ...Clauses.declaredTypes(sql.replace(/^\s*(?:(?:--[^\n]*\n)|(?:\/\*[\s\S]*?\*\/)|\s)+/, ""))
+        ]),
         owner: session.principal.userName,
         createdAt: new Date()
       })
