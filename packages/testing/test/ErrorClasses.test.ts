@@ -238,7 +238,7 @@ describe("Databricks error classes, through the real driver", () => {
     Effect.gen(function*() {
       const { client } = yield* connect()
       const failure = yield* Effect.promise(() =>
-        queryPromise(client, "SELECT 170141183460469231731687303715884105727::HUGEINT AS h").then(
+        queryPromise(client, "SELECT 340282366920938463463374607431768211455::UHUGEINT AS u").then(
           () => ({ message: "no failure", sqlState: undefined }),
           (error: any) => ({ message: String(error?.message), sqlState: error?.response?.sqlState ?? error?.sqlState })
         )
@@ -246,7 +246,7 @@ describe("Databricks error classes, through the real driver", () => {
       // The message only: the failed FetchResults status carries no SQLSTATE yet (the service's error status).
       assert.match(
         failure.message,
-        /^\[NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION\] 170141183460469231731687303715884105727 cannot be represented as Decimal\(38, 0\)\. .* SQLSTATE: 22003$/
+        /^\[NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION\] 340282366920938463463374607431768211455 cannot be represented as Decimal\(38, 0\)\. .* SQLSTATE: 22003$/
       )
       assert.notMatch(failure.message, duckdbLeak)
     }).pipe(Effect.provide(withEmulator())))

@@ -80,46 +80,64 @@ for (const format of formats) {
   const arrow = format.name === "Arrow"
 
   describe(`types over ${format.name}`, () => {
-    it.scopedLive("HUGEINT, UHUGEINT and UBIGINT results are decimal(38,0), never a wrapped BIGINT", () =>
+    it.scopedLive("HUGEINT (DuckDB's integer sum) is a BIGINT, UBIGINT and UHUGEINT decimal(38,0): nothing wraps", () =>
       Effect.gen(function*() {
         const { client } = yield* connect({ preserveBigNumericPrecision: true })
         const result = yield* describeQuery(
           client,
-          `SELECT 9223372036854775807::HUGEINT + 1 AS h, -9223372036854775809::HUGEINT AS neg,
+          `SELECT (SELECT sum(id) FROM range(4)) AS s, 9223372036854775806::HUGEINT + 1 AS h,
+                  -9223372036854775808::HUGEINT AS lo, NULL::HUGEINT AS hn,
                   18446744073709551615::UBIGINT AS u, 99999999999999999999999999999999999999::UHUGEINT AS top,
-                  NULL::HUGEINT AS n, 4294967295::UINTEGER AS ui`
+                  NULL::UHUGEINT AS n, 4294967295::UINTEGER AS ui`
         )
-        for (const name of ["h", "neg", "u", "top", "n"]) {
+        // DuckDB sums integers into a HUGEINT; Databricks' `sum` of an integral column is a BIGINT
+        // (docs.databricks.com, sql/language-manual/functions/sum: "If expr is an integral number type, a BIGINT").
+        for (const name of ["s", "h", "lo", "hn", "ui"]) {
+          assert.deepStrictEqual(result.types[name], { type: TTypeId.BIGINT_TYPE }, name)
+          if (arrow) assert.strictEqual(String(result.arrow![name]), "Int64", name)
+        }
+        for (const name of ["u", "top", "n"]) {
           assert.deepStrictEqual(result.types[name], { type: TTypeId.DECIMAL_TYPE, precision: 38, scale: 0 }, name)
           if (arrow) assert.strictEqual(String(result.arrow![name]), "Decimal[38e0]", name)
         }
-        // UINTEGER fits in a BIGINT.
-        assert.deepStrictEqual(result.types.ui, { type: TTypeId.BIGINT_TYPE })
         const [row] = result.rows
+        assert.isNull(row.hn)
         assert.isNull(row.n)
         if (arrow) {
-          // With preserveBigNumericPrecision the driver reads Decimal128 exactly, as a string.
-          assert.strictEqual(row.h, "9223372036854775808")
-          assert.strictEqual(row.neg, "-9223372036854775809")
+          // With preserveBigNumericPrecision the driver reads Int64 as a bigint and Decimal128 exactly, as text.
+          assert.strictEqual(row.s, 6n)
+          assert.strictEqual(row.h, 9223372036854775807n)
+          assert.strictEqual(row.lo, -9223372036854775808n)
           assert.strictEqual(row.u, "18446744073709551615")
           assert.strictEqual(row.top, "99999999999999999999999999999999999999")
           assert.strictEqual(row.ui, 4294967295n)
         } else {
-          // The column path sends a DECIMAL as its text; the driver turns it into a number (`Number(value)`).
-          assert.strictEqual(row.h, 9223372036854775808)
-          assert.strictEqual(row.neg, Number("-9223372036854775809"))
+          // The column path: BIGINT as i64 (the driver's node-int64 gives Infinity beyond 2^53), DECIMAL as text
+          // the driver turns into a number (`Number(value)`).
+          assert.strictEqual(row.s, 6)
+          assert.strictEqual(row.h, Infinity)
           assert.strictEqual(row.u, Number("18446744073709551615"))
           assert.strictEqual(row.ui, 4294967295)
         }
       }).pipe(Effect.provide(withEmulator(format.options))))
 
-    it.scopedLive("a wide integer beyond decimal(38,0) is NUMERIC_VALUE_OUT_OF_RANGE (22003)", () =>
+    it.scopedLive("beyond 64 bits is ARITHMETIC_OVERFLOW, beyond decimal(38,0) NUMERIC_VALUE_OUT_OF_RANGE", () =>
       Effect.gen(function*() {
         const { client } = yield* connect()
+        // An integer sum past BIGINT fails as on a warehouse (ANSI mode): `[ARITHMETIC_OVERFLOW] long overflow`.
+        for (
+          const sql of [
+            "SELECT sum(x) AS s FROM (VALUES (CAST(9223372036854775807 AS BIGINT)), (CAST(1 AS BIGINT))) AS t(x)",
+            "SELECT 9223372036854775807::HUGEINT + 1 AS h"
+          ]
+        ) {
+          const error: any = yield* rejection(() => describePromise(client, sql))
+          assert.match(String(error?.message), /^\[ARITHMETIC_OVERFLOW\] long overflow\. .* SQLSTATE: 22003$/, sql)
+        }
         const error: any = yield* rejection(() =>
-          describePromise(client, "SELECT 170141183460469231731687303715884105727::HUGEINT AS h")
+          describePromise(client, "SELECT 340282366920938463463374607431768211455::UHUGEINT AS u")
         )
-        assert.match(String(error?.message), /^\[NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION\] .* SQLSTATE: 22003/)
+        assert.match(String(error?.message), /^\[NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION\] .* SQLSTATE: 22003$/)
         assert.notMatch(String(error?.message), /HUGEINT|INT128|Error:/)
       }).pipe(Effect.provide(withEmulator(format.options))))
 
@@ -132,7 +150,7 @@ for (const format of formats) {
                   array(CAST(9007199254740993 AS BIGINT), NULL) AS bigs,
                   map('k', CAST(2.50 AS DECIMAL(3,2))) AS m,
                   named_struct('d', CAST(12345.678 AS DECIMAL(8,3)), 'i', 7, 'f', CAST(0.5 AS FLOAT), 'b', true,
-                               's', 'x', 'h', 9223372036854775807::HUGEINT + 1) AS st,
+                               's', 'x', 'h', 9223372036854775806::HUGEINT + 1, 'u', 18446744073709551615::UBIGINT) AS st,
                   CAST(NULL AS ARRAY<INT>) AS none,
                   named_struct('z', CAST(NULL AS DECIMAL(3,2)), 'l', array(CAST(NULL AS BIGINT))) AS nulls`
         )
@@ -151,6 +169,7 @@ for (const format of formats) {
             "Float32",
             "Bool",
             "Utf8",
+            "Int64",
             "Decimal[38e0]"
           ])
         } else {
@@ -161,7 +180,15 @@ for (const format of formats) {
         // The driver reads nested BIGINTs as JS numbers on both paths (JSON.parse, or Number of the Int64).
         assert.deepStrictEqual(row.bigs, [9007199254740992, null])
         assert.deepStrictEqual(row.m, { k: 2.5 })
-        assert.deepStrictEqual(row.st, { d: 12345.678, i: 7, f: 0.5, b: true, s: "x", h: 9223372036854775808 })
+        assert.deepStrictEqual(row.st, {
+          d: 12345.678,
+          i: 7,
+          f: 0.5,
+          b: true,
+          s: "x",
+          h: 2 ** 63, // 9223372036854775807 read as a JS number
+          u: Number("18446744073709551615")
+        })
         assert.isNull(row.none)
         assert.deepStrictEqual(row.nulls, { z: null, l: [null] })
       }).pipe(Effect.provide(withEmulator(format.options))))
@@ -319,7 +346,8 @@ describe("type names agree with the types values travel as", () => {
         const session = await client.openSession()
         try {
           const operation = await session.executeStatement(
-            `DESCRIBE QUERY SELECT 9223372036854775807::HUGEINT + 1 AS h, 4294967295::UINTEGER AS ui,
+            `DESCRIBE QUERY SELECT 9223372036854775806::HUGEINT + 1 AS h, 4294967295::UINTEGER AS ui,
+                    18446744073709551615::UBIGINT AS u,
                     CAST(0.1 AS FLOAT) AS f, X'0A' AS b, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS ts,
                     TIMESTAMP '2024-01-02 03:04:05' AS ntz, array(CAST(1.5 AS DECIMAL(10,2))) AS decs,
                     named_struct('a', 1, 'b', 'x') AS st`
@@ -332,8 +360,9 @@ describe("type names agree with the types values travel as", () => {
         }
       })
       assert.deepStrictEqual(Object.fromEntries(rows.map((row) => [row.col_name, row.data_type])), {
-        h: "decimal(38,0)",
+        h: "bigint",
         ui: "bigint",
+        u: "decimal(38,0)",
         f: "float",
         b: "binary",
         ts: "timestamp",

@@ -49,11 +49,12 @@ export interface Column {
 const T = types.TTypeId
 
 /**
- * DuckDB's integers wider than BIGINT have no Databricks type: they travel as `decimal(38,0)` (a value beyond 38
- * digits is an overflow), never wrapped into 64 bits.
+ * DuckDB's unsigned UBIGINT and UHUGEINT have no Databricks type: they travel as
+ * `decimal(38,0)` (a value beyond 38 digits is an overflow), never wrapped into 64 bits. HUGEINT is what DuckDB
+ * makes of an integer `sum` (where a warehouse answers `bigint`), so it travels as a BIGINT, and a value beyond
+ * 64 bits is the overflow a warehouse raises (`[ARITHMETIC_OVERFLOW] long overflow`).
  */
-const isWideInteger = (id: DuckDBTypeId) =>
-  id === DuckDBTypeId.UBIGINT || id === DuckDBTypeId.HUGEINT || id === DuckDBTypeId.UHUGEINT
+const isWideInteger = (id: DuckDBTypeId) => id === DuckDBTypeId.UBIGINT || id === DuckDBTypeId.UHUGEINT
 
 const isTimestamp = (id: DuckDBTypeId) =>
   id === DuckDBTypeId.TIMESTAMP || id === DuckDBTypeId.TIMESTAMP_TZ || id === DuckDBTypeId.TIMESTAMP_S ||
@@ -89,9 +90,9 @@ const thriftTypeId = (type: DuckDBType): number => {
       return T.INT_TYPE
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.HUGEINT:
       return T.BIGINT_TYPE
     case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.DECIMAL:
       return T.DECIMAL_TYPE
@@ -153,13 +154,13 @@ export const arrowType = (type: DuckDBType, flags: ArrowFlags): Arrow.DataType =
       return new Arrow.Int32()
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.HUGEINT:
       return new Arrow.Int64()
     case DuckDBTypeId.FLOAT:
       return new Arrow.Float32()
     case DuckDBTypeId.DOUBLE:
       return new Arrow.Float64()
     case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.DECIMAL: {
       const { precision, scale } = decimalShape(type)
@@ -346,6 +347,7 @@ const stringOf = (value: DuckDBValue, type: DuckDBType): string | null => {
   if (value instanceof DuckDBIntervalValue) return intervalText(value)
   if (value instanceof DuckDBBlobValue) return Buffer.from(value.bytes).toString("utf8")
   if (type.typeId === DuckDBTypeId.FLOAT) return String(floatValue(Number(value)))
+  if (type.typeId === DuckDBTypeId.HUGEINT) return String(int64(value))
   return String(value)
 }
 
@@ -359,8 +361,15 @@ const validity = (values: ReadonlyArray<DuckDBValue>) => {
   return { nullCount, nullBitmap: bitmap }
 }
 
-const int64 = (value: DuckDBValue): bigint =>
-  typeof value === "bigint" ? value : typeof value === "number" ? BigInt(value) : 0n
+const int64Min = -(2n ** 63n)
+const int64Max = 2n ** 63n - 1n
+
+/** A value of a BIGINT column (HUGEINT too); beyond 64 bits it is Databricks' overflow error, never wrapped. */
+const int64 = (value: DuckDBValue): bigint => {
+  const n = typeof value === "bigint" ? value : typeof value === "number" ? BigInt(value) : 0n
+  if (n < int64Min || n > int64Max) throw Errors.arithmeticOverflow("long")
+  return n
+}
 
 const offsetsOf = (lengths: ReadonlyArray<number>) => {
   const offsets = new Int32Array(lengths.length + 1)

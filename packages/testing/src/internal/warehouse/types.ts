@@ -29,9 +29,9 @@ export const typeName = (type: DuckDBType): string => {
       return "int"
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.HUGEINT: // DuckDB's integer `sum`; a warehouse says bigint
       return "bigint"
     case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
       return "decimal(38,0)"
     case DuckDBTypeId.FLOAT:
