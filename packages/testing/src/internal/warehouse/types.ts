@@ -72,20 +72,3 @@ export const typeName = (type: DuckDBType): string => {
       return "string"
   }
 }
-
-/**
- * The Databricks name of an interval column, guessed from one of its values: DuckDB has a single INTERVAL type, a
- * warehouse types an interval by the fields of its literal (`INTERVAL '1' DAY` is `interval day`, `INTERVAL '1'
- * MONTH` is `interval month`, `INTERVAL '1 02:03:04' DAY TO SECOND` is `interval day to second`). A value of whole
- * months names `interval month` (whole years `interval year`), of whole days `interval day`, anything else
- * `interval day to second`; `typeName` says `interval day to second` when no value is at hand.
- */
-export const intervalTypeName = (
-  value: { readonly months: number; readonly days: number; readonly micros: bigint }
-) => {
-  if (value.days === 0 && value.micros === 0n && value.months !== 0) {
-    return value.months % 12 === 0 ? "interval year" : "interval month"
-  }
-  if (value.months === 0 && value.micros === 0n) return "interval day"
-  return "interval day to second"
-}
