@@ -256,7 +256,7 @@ const checkedUnscaled = (value: DuckDBValue, type: DuckDBType): bigint => {
  * A FLOAT as Spark's Thrift server sends it: `Double.valueOf(float.toString)` (`RowSetUtils.toTColumn`), so
  * `0.1f` arrives as `0.1`, not `0.10000000149011612`: the shortest decimal that reads back as the same float.
  */
-export const floatValue = (value: number): number => {
+const floatValue = (value: number): number => {
   if (!Number.isFinite(value)) return value
   const single = Math.fround(value)
   for (let digits = 1; digits <= 9; digits++) {
