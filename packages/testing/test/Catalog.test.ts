@@ -240,6 +240,17 @@ describe("Unity Catalog, through the real driver", () => {
         { database: "default", tableName: "kinds", isTemporary: false },
         { database: "", tableName: "recent", isTemporary: true }
       ])
+      // SHOW VIEWS answers namespace, viewName, isTemporary
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-views.html).
+      yield* rows(session, "CREATE VIEW wide AS SELECT * FROM kinds")
+      assert.deepStrictEqual(yield* rows(session, "SHOW VIEWS"), [
+        { namespace: "default", viewName: "wide", isTemporary: false },
+        { namespace: "", viewName: "recent", isTemporary: true }
+      ])
+      yield* rows(session, "DROP VIEW wide")
+      // SHOW FUNCTIONS answers one column, function
+      // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-functions.html).
+      assert.deepStrictEqual(yield* rows(session, "SHOW FUNCTIONS LIKE 'upper'"), [{ function: "upper" }])
       assert.deepStrictEqual(yield* rows(session, "SHOW TABLES FROM default LIKE 'k*'"), [
         { database: "default", tableName: "kinds", isTemporary: false }
       ])

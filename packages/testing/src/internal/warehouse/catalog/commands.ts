@@ -190,6 +190,35 @@ const showTables = async (context: Context, text: string): Promise<Answer | unde
   )
 }
 
+/** SHOW VIEWS (SQL reference, "SHOW VIEWS": namespace, viewName, isTemporary). */
+const showViews = async (context: Context, text: string): Promise<Answer | undefined> => {
+  const from = fromName(text)
+  if (from === undefined) return undefined
+  const pattern = likePattern(from.rest)
+  if (pattern === false) return undefined
+  const place = await resolveSchema(context, from.parts ?? [context.session.catalog, context.session.schema])
+  if (isFailure(place)) return place
+  const matches = Names.showPattern(pattern)
+  const views = (await Objects.tables(context.session.connection)).filter((table) =>
+    table.kind === "VIEW" && matches(table.table) &&
+    (table.temporary || (table.catalog === place.catalog && table.schema === place.schema))
+  )
+  views.sort((a, b) => Number(a.temporary) - Number(b.temporary))
+  return Rows.rows(
+    [["namespace", Rows.string], ["viewName", Rows.string], ["isTemporary", Rows.boolean]],
+    views.map((view) => [view.schema, view.table, view.temporary])
+  )
+}
+
+/** SHOW [ALL|SYSTEM|USER] FUNCTIONS [LIKE p] (SQL reference, "SHOW FUNCTIONS": one column, function). */
+const showFunctions = async (context: Context, text: string): Promise<Answer | undefined> => {
+  const pattern = likePattern(text)
+  if (pattern === false) return undefined
+  const matches = Names.showPattern(pattern)
+  const names = (await Objects.functions(context.session.connection)).filter(matches)
+  return Rows.rows([["function", Rows.string]], names.map((name) => [name]))
+}
+
 const showColumns = async (context: Context, text: string): Promise<Answer | undefined> => {
   const table = fromName(text)
   if (table?.parts === undefined) return undefined
@@ -451,6 +480,10 @@ export const command = async (context: Context, sql: string): Promise<Answer | u
   if ((match = /^SHOW\s+(?:SCHEMAS|DATABASES)\b([\s\S]*)$/i.exec(text)) !== null) return showSchemas(context, match[1])
   if ((match = /^SHOW\s+TABLES\b([\s\S]*)$/i.exec(text)) !== null) return showTables(context, match[1])
   if ((match = /^SHOW\s+COLUMNS\b([\s\S]*)$/i.exec(text)) !== null) return showColumns(context, match[1])
+  if ((match = /^SHOW\s+VIEWS\b([\s\S]*)$/i.exec(text)) !== null) return showViews(context, match[1])
+  if ((match = /^SHOW\s+(?:(?:ALL|SYSTEM|USER)\s+)?FUNCTIONS\b([\s\S]*)$/i.exec(text)) !== null) {
+    return showFunctions(context, match[1])
+  }
   if ((match = /^SHOW\s+TBLPROPERTIES\s+([\s\S]*)$/i.exec(text)) !== null) return showTblProperties(context, match[1])
   if ((match = /^SHOW\s+CREATE\s+TABLE\s+([\s\S]*)$/i.exec(text)) !== null) return showCreateTable(context, match[1])
   if ((match = /^DESC(?:RIBE)?\s+([\s\S]*)$/i.exec(text)) !== null) {

@@ -338,14 +338,8 @@ const getTypeInfo = () =>
  */
 const getFunctions = async (session: Session, request: any) => {
   const matches = Names.jdbcPattern(string(request.functionName))
-  const rows = (await session.connection.runAndReadAll(
-    `SELECT DISTINCT function_name FROM duckdb_functions()
-     WHERE database_name = 'system' AND function_type IN ('scalar', 'aggregate', 'macro')
-       AND function_name SIMILAR TO '[a-z][a-z0-9_]*' AND NOT function_name LIKE 'pg\\_%' ESCAPE '\\'
-       AND NOT function_name LIKE 'duckdb%' ORDER BY function_name`
-  )).getRowObjectsJS()
   // Built-in functions belong to no catalog or schema: the catalog and schema patterns do not filter them.
-  const names = rows.map((row) => String(row.function_name)).filter(matches)
+  const names = (await Objects.functions(session.connection)).filter(matches)
   return Rows.rows(
     [["FUNCTION_CAT", s], ["FUNCTION_SCHEM", s], ["FUNCTION_NAME", s], ["REMARKS", s], ["FUNCTION_TYPE", i], [
       "SPECIFIC_NAME",

@@ -158,3 +158,16 @@ export class Recorded {
     return table.temporary ? undefined : this.details.get(Recorded.key(table))
   }
 }
+
+/**
+ * The built-in functions, by name: DuckDB's, without its internal ones (`pg_…`, `duckdb_…`, operators), since
+ * SQL reaches them through the dialect under their Databricks names.
+ */
+export const functions = async (connection: DuckDBConnection): Promise<Array<string>> =>
+  (await rowsOf(
+    connection,
+    `SELECT DISTINCT function_name FROM duckdb_functions()
+     WHERE database_name = 'system' AND function_type IN ('scalar', 'aggregate', 'macro')
+       AND function_name SIMILAR TO '[a-z][a-z0-9_]*' AND NOT function_name LIKE 'pg\\_%' ESCAPE '\\'
+       AND NOT function_name LIKE 'duckdb%' ORDER BY function_name`
+  )).map((row) => String(row.function_name))
