@@ -283,6 +283,8 @@ describe("Unity Catalog, through the real driver", () => {
         "varchar(10)",
         "int"
       ])
+      // (Dropped: VARCHAR is a Databricks type name too, which the scan below would flag.)
+      yield* rows(session, "DROP TABLE codes")
       const missing = yield* failure(session, "DESCRIBE TABLE nowhere")
       assert.match(String(missing?.message), /^\[TABLE_OR_VIEW_NOT_FOUND\] The table or view `nowhere` cannot be found/)
       assert.strictEqual(missing?.response?.sqlState, "42P01")
@@ -294,6 +296,10 @@ describe("Unity Catalog, through the real driver", () => {
           "DESCRIBE TABLE EXTENDED kinds",
           "SHOW COLUMNS IN kinds",
           "SHOW CREATE TABLE kinds",
+          "SELECT * FROM information_schema.tables",
+          "SELECT * FROM information_schema.columns",
+          "SELECT * FROM information_schema.schemata",
+          "SELECT * FROM information_schema.catalogs",
           "SELECT current_catalog() AS c, current_schema() AS s, current_database() AS d"
         ]
       ) assertNoDuckDBNames(sql, yield* rows(session, sql))
@@ -339,6 +345,47 @@ describe("Unity Catalog, through the real driver", () => {
       assert.strictEqual(details.Comment, "One row a trip")
       assert.strictEqual(details.Owner, emulator.user.userName)
       assert.strictEqual(details["Table Properties"], "[quality=gold, delta.appendOnly=true]")
+      // The information schema of the catalog (docs.databricks.com/en/sql/language-manual/sql-ref-information-schema.html;
+      // TABLES: table_type MANAGED, data_source_format DELTA; COLUMNS: ordinal_position from 0, full_data_type).
+      assert.deepStrictEqual(
+        yield* rows(
+          session,
+          `SELECT table_catalog, table_schema, table_name, table_type, comment, data_source_format
+           FROM information_schema.tables WHERE table_schema = 'default'`
+        ),
+        [{
+          table_catalog: "main",
+          table_schema: "default",
+          table_name: "trips",
+          table_type: "MANAGED",
+          comment: "One row a trip",
+          data_source_format: "DELTA"
+        }]
+      )
+      assert.deepStrictEqual(
+        yield* rows(
+          session,
+          `SELECT column_name, ordinal_position, full_data_type, data_type, partition_index, comment
+           FROM main.information_schema.columns c WHERE c.table_name = 'trips' ORDER BY ordinal_position`
+        ),
+        [
+          { column_name: "id", ordinal_position: 0, full_data_type: "bigint", data_type: "BIGINT", partition_index: null, comment: "Trip id" },
+          { column_name: "city", ordinal_position: 1, full_data_type: "string", data_type: "STRING", partition_index: 0, comment: "Where it started, as 'City, Country'" },
+          { column_name: "fare", ordinal_position: 2, full_data_type: "decimal(10,2)", data_type: "DECIMAL", partition_index: null, comment: null }
+        ]
+      )
+      assert.deepStrictEqual(
+        yield* rows(session, "SELECT schema_name FROM information_schema.schemata ORDER BY schema_name"),
+        [{ schema_name: "default" }, { schema_name: "information_schema" }]
+      )
+      // Each catalog's information schema shows that catalog's objects only.
+      assert.deepStrictEqual(yield* rows(session, "SELECT count(*) AS n FROM hive_metastore.information_schema.tables"), [
+        { n: 0 }
+      ])
+      // Its temporary tables never show.
+      assert.deepStrictEqual(yield* rows(session, "SHOW TABLES"), [
+        { database: "default", tableName: "trips", isTemporary: false }
+      ])
       // SHOW TBLPROPERTIES answers key, value
       // (docs.databricks.com/en/sql/language-manual/sql-ref-syntax-aux-show-tblproperties.html).
       assert.deepStrictEqual(yield* rows(session, "SHOW TBLPROPERTIES trips"), [

@@ -10,11 +10,12 @@ import type { Column } from "./columns.js"
 import * as Dialect from "./dialect.js"
 import type { Session } from "./engine.js"
 import * as Commands from "./catalog/commands.js"
+import * as InformationSchema from "./catalog/informationSchema.js"
 import * as Metadata from "./catalog/metadata.js"
 import * as Names from "./catalog/names.js"
 import * as Objects from "./catalog/objects.js"
 import * as SessionPlace from "./catalog/session.js"
-import type * as Errors from "./errors.js"
+import * as Errors from "./errors.js"
 
 /** What the engine does with a statement. */
 export type Plan =
@@ -72,12 +73,20 @@ export class Catalog {
 
   /** What to do with a statement of the session: the catalog answers the ones about itself, DuckDB the rest. */
   async plan(session: Session, sql: string): Promise<Plan> {
-    const answer = await Commands.command({ session, recorded: this.recorded }, sql)
+    const context = { session, recorded: this.recorded }
+    const answer = await Commands.command(context, sql)
     if (answer !== undefined) return answer
-    const translated = Dialect.translate(sql)
-    return "failure" in translated
-      ? { _tag: "Fail", failure: translated.failure }
-      : { _tag: "Run", sql: translated.sql, before: translated.before }
+    const information = InformationSchema.rewrite(sql, session.catalog)
+    const translated = Dialect.translate(information?.sql ?? sql)
+    if ("failure" in translated) return { _tag: "Fail", failure: translated.failure }
+    if (information === undefined) return { _tag: "Run", sql: translated.sql, before: translated.before }
+    for (const [catalog] of information.used) {
+      if (!(await Objects.catalogExists(session.connection, catalog))) {
+        return { _tag: "Fail", failure: Errors.noSuchCatalog(catalog) }
+      }
+    }
+    const fill = await InformationSchema.fill(context, information.used)
+    return { _tag: "Run", sql: translated.sql, before: [...fill, ...(translated.before ?? [])] }
   }
 
   /** The answer to a metadata RPC. */

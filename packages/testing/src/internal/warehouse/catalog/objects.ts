@@ -58,6 +58,8 @@ export const tables = async (connection: DuckDBConnection): Promise<Array<Table>
      SELECT database_name, schema_name, view_name, 'VIEW', temporary FROM duckdb_views() WHERE NOT internal`
   )
   return found
+    // The information schema's session-temporary tables are the catalog's own.
+    .filter((row) => !String(row.table_name).startsWith("__information_schema_"))
     .filter((row) =>
       row.temporary === true
         ? true
