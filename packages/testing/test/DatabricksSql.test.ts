@@ -47,7 +47,11 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
   // functions/try_cast.html: a malformed input is NULL with try_cast.
   ["SELECT try_cast('10' AS INT) AS a, try_cast('a' AS INT) AS b", [{ a: 10, b: null }], "functions/try_cast.html"],
   // functions/collect_list.html: `collect_list(col) FROM VALUES (1), (2), (1)` is [1,2,1].
-  ["SELECT collect_list(col) AS l FROM VALUES (1), (2), (1) AS tab(col)", [{ l: [1, 2, 1] }], "functions/collect_list.html"],
+  [
+    "SELECT collect_list(col) AS l FROM VALUES (1), (2), (1) AS tab(col)",
+    [{ l: [1, 2, 1] }],
+    "functions/collect_list.html"
+  ],
   // sql-ref-syntax-qry-select-join.html: an inner join without a condition is a cross join.
   [
     "SELECT a.x, b.y FROM (SELECT 1 AS x) AS a JOIN (SELECT 2 AS y UNION ALL SELECT 3) AS b ORDER BY y",
@@ -70,7 +74,11 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
   // functions/trunc.html: `trunc('2019-08-04', 'MONTH')` is 2019-08-01.
   ["SELECT CAST(trunc(DATE'2019-08-04', 'MONTH') AS STRING) AS d", [{ d: "2019-08-01" }], "functions/trunc.html"],
   // functions/positive.html, negative.html, isnull.html, int.html.
-  ["SELECT positive(1) AS p, negative(1) AS n, isnull(1) AS i, int('12') AS c", [{ p: 1, n: -1, i: false, c: 12 }], "functions/positive.html"],
+  [
+    "SELECT positive(1) AS p, negative(1) AS n, isnull(1) AS i, int('12') AS c",
+    [{ p: 1, n: -1, i: false, c: 12 }],
+    "functions/positive.html"
+  ],
   // functions/try_add.html: an overflow is NULL with try_add.
   ["SELECT try_add(2147483647, 1) AS s", [{ s: null }], "functions/try_add.html"],
   // Binary X'…' literals (sql-ref-literals.html); functions/hex.html: upper-case digits (`hex(17)` is 11).
@@ -154,6 +162,18 @@ describe("Databricks SQL through the real driver", () => {
       yield* query(client, "INSERT OVERWRITE dialect_types (s, i) VALUES ('y', 2)")
       yield* query(client, "INSERT OVERWRITE TABLE dialect_types (s, i) SELECT 'z', 3")
       assert.deepStrictEqual(yield* query(client, "SELECT s, i FROM dialect_types"), [{ s: "z", i: 3 }])
+      // sql-ref-syntax-ddl-alter-table-manage-column.html: ADD COLUMNS takes several columns at once.
+      yield* query(client, "ALTER TABLE dialect_types ADD COLUMNS (extra INT, more array<int>)")
+      assert.deepStrictEqual(yield* query(client, "SELECT s, extra, more FROM dialect_types"), [
+        { s: "z", extra: null, more: null }
+      ])
+      // sql-ref-syntax-dml-merge-into.html: UPDATE SET * and INSERT * take every column of the source.
+      yield* query(
+        client,
+        "MERGE INTO dialect_types AS t USING (SELECT 'z' AS s, 4 AS i) AS u ON t.s = u.s " +
+          "WHEN MATCHED THEN UPDATE SET t.i = u.i WHEN NOT MATCHED THEN INSERT (s, i) VALUES (u.s, u.i)"
+      )
+      assert.deepStrictEqual(yield* query(client, "SELECT s, i FROM dialect_types"), [{ s: "z", i: 4 }])
       // Named parameters reach DuckDB as bound values.
       assert.deepStrictEqual(
         yield* query(client, "SELECT id FROM range(10) WHERE id > :min AND id < :max", {

@@ -53,14 +53,20 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
       sql("CREATE TABLE t (a array<string>, m map<string,int>, s struct<x:int,y:string>, `b c` binary)"),
       "CREATE TABLE t (a TEXT[], m MAP(TEXT, INT), s STRUCT(x INT, y TEXT), \"b c\" BLOB)"
     )
-    assert.strictEqual(sql("SELECT array(1, 2), named_struct('a', 1), nvl(NULL, 2)"), "SELECT [1, 2], {'a': 1}, COALESCE(NULL, 2)")
+    assert.strictEqual(
+      sql("SELECT array(1, 2), named_struct('a', 1), nvl(NULL, 2)"),
+      "SELECT [1, 2], {'a': 1}, COALESCE(NULL, 2)"
+    )
   })
 
   it("CAST raises (ANSI) and try_cast does not: TRY_CAST only inside TRY", () => {
     assert.strictEqual(sql("SELECT CAST('x' AS INT)"), "SELECT CAST('x' AS INT)")
     assert.strictEqual(sql("SELECT '1'::int"), "SELECT CAST('1' AS INT)")
     assert.strictEqual(sql("SELECT try_cast('x' AS INT)"), "SELECT TRY(CAST('x' AS INT))")
-    assert.strictEqual(sql("SELECT try_cast(try_cast(a AS STRING) AS INT)"), "SELECT TRY(CAST(TRY(CAST(a AS TEXT)) AS INT))")
+    assert.strictEqual(
+      sql("SELECT try_cast(try_cast(a AS STRING) AS INT)"),
+      "SELECT TRY(CAST(TRY(CAST(a AS TEXT)) AS INT))"
+    )
   })
 
   it("to_date is a raising cast to DATE", () => {
@@ -72,7 +78,10 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
       sql("SELECT CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP_NTZ)"),
       "SELECT CAST(a AS TIMESTAMPTZ), CAST(b AS TIMESTAMP)"
     )
-    assert.strictEqual(sql("CREATE TABLE t (a timestamp, b timestamp_ntz)"), "CREATE TABLE t (a TIMESTAMPTZ, b TIMESTAMP)")
+    assert.strictEqual(
+      sql("CREATE TABLE t (a timestamp, b timestamp_ntz)"),
+      "CREATE TABLE t (a TIMESTAMPTZ, b TIMESTAMP)"
+    )
   })
 
   it("X'0A' is binary: unhex('0A'), wherever it stands", () => {
@@ -114,7 +123,10 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
   })
 
   it("TIMESTAMP_NTZ '…' literals are casts", () => {
-    assert.strictEqual(sql("SELECT TIMESTAMP_NTZ '2024-01-02 03:04:05'"), "SELECT CAST('2024-01-02 03:04:05' AS TIMESTAMP)")
+    assert.strictEqual(
+      sql("SELECT TIMESTAMP_NTZ '2024-01-02 03:04:05'"),
+      "SELECT CAST('2024-01-02 03:04:05' AS TIMESTAMP)"
+    )
   })
 
   it("range() as a table yields the column id", () => {
@@ -131,9 +143,39 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
       sql("SELECT * FROM a LEFT JOIN (SELECT 1) AS s WHERE true"),
       "SELECT * FROM a LEFT JOIN (SELECT 1) AS s ON TRUE WHERE TRUE"
     )
-    assert.strictEqual(sql("SELECT * FROM a JOIN b ON a.x = b.x JOIN c"), "SELECT * FROM a JOIN b ON a.x = b.x JOIN c ON TRUE")
+    assert.strictEqual(
+      sql("SELECT * FROM a JOIN b ON a.x = b.x JOIN c"),
+      "SELECT * FROM a JOIN b ON a.x = b.x JOIN c ON TRUE"
+    )
     assert.strictEqual(sql("SELECT * FROM a CROSS JOIN b"), "SELECT * FROM a CROSS JOIN b")
     assert.strictEqual(sql("SELECT * FROM a JOIN b USING (x)"), "SELECT * FROM a JOIN b USING (x)")
+  })
+
+  it("LIMIT ALL and ORDER BY ALL keep ALL a keyword; MERGE's UPDATE * is UPDATE SET *", () => {
+    assert.strictEqual(sql("SELECT * FROM t LIMIT ALL"), "SELECT * FROM t LIMIT ALL")
+    assert.strictEqual(sql("SELECT a FROM t ORDER BY ALL"), "SELECT a FROM t ORDER BY ALL NULLS FIRST")
+    assert.include(
+      sql("MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"),
+      "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+    )
+  })
+
+  it("UPDATE and MERGE assign to a column's name (DuckDB takes no qualified target)", () => {
+    assert.strictEqual(sql("UPDATE t SET t.a = 1, b = t.c WHERE t.a = 2"), "UPDATE t SET a = 1, b = t.c WHERE t.a = 2")
+    assert.include(
+      sql("MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN UPDATE SET t.b = s.b, t.c = f(s.c, 1)"),
+      "UPDATE SET b = s.b, c = F(s.c, 1)"
+    )
+  })
+
+  it("ALTER TABLE … ADD COLUMNS (a, b) is one ADD COLUMN per column", () => {
+    assert.deepStrictEqual(Dialect.translate("ALTER TABLE main.default.t ADD COLUMNS (a INT, b map<string, int>)"), {
+      sql: "ALTER TABLE memory.default.t ADD COLUMN b MAP(TEXT, INT)",
+      before: ["ALTER TABLE memory.default.t ADD COLUMN a INT"]
+    })
+    assert.deepStrictEqual(Dialect.translate("ALTER TABLE t ADD COLUMN a STRING"), {
+      sql: "ALTER TABLE t ADD COLUMN a TEXT"
+    })
   })
 
   it("INSERT OVERWRITE empties the table first, then inserts", () => {
@@ -192,20 +234,33 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
         i: "interval day to second"
       }
     )
-    assert.strictEqual(sql("CREATE TABLE t USING DELTA COMMENT 'c' AS SELECT 1 AS a"), "CREATE TABLE t AS SELECT 1 AS a")
+    assert.strictEqual(
+      sql("CREATE TABLE t USING DELTA COMMENT 'c' AS SELECT 1 AS a"),
+      "CREATE TABLE t AS SELECT 1 AS a"
+    )
     assert.strictEqual(Dialect.tableClauses("SELECT 1"), undefined)
   })
 
   it("what cannot be parsed is PARSE_SYNTAX_ERROR (42601), at the token or at the end of input", () => {
-    assert.strictEqual(failure("SELECT 1 +").message, "[PARSE_SYNTAX_ERROR] Syntax error at or near end of input. SQLSTATE: 42601")
+    assert.strictEqual(
+      failure("SELECT 1 +").message,
+      "[PARSE_SYNTAX_ERROR] Syntax error at or near end of input. SQLSTATE: 42601"
+    )
     assert.strictEqual(failure("SELECT * FROM").sqlState, "42601")
-    assert.match(failure("SELECT (1 FROM t").message, /^\[PARSE_SYNTAX_ERROR\] Syntax error at or near '.+'\. SQLSTATE: 42601$/)
+    assert.match(
+      failure("SELECT (1 FROM t").message,
+      /^\[PARSE_SYNTAX_ERROR\] Syntax error at or near '.+'\. SQLSTATE: 42601$/
+    )
   })
 
   it("Databricks statements with no DuckDB counterpart are UNSUPPORTED_FEATURE (0A000)", () => {
     const optimize = failure("OPTIMIZE t ZORDER BY (a)")
     assert.strictEqual(optimize.errorClass, "UNSUPPORTED_FEATURE")
     assert.strictEqual(optimize.sqlState, "0A000")
+    assert.strictEqual(
+      failure("CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY)").errorClass,
+      "UNSUPPORTED_FEATURE"
+    )
   })
 
   it("statements the catalog answers (SHOW, DESCRIBE, USE, SET) pass through without a crash", () => {

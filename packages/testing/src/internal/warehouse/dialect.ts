@@ -48,7 +48,8 @@ export type Translation =
  * Statements made of literals only (`SELECT 1`, `SELECT 1 AS one, 'a' AS s`) mean the same in both dialects: they
  * skip the transpiler, which costs about 0.1 ms even for these (they are what latency benchmarks run).
  */
-const trivial = /^\s*SELECT\s+(?:\d{1,9}|'[^'\\]*')(?:\s+AS\s+[a-z_][a-z0-9_]*)?(?:\s*,\s*(?:\d{1,9}|'[^'\\]*')(?:\s+AS\s+[a-z_][a-z0-9_]*)?)*\s*;?\s*$/i
+const trivial =
+  /^\s*SELECT\s+(?:\d{1,9}|'[^'\\]*')(?:\s+AS\s+[a-z_][a-z0-9_]*)?(?:\s*,\s*(?:\d{1,9}|'[^'\\]*')(?:\s+AS\s+[a-z_][a-z0-9_]*)?)*\s*;?\s*$/i
 
 /** Statements the catalog answers itself: never transpiled (only their names and parameters are DuckDB's). */
 const catalogStatements = ["SHOW", "DESCRIBE", "DESC", "USE", "SET", "RESET"]
@@ -85,15 +86,20 @@ const after: ReadonlyArray<readonly [RegExp, (tokens: Array<Token>) => Array<Tok
   [/x'/i, Rules.binaryLiterals],
   [/range/i, Rules.rangeColumn],
   [/join/i, Rules.joinWithoutCondition],
+  [/"ALL"/i, Rules.allKeyword],
+  [/UPDATE\s*\*/i, Rules.mergeUpdateAll],
+  [/\bSET\b/i, Rules.qualifiedAssignments],
   [/:/, Rules.parameters],
   [/main/i, Rules.mainCatalog]
 ]
 
 /** A Databricks statement the transpiler does not see: backtick names become DuckDB's quoted names. */
 const passThrough = (tokens: ReadonlyArray<Token>): string =>
-  afterTranspiler(join(tokens.map((token) =>
-    token.kind === "quoted" ? { kind: "quoted", text: `"${token.text.slice(1, -1).replace(/"/g, "\"\"")}"` } : token
-  )))
+  afterTranspiler(
+    join(tokens.map((token) =>
+      token.kind === "quoted" ? { kind: "quoted", text: `"${token.text.slice(1, -1).replace(/"/g, "\"\"")}"` } : token
+    ))
+  )
 
 /**
  * Recent translations by statement text: translation is pure, costs about a millisecond, and applications (and
@@ -125,6 +131,18 @@ const translateOnce = (sql: string): Translation => {
     if (first === undefined) return { sql }
     if (isWord(first, ...catalogStatements)) return { sql: passThrough(tokens) }
     if (isWord(first, ...unsupported)) return { failure: unsupportedFeature(first.text.toUpperCase()) }
+    // Identity and generated columns: DuckDB has neither, and a column that silently stays NULL would mislead.
+    if (isWord(first, "CREATE", "ALTER") && tokens.some((token) => isWord(token, "GENERATED"))) {
+      return { failure: unsupportedFeature("generated or identity columns") }
+    }
+    const added = Rules.addColumns(tokens)
+    if (added !== undefined && added.length > 0) {
+      const each = added.map(translate)
+      const failed = each.find((one) => "failure" in one)
+      if (failed !== undefined) return failed
+      const statements = each.map((one) => (one as { sql: string }).sql)
+      return { sql: statements.at(-1)!, before: statements.length > 1 ? statements.slice(0, -1) : undefined }
+    }
     tokens = extract(tokens)?.tokens ?? tokens
     const overwrite = Rules.insertOverwrite(tokens)
     if (overwrite !== undefined) tokens = overwrite.tokens
@@ -156,14 +174,17 @@ const translateOnce = (sql: string): Translation => {
  * `PARTITIONED BY`, `CLUSTER BY`, `LOCATION`, column comments), for the catalog to record; undefined for any
  * other statement.
  */
-export const tableClauses = (sql: string): TableClauses | undefined =>
-  extract(tokenize(sql, "databricks"))?.clauses
+export const tableClauses = (sql: string): TableClauses | undefined => extract(tokenize(sql, "databricks"))?.clauses
 
 /**
  * The translated statement with every parameter replaced by `NULL`: DuckDB names no tables for a statement with
  * parameters, and the permission check needs them.
  */
 export const withoutParameters = (duckSql: string): string =>
-  join(tokenize(duckSql, "duckdb").map((token) =>
-    token.kind === "parameter" || (token.kind === "symbol" && token.text === "?") ? { kind: "word", text: "NULL" } : token
-  ))
+  join(
+    tokenize(duckSql, "duckdb").map((token) =>
+      token.kind === "parameter" || (token.kind === "symbol" && token.text === "?")
+        ? { kind: "word", text: "NULL" }
+        : token
+    )
+  )

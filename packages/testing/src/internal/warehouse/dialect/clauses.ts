@@ -106,7 +106,9 @@ export const extract = (
       const type = element.slice(1, end < 0 ? undefined : end)
       if (type.length > 0) columnTypes[nameOf(element[0])] = typeText(type)
       const at = element.findIndex((token) => isWord(token, "COMMENT"))
-      if (at > 0 && element[at + 1]?.kind === "string") columnComments[nameOf(element[0])] = literalValue(element[at + 1])
+      if (at > 0 && element[at + 1]?.kind === "string") {
+        columnComments[nameOf(element[0])] = literalValue(element[at + 1])
+      }
     }
     i = nextSignificant(tokens, close)
   }

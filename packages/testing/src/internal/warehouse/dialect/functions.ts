@@ -16,7 +16,9 @@ const cast = (type: string): Template => ([a], raw) => raw.length === 1 ? `CAST(
 
 const stringLiteral = (arg: ReadonlyArray<Token> | undefined): string | undefined => {
   const tokens = arg?.filter(significant) ?? []
-  return tokens.length === 1 && tokens[0].kind === "string" ? tokens[0].text.slice(1, -1).replace(/''/g, "'") : undefined
+  return tokens.length === 1 && tokens[0].kind === "string"
+    ? tokens[0].text.slice(1, -1).replace(/''/g, "'")
+    : undefined
 }
 
 /** Databricks' `trunc(date, fmt)` units, as `date_trunc` names them. */
@@ -70,7 +72,8 @@ export const templates: Record<string, Template> = {
     return `({${fields.join(", ")}})`
   },
   UNBASE64: ([a], raw) => raw.length === 1 ? `from_base64(${a})` : undefined,
-  SHA2: ([a], raw) => raw.length === 2 && /^\s*(256|0)\s*$/.test(raw[1].map((t) => t.text).join("")) ? `sha256(${a})` : undefined,
+  SHA2: ([a], raw) =>
+    raw.length === 2 && /^\s*(256|0)\s*$/.test(raw[1].map((t) => t.text).join("")) ? `sha256(${a})` : undefined,
   NANVL: ([a, b], raw) => raw.length === 2 ? `CASE WHEN isnan(${a}) THEN ${b} ELSE ${a} END` : undefined,
   TRY_ADD: ([a, b], raw) => raw.length === 2 ? `TRY((${a}) + (${b}))` : undefined,
   TRY_SUBTRACT: ([a, b], raw) => raw.length === 2 ? `TRY((${a}) - (${b}))` : undefined,
@@ -78,7 +81,7 @@ export const templates: Record<string, Template> = {
   FORMAT_STRING: (args) => `printf(${args.join(", ")})`,
   SOME: ([a], raw) => raw.length === 1 ? `bool_or(${a})` : undefined,
   APPROX_PERCENTILE: ([a, p], raw) => raw.length === 2 ? `approx_quantile(${a}, ${p})` : undefined,
-  TRUNC: ([d, f], raw) => {
+  TRUNC: ([d], raw) => {
     const unit = raw.length === 2 ? truncUnits[stringLiteral(raw[1])?.toUpperCase() ?? ""] : undefined
     return unit === undefined ? undefined : `CAST(date_trunc('${unit}', ${d}) AS DATE)`
   },
@@ -111,8 +114,32 @@ const splitArguments = (tokens: ReadonlyArray<Token>, open: number, close: numbe
 
 /** Keywords after which a name followed by `(` is a call (and not a type, as in `m MAP(TEXT, INT)`). */
 const beforeExpression = new Set([
-  "SELECT", "WHERE", "AND", "OR", "NOT", "THEN", "ELSE", "WHEN", "ON", "BY", "HAVING", "IN", "IS", "DISTINCT",
-  "CASE", "VALUES", "RETURN", "QUALIFY", "LIMIT", "OFFSET", "SET", "BETWEEN", "LIKE", "ILIKE", "ALL", "ANY"
+  "SELECT",
+  "WHERE",
+  "AND",
+  "OR",
+  "NOT",
+  "THEN",
+  "ELSE",
+  "WHEN",
+  "ON",
+  "BY",
+  "HAVING",
+  "IN",
+  "IS",
+  "DISTINCT",
+  "CASE",
+  "VALUES",
+  "RETURN",
+  "QUALIFY",
+  "LIMIT",
+  "OFFSET",
+  "SET",
+  "BETWEEN",
+  "LIKE",
+  "ILIKE",
+  "ALL",
+  "ANY"
 ])
 
 /** Is a name after this token a call: at the start, after an operator or `(`/`,`, or after an expression keyword. */

@@ -46,13 +46,15 @@ const letterOrDigit = /[\p{L}\p{N}]/u
 const ascii = (c: string) => c.charCodeAt(0) < 128
 /** A character that starts a word: a letter or `_` (checked without a regex for ASCII, the common case). */
 const isWordStart = (c: string | undefined): boolean =>
-  c !== undefined && c !== "" && (ascii(c) ? (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_" : letter.test(c))
+  c !== undefined && c !== "" &&
+  (ascii(c) ? (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_" : letter.test(c))
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9" && c.length === 1
 /** A character that continues a word. */
 const isWordPart = (c: string | undefined): boolean =>
   isWordStart(c) || isDigit(c) || c === "$" || (c !== undefined && c !== "" && !ascii(c) && letterOrDigit.test(c))
 const isSpace = (c: string | undefined): boolean =>
-  c === " " || c === "\n" || c === "\t" || c === "\r" || c === "\f" || (c !== undefined && c !== "" && !ascii(c) && /\s/.test(c))
+  c === " " || c === "\n" || c === "\t" || c === "\r" || c === "\f" ||
+  (c !== undefined && c !== "" && !ascii(c) && /\s/.test(c))
 
 /** Splits `sql` into tokens whose texts concatenate back to `sql`. */
 export const tokenize = (sql: string, flavour: Flavour): Array<Token> => {

@@ -152,7 +152,9 @@ export const binaryLiterals = (tokens: Array<Token>): Array<Token> => {
   const out: Array<Token> = []
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]
-    if (isWord(token, "X") && tokens[i + 1]?.kind === "string" && !isSymbol(tokens[previousSignificant(tokens, i)], ".")) {
+    if (
+      isWord(token, "X") && tokens[i + 1]?.kind === "string" && !isSymbol(tokens[previousSignificant(tokens, i)], ".")
+    ) {
       out.push(word("unhex"), symbol("("), tokens[i + 1], symbol(")"))
       i++
     } else out.push(token)
@@ -247,13 +249,97 @@ export const joinWithoutCondition = (tokens: Array<Token>): Array<Token> => {
   return out
 }
 
+/** `LIMIT ALL` and `ORDER BY ALL`/`GROUP BY ALL`: the transpiler quotes ALL as if it were a column. */
+export const allKeyword = (tokens: Array<Token>): Array<Token> =>
+  tokens.map((token, i) =>
+    token.kind === "quoted" && token.text.toUpperCase() === "\"ALL\"" &&
+      isWord(tokens[previousSignificant(tokens, i)], "LIMIT", "BY")
+      ? word("ALL")
+      : token
+  )
+
+/** `MERGE … WHEN MATCHED THEN UPDATE SET *`: the transpiler drops the SET that DuckDB needs. */
+export const mergeUpdateAll = (tokens: Array<Token>): Array<Token> => {
+  const out: Array<Token> = []
+  tokens.forEach((token, i) => {
+    out.push(token)
+    if (isWord(token, "UPDATE") && isSymbol(tokens[nextSignificant(tokens, i)], "*")) out.push(space, word("SET"))
+  })
+  return out
+}
+
+/**
+ * `UPDATE … SET t.a = …` (and MERGE's): Databricks accepts a qualified target column, DuckDB only its name.
+ */
+export const qualifiedAssignments = (tokens: Array<Token>): Array<Token> => {
+  const drop = new Set<number>()
+  const isName = (token: Token | undefined) => token !== undefined && (token.kind === "word" || token.kind === "quoted")
+  for (let i = 0; i < tokens.length; i++) {
+    const inUpdate = isWord(tokens[previousSignificant(tokens, i)], "UPDATE") ||
+      tokens.slice(0, i).some((token) => isWord(token, "UPDATE"))
+    if (!isWord(tokens[i], "SET") || !inUpdate) continue
+    // Each assignment starts after SET or a top-level comma, and the list ends at a clause keyword.
+    let start = nextSignificant(tokens, i)
+    let depth = 0
+    for (let j = start; j < tokens.length; j = nextSignificant(tokens, j)) {
+      const token = tokens[j]
+      if (depth === 0 && (isWord(token, "WHEN", "WHERE", "FROM", "RETURNING") || isSymbol(token, ";"))) break
+      if (j === start) {
+        const dot = nextSignificant(tokens, j)
+        const column = nextSignificant(tokens, dot)
+        if (
+          isName(token) && isSymbol(tokens[dot], ".") && isName(tokens[column]) &&
+          isSymbol(tokens[nextSignificant(tokens, column)], "=")
+        ) {
+          for (let k = j; k < column; k++) drop.add(k)
+        }
+      }
+      if (isSymbol(token, "(")) depth++
+      else if (isSymbol(token, ")")) depth--
+      else if (depth === 0 && isSymbol(token, ",")) start = nextSignificant(tokens, j)
+    }
+  }
+  return drop.size === 0 ? tokens : tokens.filter((_, k) => !drop.has(k))
+}
+
+/**
+ * `ALTER TABLE t ADD COLUMNS (a INT, b STRING)` → one `ALTER TABLE t ADD COLUMN …` per column (DuckDB takes one
+ * change per statement). Undefined for any other statement.
+ */
+export const addColumns = (tokens: ReadonlyArray<Token>): ReadonlyArray<string> | undefined => {
+  const alter = nextSignificant(tokens, -1)
+  const table = nextSignificant(tokens, alter)
+  if (!isWord(tokens[alter], "ALTER") || !isWord(tokens[table], "TABLE")) return undefined
+  let at = nextSignificant(tokens, table)
+  const nameStart = at
+  while (at < tokens.length && !isWord(tokens[at], "ADD")) at = nextSignificant(tokens, at)
+  const columns = nextSignificant(tokens, at)
+  const open = nextSignificant(tokens, columns)
+  if (!isWord(tokens[columns], "COLUMNS", "COLUMN") || !isSymbol(tokens[open], "(")) return undefined
+  const name = tokens.slice(nameStart, at).map((token) => token.text).join("").trim()
+  const close = matching(tokens, open)
+  const definitions: Array<string> = [""]
+  let depth = 0
+  for (let k = open + 1; k < close; k++) {
+    const token = tokens[k]
+    if (isSymbol(token, "(") || isSymbol(token, "<")) depth++
+    if (isSymbol(token, ")") || isSymbol(token, ">")) depth--
+    if (depth === 0 && isSymbol(token, ",")) definitions.push("")
+    else definitions[definitions.length - 1] += token.text
+  }
+  return definitions.map((definition) => `ALTER TABLE ${name} ADD COLUMN ${definition.trim()}`)
+}
+
 /** `:name` parameters are DuckDB's `$name` (the transpiler keeps the Databricks form); `?` stays. */
 export const parameters = (tokens: Array<Token>): Array<Token> =>
   tokens.map((token) =>
-    token.kind === "parameter" && token.text.startsWith(":") ? { kind: "parameter", text: `$${token.text.slice(1)}` } : token
+    token.kind === "parameter" && token.text.startsWith(":")
+      ? { kind: "parameter", text: `$${token.text.slice(1)}` }
+      : token
   )
 
-const isIdentifier = (token: Token | undefined) => token !== undefined && (token.kind === "word" || token.kind === "quoted")
+const isIdentifier = (token: Token | undefined) =>
+  token !== undefined && (token.kind === "word" || token.kind === "quoted")
 
 /**
  * Three-part names in the catalog `main` (`main.default.t`, quoted or in any case) name `memory.default.t`, the
