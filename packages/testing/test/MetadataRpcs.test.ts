@@ -124,106 +124,114 @@ const seed = (session: IDBSQLSession) =>
   })
 
 describe("Metadata RPCs, through the real driver", () => {
-  it.scopedLive("GetCatalogs, GetSchemas, GetTableTypes, GetTables answer from the catalog, patterns honoured", () =>
-    Effect.gen(function*() {
-      const session = yield* openSession
-      yield* seed(session)
+  it.scopedLive(
+    "GetCatalogs, GetSchemas, GetTableTypes, GetTables answer from the catalog, patterns honoured",
+    () =>
+      Effect.gen(function*() {
+        const session = yield* openSession
+        yield* seed(session)
 
-      const catalogs = yield* answer(() => session.getCatalogs())
-      assert.deepStrictEqual(catalogs.columns, ["TABLE_CAT"])
-      assert.deepStrictEqual(catalogs.rows.map((row) => row.TABLE_CAT), ["hive_metastore", "main", "samples"])
+        const catalogs = yield* answer(() => session.getCatalogs())
+        assert.deepStrictEqual(catalogs.columns, ["TABLE_CAT"])
+        assert.deepStrictEqual(catalogs.rows.map((row) => row.TABLE_CAT), ["hive_metastore", "main", "samples"])
 
-      // GetSchemas: TABLE_SCHEM, TABLE_CATALOG (GetSchemasOperation.java).
-      const schemas = yield* answer(() => session.getSchemas({ catalogName: "main" }))
-      assert.deepStrictEqual(schemas.columns, ["TABLE_SCHEM", "TABLE_CATALOG"])
-      assert.deepStrictEqual(schemas.rows, [
-        { TABLE_SCHEM: "default", TABLE_CATALOG: "main" },
-        { TABLE_SCHEM: "information_schema", TABLE_CATALOG: "main" },
-        { TABLE_SCHEM: "sales", TABLE_CATALOG: "main" }
-      ])
-      // JDBC patterns: `%` any characters, `_` one (java.sql.DatabaseMetaData, "pattern").
-      const pattern = yield* answer(() => session.getSchemas({ schemaName: "s_l%" }))
-      assert.deepStrictEqual(pattern.rows, [{ TABLE_SCHEM: "sales", TABLE_CATALOG: "main" }])
-      // No catalog: every catalog's schemas.
-      const all = yield* answer(() => session.getSchemas({}))
-      assert.deepStrictEqual(
-        all.rows.filter((row) => row.TABLE_SCHEM === "default").map((row) => row.TABLE_CATALOG),
-        ["hive_metastore", "main"]
-      )
+        // GetSchemas: TABLE_SCHEM, TABLE_CATALOG (GetSchemasOperation.java).
+        const schemas = yield* answer(() => session.getSchemas({ catalogName: "main" }))
+        assert.deepStrictEqual(schemas.columns, ["TABLE_SCHEM", "TABLE_CATALOG"])
+        assert.deepStrictEqual(schemas.rows, [
+          { TABLE_SCHEM: "default", TABLE_CATALOG: "main" },
+          { TABLE_SCHEM: "information_schema", TABLE_CATALOG: "main" },
+          { TABLE_SCHEM: "sales", TABLE_CATALOG: "main" }
+        ])
+        // JDBC patterns: `%` any characters, `_` one (java.sql.DatabaseMetaData, "pattern").
+        const pattern = yield* answer(() => session.getSchemas({ schemaName: "s_l%" }))
+        assert.deepStrictEqual(pattern.rows, [{ TABLE_SCHEM: "sales", TABLE_CATALOG: "main" }])
+        // No catalog: every catalog's schemas.
+        const all = yield* answer(() => session.getSchemas({}))
+        assert.deepStrictEqual(
+          all.rows.filter((row) => row.TABLE_SCHEM === "default").map((row) => row.TABLE_CATALOG),
+          ["hive_metastore", "main"]
+        )
 
-      // GetTableTypes: Spark's Thrift server names managed and external tables "TABLE", views "VIEW"
-      // (SparkGetTableTypesOperation.scala, SparkGetTablesOperation.tableTypeString).
-      const types = yield* answer(() => session.getTableTypes())
-      assert.deepStrictEqual(types.columns, ["TABLE_TYPE"])
-      assert.deepStrictEqual(types.rows, [{ TABLE_TYPE: "TABLE" }, { TABLE_TYPE: "VIEW" }])
+        // GetTableTypes: Spark's Thrift server names managed and external tables "TABLE", views "VIEW"
+        // (SparkGetTableTypesOperation.scala, SparkGetTablesOperation.tableTypeString).
+        const types = yield* answer(() => session.getTableTypes())
+        assert.deepStrictEqual(types.columns, ["TABLE_TYPE"])
+        assert.deepStrictEqual(types.rows, [{ TABLE_TYPE: "TABLE" }, { TABLE_TYPE: "VIEW" }])
 
-      const tables = yield* answer(() => session.getTables({ catalogName: "main", schemaName: "sales" }))
-      assert.deepStrictEqual(tables.columns, tablesColumns)
-      assert.deepStrictEqual(
-        tables.rows.map((row) => [row.TABLE_CAT, row.TABLE_SCHEM, row.TABLE_NAME, row.TABLE_TYPE, row.REMARKS]),
-        [
-          ["main", "sales", "big_orders", "VIEW", ""],
-          ["main", "sales", "lines", "TABLE", ""],
-          ["main", "sales", "orders", "TABLE", "One row an order"]
-        ]
-      )
-      const views = yield* answer(() => session.getTables({ schemaName: "sales", tableTypes: ["VIEW"] }))
-      assert.deepStrictEqual(views.rows.map((row) => row.TABLE_NAME), ["big_orders"])
-      const named = yield* answer(() => session.getTables({ tableName: "ord_rs" }))
-      assert.deepStrictEqual(named.rows.map((row) => `${row.TABLE_CAT}.${row.TABLE_SCHEM}.${row.TABLE_NAME}`), [
-        "main.sales.orders"
-      ])
-      const none = yield* answer(() => session.getTables({ catalogName: "samples" }))
-      assert.deepStrictEqual(none.columns, tablesColumns)
-      assert.deepStrictEqual(none.rows, [])
-      for (const [what, rows] of [["catalogs", catalogs], ["schemas", all], ["tables", tables]] as const) {
-        assertNoDuckDBNames(what, rows.rows)
-      }
-    }).pipe(Effect.provide(withEmulator())), { timeout: 120_000 })
+        const tables = yield* answer(() => session.getTables({ catalogName: "main", schemaName: "sales" }))
+        assert.deepStrictEqual(tables.columns, tablesColumns)
+        assert.deepStrictEqual(
+          tables.rows.map((row) => [row.TABLE_CAT, row.TABLE_SCHEM, row.TABLE_NAME, row.TABLE_TYPE, row.REMARKS]),
+          [
+            ["main", "sales", "big_orders", "VIEW", ""],
+            ["main", "sales", "lines", "TABLE", ""],
+            ["main", "sales", "orders", "TABLE", "One row an order"]
+          ]
+        )
+        const views = yield* answer(() => session.getTables({ schemaName: "sales", tableTypes: ["VIEW"] }))
+        assert.deepStrictEqual(views.rows.map((row) => row.TABLE_NAME), ["big_orders"])
+        const named = yield* answer(() => session.getTables({ tableName: "ord_rs" }))
+        assert.deepStrictEqual(named.rows.map((row) => `${row.TABLE_CAT}.${row.TABLE_SCHEM}.${row.TABLE_NAME}`), [
+          "main.sales.orders"
+        ])
+        const none = yield* answer(() => session.getTables({ catalogName: "samples" }))
+        assert.deepStrictEqual(none.columns, tablesColumns)
+        assert.deepStrictEqual(none.rows, [])
+        for (const [what, rows] of [["catalogs", catalogs], ["schemas", all], ["tables", tables]] as const) {
+          assertNoDuckDBNames(what, rows.rows)
+        }
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 120_000 }
+  )
 
-  it.scopedLive("GetColumns answers JDBC's columns with java.sql.Types codes and Databricks type names", () =>
-    Effect.gen(function*() {
-      const session = yield* openSession
-      yield* seed(session)
-      const columns = yield* answer(() =>
-        session.getColumns({ catalogName: "main", schemaName: "sales", tableName: "orders" })
-      )
-      assert.deepStrictEqual(columns.columns, columnsColumns)
-      // DATA_TYPE is the java.sql.Types code (BIGINT -5, DECIMAL 3, VARCHAR 12, TIMESTAMP 93), TYPE_NAME the
-      // type's SQL name, COLUMN_SIZE its size (a decimal's precision), DECIMAL_DIGITS its scale, ORDINAL_POSITION
-      // counted from 0 (SparkGetColumnsOperation.scala).
-      assert.deepStrictEqual(
-        columns.rows.map((row) => [
-          row.TABLE_CAT,
-          row.TABLE_SCHEM,
-          row.TABLE_NAME,
-          row.COLUMN_NAME,
-          row.DATA_TYPE,
-          row.TYPE_NAME,
-          row.COLUMN_SIZE,
-          row.DECIMAL_DIGITS,
-          row.NUM_PREC_RADIX,
-          row.REMARKS,
-          row.ORDINAL_POSITION,
-          row.IS_NULLABLE
-        ]),
-        [
-          ["main", "sales", "orders", "id", -5, "BIGINT", 8, 0, 10, "Order id", 0, "YES"],
-          ["main", "sales", "orders", "amount", 3, "DECIMAL(10,2)", 10, 2, 10, "", 1, "YES"],
-          ["main", "sales", "orders", "note", 12, "STRING", null, null, null, "", 2, "YES"],
-          ["main", "sales", "orders", "placed", 93, "TIMESTAMP", 8, 6, null, "", 3, "YES"]
-        ]
-      )
-      const some = yield* answer(() => session.getColumns({ schemaName: "sales", columnName: "%o%" }))
-      assert.deepStrictEqual(some.rows.map((row) => `${row.TABLE_NAME}.${row.COLUMN_NAME}`), [
-        "big_orders.amount",
-        "big_orders.note",
-        "lines.order_id",
-        "orders.amount",
-        "orders.note"
-      ])
-      assertNoDuckDBNames("columns", columns.rows)
-    }).pipe(Effect.provide(withEmulator())), { timeout: 120_000 })
+  it.scopedLive(
+    "GetColumns answers JDBC's columns with java.sql.Types codes and Databricks type names",
+    () =>
+      Effect.gen(function*() {
+        const session = yield* openSession
+        yield* seed(session)
+        const columns = yield* answer(() =>
+          session.getColumns({ catalogName: "main", schemaName: "sales", tableName: "orders" })
+        )
+        assert.deepStrictEqual(columns.columns, columnsColumns)
+        // DATA_TYPE is the java.sql.Types code (BIGINT -5, DECIMAL 3, VARCHAR 12, TIMESTAMP 93), TYPE_NAME the
+        // type's SQL name, COLUMN_SIZE its size (a decimal's precision), DECIMAL_DIGITS its scale, ORDINAL_POSITION
+        // counted from 0 (SparkGetColumnsOperation.scala).
+        assert.deepStrictEqual(
+          columns.rows.map((row) => [
+            row.TABLE_CAT,
+            row.TABLE_SCHEM,
+            row.TABLE_NAME,
+            row.COLUMN_NAME,
+            row.DATA_TYPE,
+            row.TYPE_NAME,
+            row.COLUMN_SIZE,
+            row.DECIMAL_DIGITS,
+            row.NUM_PREC_RADIX,
+            row.REMARKS,
+            row.ORDINAL_POSITION,
+            row.IS_NULLABLE
+          ]),
+          [
+            ["main", "sales", "orders", "id", -5, "BIGINT", 8, 0, 10, "Order id", 0, "YES"],
+            ["main", "sales", "orders", "amount", 3, "DECIMAL(10,2)", 10, 2, 10, "", 1, "YES"],
+            ["main", "sales", "orders", "note", 12, "STRING", null, null, null, "", 2, "YES"],
+            ["main", "sales", "orders", "placed", 93, "TIMESTAMP", 8, 6, null, "", 3, "YES"]
+          ]
+        )
+        const some = yield* answer(() => session.getColumns({ schemaName: "sales", columnName: "%o%" }))
+        assert.deepStrictEqual(some.rows.map((row) => `${row.TABLE_NAME}.${row.COLUMN_NAME}`), [
+          "big_orders.amount",
+          "big_orders.note",
+          "lines.order_id",
+          "orders.amount",
+          "orders.note"
+        ])
+        assertNoDuckDBNames("columns", columns.rows)
+      }).pipe(Effect.provide(withEmulator())),
+    { timeout: 120_000 }
+  )
 
   it.scopedLive("GetTypeInfo, GetFunctions, GetPrimaryKeys, GetCrossReference", () =>
     Effect.gen(function*() {
@@ -273,7 +281,14 @@ describe("Metadata RPCs, through the real driver", () => {
       const keys = yield* answer(() =>
         session.getPrimaryKeys({ catalogName: "main", schemaName: "sales", tableName: "orders" })
       )
-      assert.deepStrictEqual(keys.columns, ["TABLE_CAT", "TABLE_SCHEM", "TABLE_NAME", "COLUMN_NAME", "KEY_SEQ", "PK_NAME"])
+      assert.deepStrictEqual(keys.columns, [
+        "TABLE_CAT",
+        "TABLE_SCHEM",
+        "TABLE_NAME",
+        "COLUMN_NAME",
+        "KEY_SEQ",
+        "PK_NAME"
+      ])
       assert.deepStrictEqual(
         keys.rows.map((row) => [row.TABLE_CAT, row.TABLE_SCHEM, row.TABLE_NAME, row.COLUMN_NAME, row.KEY_SEQ]),
         [["main", "sales", "orders", "id", 1]]

@@ -6,15 +6,15 @@
  * @internal
  */
 import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api"
-import type { Column } from "./columns.js"
-import * as Dialect from "./dialect.js"
-import type { Session } from "./engine.js"
 import * as Commands from "./catalog/commands.js"
 import * as InformationSchema from "./catalog/informationSchema.js"
 import * as Metadata from "./catalog/metadata.js"
 import * as Names from "./catalog/names.js"
 import * as Objects from "./catalog/objects.js"
 import * as SessionPlace from "./catalog/session.js"
+import type { Column } from "./columns.js"
+import * as Dialect from "./dialect.js"
+import type { Session } from "./engine.js"
 import * as Errors from "./errors.js"
 
 /** What the engine does with a statement. */

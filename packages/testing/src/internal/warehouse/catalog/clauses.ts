@@ -18,8 +18,11 @@ export const unquote = (token: string): string => {
   const quote = token[0]
   if (quote !== "'" && quote !== "\"") return token
   const body = token.slice(1, -1)
-  return body.replace(new RegExp(`\\\\(.)|${quote}${quote}`, "g"), (_, escaped: string | undefined) =>
-    escaped === undefined ? quote : escaped === "n" ? "\n" : escaped === "t" ? "\t" : escaped)
+  return body.replace(
+    new RegExp(`\\\\(.)|${quote}${quote}`, "g"),
+    (_, escaped: string | undefined) =>
+      escaped === undefined ? quote : escaped === "n" ? "\n" : escaped === "t" ? "\t" : escaped
+  )
 }
 
 const head = /^\s*CREATE\s+(OR\s+REPLACE\s+)?(?:EXTERNAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?/i

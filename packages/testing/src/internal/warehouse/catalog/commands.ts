@@ -272,7 +272,11 @@ const showCreateTable = async (context: Context, text: string): Promise<Answer |
     ...(details?.partitionColumns.length ? [`PARTITIONED BY (${details.partitionColumns.join(", ")})`] : []),
     ...(details?.comment === undefined ? [] : [`COMMENT ${Names.literal(details.comment)}`]),
     ...(details?.properties.length
-      ? [`TBLPROPERTIES (\n${details.properties.map(([k, v]) => `  ${Names.literal(k)} = ${Names.literal(v)}`).join(",\n")})`]
+      ? [
+        `TBLPROPERTIES (\n${
+          details.properties.map(([k, v]) => `  ${Names.literal(k)} = ${Names.literal(v)}`).join(",\n")
+        })`
+      ]
       : [])
   ]
   return Rows.rows([["createtab_stmt", Rows.string]], [[`${lines.join("\n")}\n`]])

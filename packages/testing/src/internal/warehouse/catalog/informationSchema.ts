@@ -190,7 +190,9 @@ export const fill = async (
     const table = Names.quote(`${temporaryPrefix}${catalog}_${view}`)
     const columns = views[view]
     statements.push(
-      `CREATE OR REPLACE TEMP TABLE ${table} (${columns.map(([name, kind]) => `${Names.quote(name)} ${kind}`).join(", ")})`
+      `CREATE OR REPLACE TEMP TABLE ${table} (${
+        columns.map(([name, kind]) => `${Names.quote(name)} ${kind}`).join(", ")
+      })`
     )
     const rows = (await Objects.catalogExists(context.session.connection, catalog))
       ? await rowsOf(context, catalog, view)

@@ -115,8 +115,7 @@ const decimalDigits = (type: DuckDBType, name: string): number | null => {
 
 const isNumeric = (name: string) => /^(tinyint|smallint|int|bigint|float|double|decimal)/.test(name)
 
-const string = (value: unknown): string | undefined =>
-  value === undefined || value === null ? undefined : String(value)
+const string = (value: unknown): string | undefined => value === undefined || value === null ? undefined : String(value)
 
 /** The schemas the request's catalog and schema patterns match, as `[catalog, schema]`. */
 const matchingSchemas = async (connection: DuckDBConnection, catalogPattern: unknown, schemaPattern: unknown) => {
