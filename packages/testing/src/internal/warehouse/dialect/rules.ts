@@ -85,13 +85,15 @@ export const hexEscapes = (tokens: Array<Token>): Array<Token> =>
   )
 
 /**
- * `TIMESTAMP_NTZ '…'` (a typed literal the transpiler cannot parse) → `CAST('…' AS TIMESTAMP_NTZ)`, which it can.
+ * `TIMESTAMP_NTZ '…'` (a typed literal the transpiler cannot parse) → `CAST('…' AS TIMESTAMP_NTZ)`, which it can;
+ * `TIMESTAMP '…'` likewise, so that it is an instant (TIMESTAMPTZ) as a cast to TIMESTAMP is (the transpiler
+ * makes the literal DuckDB's TIMESTAMP, a wall-clock time).
  */
 export const typedLiterals = (tokens: Array<Token>): Array<Token> => {
   const out: Array<Token> = []
   for (let i = 0; i < tokens.length; i++) {
     const literal = nextSignificant(tokens, i)
-    if (isWord(tokens[i], "TIMESTAMP_NTZ", "TIMESTAMP_LTZ") && tokens[literal]?.kind === "string") {
+    if (isWord(tokens[i], "TIMESTAMP", "TIMESTAMP_NTZ", "TIMESTAMP_LTZ") && tokens[literal]?.kind === "string") {
       out.push(word("CAST"), symbol("("), tokens[literal], space, word("AS"), space, tokens[i], symbol(")"))
       i = literal
     } else out.push(tokens[i])
