@@ -123,7 +123,10 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
   })
 
   it("TIMESTAMP '…' is an instant like a cast to TIMESTAMP; TIMESTAMP_NTZ '…' is a wall-clock time", () => {
-    assert.strictEqual(sql("SELECT TIMESTAMP '2024-01-02 03:04:05'"), "SELECT CAST('2024-01-02 03:04:05' AS TIMESTAMPTZ)")
+    assert.strictEqual(
+      sql("SELECT TIMESTAMP '2024-01-02 03:04:05'"),
+      "SELECT CAST('2024-01-02 03:04:05' AS TIMESTAMPTZ)"
+    )
     assert.strictEqual(
       sql("SELECT TIMESTAMP_NTZ '2024-01-02 03:04:05'"),
       "SELECT CAST('2024-01-02 03:04:05' AS TIMESTAMP)"
