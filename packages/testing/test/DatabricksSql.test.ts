@@ -81,6 +81,13 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
   ],
   // functions/try_add.html: an overflow is NULL with try_add.
   ["SELECT try_add(2147483647, 1) AS s", [{ s: null }], "functions/try_add.html"],
+  // sql-ref-literals.html#interval-literal: `INTERVAL '1-2' YEAR TO MONTH` is 1 year 2 months.
+  [
+    "SELECT INTERVAL '1-2' YEAR TO MONTH = INTERVAL 14 MONTH AS ym, " +
+    "INTERVAL '1 02:03:04' DAY TO SECOND = INTERVAL 93784 SECOND AS ds",
+    [{ ym: true, ds: true }],
+    "sql-ref-literals.html"
+  ],
   // Binary X'…' literals (sql-ref-literals.html); functions/hex.html: upper-case digits (`hex(17)` is 11).
   ["SELECT hex(X'0A1B') AS h, hex(17) AS n", [{ h: "0A1B", n: "11" }], "functions/hex.html"]
 ]

@@ -133,6 +133,13 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
     )
   })
 
+  it("interval literals with a range of fields are DuckDB interval text", () => {
+    assert.strictEqual(sql("SELECT INTERVAL '1-2' YEAR TO MONTH"), "SELECT INTERVAL '1 years 2 months'")
+    assert.strictEqual(sql("SELECT INTERVAL '-1 2:03:04.5' DAY TO SECOND"), "SELECT (-INTERVAL '1 days 02:03:04.5')")
+    assert.strictEqual(sql("SELECT INTERVAL '10:30' HOUR TO MINUTE"), "SELECT INTERVAL '10:30:00'")
+    assert.strictEqual(sql("SELECT INTERVAL '1' DAY"), "SELECT INTERVAL '1' DAY")
+  })
+
   it("range() as a table yields the column id", () => {
     assert.strictEqual(sql("SELECT * FROM range(3)"), "SELECT * FROM (SELECT range AS id FROM RANGE(0, 3))")
     assert.strictEqual(

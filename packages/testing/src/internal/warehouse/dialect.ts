@@ -87,6 +87,7 @@ const after: ReadonlyArray<readonly [RegExp, (tokens: Array<Token>) => Array<Tok
   [/range/i, Rules.rangeColumn],
   [/join/i, Rules.joinWithoutCondition],
   [/"ALL"/i, Rules.allKeyword],
+  [/INTERVAL[\s\S]*\bTO\b/i, Rules.intervalRanges],
   [/UPDATE\s*\*/i, Rules.mergeUpdateAll],
   [/\bSET\b/i, Rules.qualifiedAssignments],
   [/:/, Rules.parameters],

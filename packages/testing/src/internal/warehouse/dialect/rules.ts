@@ -251,6 +251,53 @@ export const joinWithoutCondition = (tokens: Array<Token>): Array<Token> => {
   return out
 }
 
+/** A Databricks interval string of `from TO to` fields as DuckDB's interval text, or undefined. */
+const intervalText = (text: string, from: string, to: string): { negative: boolean; text: string } | undefined => {
+  const negative = text.trim().startsWith("-")
+  const value = text.trim().replace(/^[-+]/, "")
+  const clock = (parts: ReadonlyArray<string>) => parts.map((part) => part.padStart(2, "0")).join(":")
+  let match: RegExpExecArray | null
+  if (from === "YEAR" && to === "MONTH" && (match = /^(\d+)-(\d+)$/.exec(value)) !== null) {
+    return { negative, text: `${match[1]} years ${match[2]} months` }
+  }
+  if (from === "DAY" && (match = /^(\d+) (\d+)(?::(\d+))?(?::(\d+(?:\.\d+)?))?$/.exec(value)) !== null) {
+    return { negative, text: `${match[1]} days ${clock([match[2], match[3] ?? "0", match[4] ?? "0"])}` }
+  }
+  if (from === "HOUR" && (match = /^(\d+):(\d+)(?::(\d+(?:\.\d+)?))?$/.exec(value)) !== null) {
+    return { negative, text: clock([match[1], match[2], match[3] ?? "0"]) }
+  }
+  if (from === "MINUTE" && to === "SECOND" && (match = /^(\d+):(\d+(?:\.\d+)?)$/.exec(value)) !== null) {
+    return { negative, text: clock(["0", match[1], match[2]]) }
+  }
+  return undefined
+}
+
+/**
+ * `INTERVAL '1-2' YEAR TO MONTH`, `INTERVAL '1 02:03:04' DAY TO SECOND`, …: DuckDB has no `X TO Y` interval
+ * literals, but reads the same span from its own interval text (`INTERVAL '1 years 2 months'`).
+ */
+export const intervalRanges = (tokens: Array<Token>): Array<Token> => {
+  const out: Array<Token> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const literal = nextSignificant(tokens, i)
+    const from = nextSignificant(tokens, literal)
+    const toKeyword = nextSignificant(tokens, from)
+    const to = nextSignificant(tokens, toKeyword)
+    const converted = isWord(tokens[i], "INTERVAL") && tokens[literal]?.kind === "string" &&
+        isWord(tokens[toKeyword], "TO") && tokens[from]?.kind === "word" && tokens[to]?.kind === "word"
+      ? intervalText(tokens[literal].text.slice(1, -1), tokens[from].text.toUpperCase(), tokens[to].text.toUpperCase())
+      : undefined
+    if (converted === undefined) {
+      out.push(tokens[i])
+      continue
+    }
+    const interval = [word("INTERVAL"), space, { kind: "string" as const, text: `'${converted.text}'` }]
+    out.push(...(converted.negative ? [symbol("("), symbol("-"), ...interval, symbol(")")] : interval))
+    i = to
+  }
+  return out
+}
+
 /** `LIMIT ALL` and `ORDER BY ALL`/`GROUP BY ALL`: the transpiler quotes ALL as if it were a column. */
 export const allKeyword = (tokens: Array<Token>): Array<Token> =>
   tokens.map((token, i) =>
