@@ -45,46 +45,57 @@ const download = (url: string, headers: Record<string, string> = {}) =>
   }).pipe(Effect.scoped, Effect.orDie)
 
 describe("result paths, through the real driver, with the same rows on each", () => {
-  it.scopedLive("every type and NULLs arrive identical over inline Arrow (one and several batches), LZ4 and CloudFetch", () =>
-    Effect.gen(function*() {
-      yield* seedEveryType
-      const { client } = yield* connect({ preserveBigNumericPrecision: false })
-      const expected = expectedRows("arrow")
-      const inline = { useCloudFetch: false, useLZ4Compression: false }
+  it.scopedLive(
+    "every type and NULLs arrive identical over inline Arrow (one and several batches), LZ4 and CloudFetch",
+    () =>
+      Effect.gen(function*() {
+        yield* seedEveryType
+        const { client } = yield* connect({ preserveBigNumericPrecision: false })
+        const expected = expectedRows("arrow")
+        const inline = { useCloudFetch: false, useLZ4Compression: false }
 
-      // One batch per page: pages of 200 rows are smaller than a batch (256 rows).
-      assert.deepStrictEqual(yield* query(client, everyTypeQuery, { ...inline, maxRows: 200 }), expected)
-      // Several batches per page: one page of 3000 rows in batches of 256.
-      assert.deepStrictEqual(yield* query(client, everyTypeQuery, inline), expected)
-      // LZ4: the driver asks for it when it does not ask for CloudFetch (ThriftSessionBackend.executeStatement).
-      assert.deepStrictEqual(yield* query(client, everyTypeQuery, { useCloudFetch: false }), expected)
-      const inlineOnly = yield* stats
-      assert.strictEqual(inlineOnly.cloudFetch.links, 0)
+        // One batch per page: pages of 200 rows are smaller than a batch (256 rows).
+        assert.deepStrictEqual(yield* query(client, everyTypeQuery, { ...inline, maxRows: 200 }), expected)
+        // Several batches per page: one page of 3000 rows in batches of 256.
+        assert.deepStrictEqual(yield* query(client, everyTypeQuery, inline), expected)
+        // LZ4: the driver asks for it when it does not ask for CloudFetch (ThriftSessionBackend.executeStatement).
+        assert.deepStrictEqual(yield* query(client, everyTypeQuery, { useCloudFetch: false }), expected)
+        const inlineOnly = yield* stats
+        assert.strictEqual(inlineOnly.cloudFetch.links, 0)
 
-      // CloudFetch, the driver's default: the result is larger than the threshold.
-      assert.deepStrictEqual(yield* query(client, everyTypeQuery), expected)
-      // ...and with pages of 1000 rows, links come with each FetchResults.
-      assert.deepStrictEqual(yield* query(client, everyTypeQuery, { maxRows: 1000 }), expected)
-      const fetched = yield* stats
-      assert.isAbove(fetched.cloudFetch.links, 6)
-      assert.strictEqual(fetched.cloudFetch.downloads, fetched.cloudFetch.links)
-      assert.strictEqual(fetched.cloudFetch.stored, 0)
-      assert.strictEqual(fetched.openOperations, 0)
+        // CloudFetch, the driver's default: the result is larger than the threshold.
+        assert.deepStrictEqual(yield* query(client, everyTypeQuery), expected)
+        // ...and with pages of 1000 rows, links come with each FetchResults.
+        assert.deepStrictEqual(yield* query(client, everyTypeQuery, { maxRows: 1000 }), expected)
+        const fetched = yield* stats
+        assert.isAbove(fetched.cloudFetch.links, 6)
+        assert.strictEqual(fetched.cloudFetch.downloads, fetched.cloudFetch.links)
+        assert.strictEqual(fetched.cloudFetch.stored, 0)
+        assert.strictEqual(fetched.openOperations, 0)
 
-      // A small result stays inline even when the client could download it.
-      const before = (yield* stats).cloudFetch.links
-      assert.deepStrictEqual(yield* query(client, "SELECT * FROM every_type ORDER BY id LIMIT 20"), expected.slice(0, 20))
-      assert.strictEqual((yield* stats).cloudFetch.links, before)
-    }).pipe(Effect.provide(withEmulator(paths))), 120_000)
+        // A small result stays inline even when the client could download it.
+        const before = (yield* stats).cloudFetch.links
+        assert.deepStrictEqual(
+          yield* query(client, "SELECT * FROM every_type ORDER BY id LIMIT 20"),
+          expected.slice(0, 20)
+        )
+        assert.strictEqual((yield* stats).cloudFetch.links, before)
+      }).pipe(Effect.provide(withEmulator(paths))),
+    120_000
+  )
 
-  it.scopedLive("every type and NULLs over COLUMN_BASED_SET (DATE and TIMESTAMP as the warehouse's text)", () =>
-    Effect.gen(function*() {
-      yield* seedEveryType
-      const { client } = yield* connect()
-      assert.deepStrictEqual(yield* query(client, everyTypeQuery), expectedRows("columns"))
-      assert.deepStrictEqual(yield* query(client, everyTypeQuery, { maxRows: 700 }), expectedRows("columns"))
-      assert.strictEqual((yield* stats).cloudFetch.links, 0)
-    }).pipe(Effect.provide(withEmulator({ warehouse: { resultFormat: "columns" } }))), 60_000)
+  it.scopedLive(
+    "every type and NULLs over COLUMN_BASED_SET (DATE and TIMESTAMP as the warehouse's text)",
+    () =>
+      Effect.gen(function*() {
+        yield* seedEveryType
+        const { client } = yield* connect()
+        assert.deepStrictEqual(yield* query(client, everyTypeQuery), expectedRows("columns"))
+        assert.deepStrictEqual(yield* query(client, everyTypeQuery, { maxRows: 700 }), expectedRows("columns"))
+        assert.strictEqual((yield* stats).cloudFetch.links, 0)
+      }).pipe(Effect.provide(withEmulator({ warehouse: { resultFormat: "columns" } }))),
+    60_000
+  )
 
   it.scopedLive("inline Arrow pages: several batches within maxRows, startRowOffset and rowCount right, maxBytes honoured", () =>
     Effect.gen(function*() {
@@ -156,7 +167,10 @@ describe("result paths, through the real driver, with the same rows on each", ()
       while (hasMore) {
         const page = yield* Effect.promise(() => raw.fetch(executed.operationHandle, 100_000))
         assert.isAtMost(page.results.resultLinks.length, 3)
-        assert.strictEqual(page.results.startRowOffset.toNumber(), page.results.resultLinks[0].startRowOffset.toNumber())
+        assert.strictEqual(
+          page.results.startRowOffset.toNumber(),
+          page.results.resultLinks[0].startRowOffset.toNumber()
+        )
         links.push(...page.results.resultLinks)
         hasMore = page.hasMoreRows
       }
