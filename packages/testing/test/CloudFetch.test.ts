@@ -130,23 +130,25 @@ describe("CloudFetch downloads and their faults, as the real driver sees them", 
         const [link] = executed.directResults.resultSet.results.resultLinks
         yield* addFault({ target: "cloudFetch", reset: "during" })
         const cut = yield* Effect.promise(() =>
-          new Promise<{ status?: number; declared: number; received: number; aborted: boolean }>((resolve) => {
-            const url = new URL(link.fileLink)
-            const request = Https.get(url, { ca: emulator.caCertPem }, (response) => {
-              let received = 0
-              response.on("data", (chunk: Buffer) => (received += chunk.length))
-              const done = (aborted: boolean) =>
-                resolve({
-                  status: response.statusCode,
-                  declared: Number(response.headers["content-length"]),
-                  received,
-                  aborted
-                })
-              response.on("end", () => done(false))
-              response.on("error", () => done(true))
-            })
-            request.on("error", () => resolve({ declared: 0, received: 0, aborted: true }))
-          })
+          new Promise<{ status?: number | undefined; declared: number; received: number; aborted: boolean }>(
+            (resolve) => {
+              const url = new URL(link.fileLink)
+              const request = Https.get(url, { ca: emulator.caCertPem }, (response) => {
+                let received = 0
+                response.on("data", (chunk: Buffer) => (received += chunk.length))
+                const done = (aborted: boolean) =>
+                  resolve({
+                    status: response.statusCode,
+                    declared: Number(response.headers["content-length"]),
+                    received,
+                    aborted
+                  })
+                response.on("end", () => done(false))
+                response.on("error", () => done(true))
+              })
+              request.on("error", () => resolve({ declared: 0, received: 0, aborted: true }))
+            }
+          )
         )
         assert.strictEqual(cut.status, 200)
         assert.isTrue(cut.aborted)

@@ -14,8 +14,6 @@ const lz4: { decode(data: Buffer): Buffer } = createRequire(import.meta.url)("@d
   .default()
 const lz4Magic = "04224d18"
 
-// Five driver round trips over 3000 rows of every type: generous on a loaded machine.
-
 /**
  * Small batches, a small CloudFetch threshold and small files, so 3000 rows take every path. The statement
  * settles within the direct-results wait, so the first page comes with ExecuteStatement.
