@@ -177,7 +177,7 @@ describe("SQL warehouse, through the real driver", () => {
         do {
           const chunk = (await operation.fetchChunk({ maxRows: 100_000 })) as Array<{ range: number }>
           sizes.push(chunk.length)
-          sum += chunk.reduce((total, row) => total + row.range, 0)
+          sum += chunk.reduce((total, row) => total + row.id, 0)
         } while (await operation.hasMoreRows())
         await operation.close()
         await session.close()
@@ -218,7 +218,10 @@ describe("SQL warehouse, through the real driver", () => {
         ["SELECT * FROM missing_table", "42P01", "[TABLE_OR_VIEW_NOT_FOUND]"],
         ["SELEC 1", "42601", "[PARSE_SYNTAX_ERROR]"],
         ["SELECT * FROM secrets", "42501", "[INSUFFICIENT_PERMISSIONS]"],
-        ["SELECT nope FROM range(1)", "42703", "[UNRESOLVED_COLUMN.WITHOUT_SUGGESTION]"]
+        ["SELECT nope", "42703", "[UNRESOLVED_COLUMN.WITHOUT_SUGGESTION]"],
+        // With a candidate in scope Databricks suggests it: UNRESOLVED_COLUMN.WITH_SUGGESTION (Databricks error
+        // classes reference, UNRESOLVED_COLUMN).
+        ["SELECT nope FROM range(1)", "42703", "[UNRESOLVED_COLUMN.WITH_SUGGESTION]"]
       ]
       // With parameters too (DuckDB names no tables for a statement with placeholders).
       const parameterised: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
