@@ -248,7 +248,11 @@ export interface Options {
      * Databricks JDBC documentation describes result files.
      */
     readonly cloudFetchFileBytes?: number | undefined
-    /** Links per FetchResults page. Default 4. */
+    /**
+     * Links per FetchResults page, whatever the page's `maxRows` (as a
+     * warehouse hands out more links than the driver downloads at once).
+     * Default 8.
+     */
     readonly cloudFetchLinksPerFetch?: number | undefined
     /**
      * How long a CloudFetch link works, on Effect's `Clock`. Default 15

@@ -63,7 +63,7 @@ describe("result paths, through the real driver, with the same rows on each", ()
 
         // CloudFetch, the driver's default: the result is larger than the threshold.
         assert.deepStrictEqual(yield* query(client, everyTypeQuery), expected)
-        // ...and with pages of 1000 rows, links come with each FetchResults.
+        // ...and with pages of 1000 rows asked for (links are not bounded by maxRows).
         assert.deepStrictEqual(yield* query(client, everyTypeQuery, { maxRows: 1000 }), expected)
         const fetched = yield* stats
         assert.isAbove(fetched.cloudFetch.links, 6)

@@ -204,18 +204,22 @@ export const make = (options: DeliveryOptions, store: CloudFetch) => {
     return { rows, results: { arrowBatches } }
   }
 
-  /** CloudFetch: up to `cloudFetchLinksPerFetch` files, each an Arrow IPC stream of whole batches. */
-  const linksPage = async (operation: Operation, entry: Tracked, maxRows: number) => {
+  /**
+   * CloudFetch: up to `cloudFetchLinksPerFetch` files, each an Arrow IPC stream of whole batches. `maxRows` does not
+   * bound them: a warehouse answers a FetchResults of 100000 rows with more links than the driver downloads at once
+   * (the driver's own e2e test, tests/e2e/cloudfetch.test.ts in databricks-sql-nodejs, expects that).
+   */
+  const linksPage = async (operation: Operation, entry: Tracked) => {
     const fileBytes = Math.min(options.cloudFetchFileBytes, entry.delivery.maxBytesPerFile ?? Infinity)
     const schema = schemaFor(operation, entry)
     const resultLinks: Array<Record<string, unknown>> = []
     let rows = 0
-    while (resultLinks.length < options.cloudFetchLinksPerFetch && rows < maxRows && hasMore(entry)) {
+    while (resultLinks.length < options.cloudFetchLinksPerFetch && hasMore(entry)) {
       const parts = [schema.bytes]
       let size = schema.bytes.length
       let fileRows = 0
-      while (size < fileBytes && rows + fileRows < maxRows && hasMore(entry)) {
-        const data = await take(operation, entry, Math.min(options.maxBatchRows, maxRows - rows - fileRows))
+      while (size < fileBytes && hasMore(entry)) {
+        const data = await take(operation, entry, options.maxBatchRows)
         const count = rowCount(data)
         if (count === 0) break
         const batch = encode(operation, entry, data)
@@ -265,7 +269,7 @@ export const make = (options: DeliveryOptions, store: CloudFetch) => {
       }
     }
     const page = path === "cloudFetch"
-      ? await linksPage(operation, entry, max)
+      ? await linksPage(operation, entry)
       : await inlinePage(operation, entry, max, Math.min(options.maxBytesPerFetch, maxBytes ?? Infinity))
     entry.delivered += page.rows
     return {

@@ -41,7 +41,7 @@ export const resultDefaults = {
   maxBytesPerFetch: 8 * 1024 * 1024,
   cloudFetchThreshold: 4 * 1024 * 1024,
   cloudFetchFileBytes: 20 * 1024 * 1024,
-  cloudFetchLinksPerFetch: 4,
+  cloudFetchLinksPerFetch: 8,
   cloudFetchLinkExpiryMs: 15 * 60 * 1000
 } as const
 
