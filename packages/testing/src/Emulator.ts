@@ -74,7 +74,8 @@ export interface ConnectIntegration {
  *   storage does for an expired link (XML `AccessDenied`, "Request has
  *   expired"); `delayMs` is a slow download; `reset: "during"` sends the
  *   headers and half the file, then destroys the connection; `reset:
- *   "before"` destroys it at once.
+ *   "before"` destroys it at once, `"after"` once the file was handed over
+ *   (and dropped); `emptyBody` answers with no body.
  *
  * @since 0.1.0
  * @category faults

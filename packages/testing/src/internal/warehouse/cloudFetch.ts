@@ -90,13 +90,17 @@ export const make = (deps: {
         })
     )
 
+  const hangUp = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+    NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+    return HttpServerResponse.empty({ status: 500 })
+  })
+
   const serve = (id: string, fault: Fault | undefined) =>
     Effect.gen(function*() {
       if (fault?.delayMs !== undefined && fault.delayMs > 0) yield* Effect.sleep(fault.delayMs)
-      if (fault?.reset === "before") {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
-        return HttpServerResponse.empty({ status: 500 })
+      if (fault?.reset === "before") return yield* hangUp
+      if (fault?.emptyBody === true) {
+        return HttpServerResponse.empty({ status: fault.status ?? 200, headers: fault.headers ?? {} })
       }
       if (fault?.status !== undefined) {
         if (fault.status === 403 && fault.body === undefined) {
@@ -119,6 +123,8 @@ export const make = (deps: {
       }
       if (fault?.reset === "during") return yield* resetMidway(file.bytes)
       files.delete(id)
+      // "after": the file was handed over (and dropped), the client hears nothing.
+      if (fault?.reset === "after") return yield* hangUp
       counters.downloads += 1
       counters.bytes += file.bytes.length
       return HttpServerResponse.uint8Array(file.bytes, { contentType: "application/octet-stream" })
