@@ -227,8 +227,8 @@ export interface Options {
     readonly directResultsWait?: Duration.DurationInput | undefined
     /**
      * Rows per Arrow record batch: a FetchResults page carries several batches
-     * when the client's `maxRows` allows. Default 10000 (Spark's
-     * `spark.sql.execution.arrow.maxRecordsPerBatch`).
+     * when the client's `maxRows` allows. Default 4096 (a warehouse sends
+     * 10000 rows in more than one batch).
      */
     readonly maxBatchRows?: number | undefined
     /**

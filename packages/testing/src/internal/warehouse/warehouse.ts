@@ -31,13 +31,14 @@ export interface WarehouseOptions {
 }
 
 /**
- * Result delivery defaults. Sources: Spark's `spark.sql.execution.arrow.maxRecordsPerBatch` (10000) for the rows
- * per Arrow batch; the Databricks JDBC driver's capability page ("Cloud Fetch": result files of up to 20 MB) for
+ * Result delivery defaults. Sources: the driver's own e2e test (tests/e2e/arrow.test.ts in databricks-sql-nodejs)
+ * expects a warehouse to send a 10000-row result in more than one Arrow batch, so batches hold fewer rows (the
+ * exact number is the warehouse's; 4096 is ours); the Databricks JDBC driver's capability page ("Cloud Fetch": result files of up to 20 MB) for
  * the file size; the Databricks SDK's `ExternalLink.expiration` ("a short expiration time (<= 15 minutes)") for the
  * link lifetime. The byte budget per fetch, the CloudFetch threshold and the links per fetch are ours.
  */
 export const resultDefaults = {
-  maxBatchRows: 10_000,
+  maxBatchRows: 4096,
   maxBytesPerFetch: 8 * 1024 * 1024,
   cloudFetchThreshold: 4 * 1024 * 1024,
   cloudFetchFileBytes: 20 * 1024 * 1024,
