@@ -1,10 +1,11 @@
-import type { DBSQLClient } from "@databricks/sql"
-import { TTypeId } from "@databricks/sql/thrift/TCLIService_types"
+import { type DBSQLClient, thrift } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Arrow from "apache-arrow"
 import { Effect, Layer } from "effect"
 import { connect, rejection } from "./driver.js"
+
+const TTypeId = thrift.TCLIService_types.TTypeId
 
 /**
  * Values of every type as a Databricks SQL warehouse serialises them, read through the real driver on both inline
@@ -258,8 +259,8 @@ for (const format of formats) {
         const { client } = yield* connect()
         const result = yield* describeQuery(
           client,
-          `SELECT TIMESTAMPTZ '2024-01-02 03:04:05.12+00' AS ts, TIMESTAMP '2024-01-02 03:04:05' AS ntz,
-                  NULL::TIMESTAMPTZ AS n, NULL::TIMESTAMP AS nn, DATE '2024-02-29' AS d`
+          `SELECT TIMESTAMP '2024-01-02 03:04:05.12+00' AS ts, TIMESTAMP_NTZ '2024-01-02 03:04:05' AS ntz,
+                  NULL::TIMESTAMP AS n, NULL::TIMESTAMP_NTZ AS nn, DATE '2024-02-29' AS d`
         )
         // Spark's toTTypeId reports both as TIMESTAMP_TYPE.
         assert.deepStrictEqual(result.types.ts, { type: TTypeId.TIMESTAMP_TYPE })
@@ -289,8 +290,8 @@ for (const format of formats) {
         const { client } = yield* connect()
         const result = yield* describeQuery(
           client,
-          `SELECT {'ts': TIMESTAMPTZ '2024-01-02 03:04:05.5+00', 'ntz': TIMESTAMP '2024-01-02 03:04:05',
-                   'd': DATE '2024-02-29'} AS st, map(2, 'b', 1, 'a') AS km, map('b', 2, 'a', 1) AS sm`
+          `SELECT named_struct('ts', TIMESTAMP '2024-01-02 03:04:05.5+00', 'ntz', TIMESTAMP_NTZ '2024-01-02 03:04:05',
+                   'd', DATE '2024-02-29') AS st, map(2, 'b', 1, 'a') AS km, map('b', 2, 'a', 1) AS sm`
         )
         const [row] = result.rows
         if (arrow) {
@@ -348,8 +349,8 @@ describe("type names agree with the types values travel as", () => {
           const operation = await session.executeStatement(
             `DESCRIBE QUERY SELECT 9223372036854775806::HUGEINT + 1 AS h, 4294967295::UINTEGER AS ui,
                     18446744073709551615::UBIGINT AS u,
-                    CAST(0.1 AS FLOAT) AS f, X'0A' AS b, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS ts,
-                    TIMESTAMP '2024-01-02 03:04:05' AS ntz, array(CAST(1.5 AS DECIMAL(10,2))) AS decs,
+                    CAST(0.1 AS FLOAT) AS f, X'0A' AS b, TIMESTAMP '2024-01-02 03:04:05+00' AS ts,
+                    TIMESTAMP_NTZ '2024-01-02 03:04:05' AS ntz, array(CAST(1.5 AS DECIMAL(10,2))) AS decs,
                     named_struct('a', 1, 'b', 'x') AS st`
           )
           const result = await operation.fetchAll()

@@ -175,7 +175,7 @@ describe("SQL warehouse, through the real driver", () => {
         const sizes: Array<number> = []
         let sum = 0
         do {
-          const chunk = (await operation.fetchChunk({ maxRows: 100_000 })) as Array<{ range: number }>
+          const chunk = (await operation.fetchChunk({ maxRows: 100_000 })) as Array<{ id: number }>
           sizes.push(chunk.length)
           sum += chunk.reduce((total, row) => total + row.id, 0)
         } while (await operation.hasMoreRows())

@@ -41,6 +41,8 @@ const builtInCatalogs = ["hive_metastore", "samples"]
 export class Catalog {
   /** What `CREATE TABLE` said that DuckDB does not keep (comments, properties, partitioning, provider). */
   private readonly recorded = new Objects.Recorded()
+  /** Tables each principal may not read (`Emulator.deny`), by their last name part, lower case. */
+  private readonly denied = new Map<string, Set<string>>()
 
   private constructor(private readonly admin: DuckDBConnection) {}
 
@@ -53,9 +55,6 @@ export class Catalog {
       await admin.run(`CREATE SCHEMA IF NOT EXISTS ${Names.database(catalog)}."default"`)
     }
     await admin.run(`USE ${Names.database("main")}."default"`)
-    // The transpiler's first statement with a function call costs half a second (its function tables load
-    // lazily): paid here, so a session's first statement still settles within the direct results wait.
-    Dialect.translate("SELECT upper(current_user()) AS warm")
     return new Catalog(admin)
   }
 
@@ -92,6 +91,21 @@ export class Catalog {
   /** The answer to a metadata RPC. */
   metadata(session: Session, request: MetadataRequest): Promise<Plan> {
     return Metadata.answer({ session, recorded: this.recorded }, request.rpc, request.request)
+  }
+
+  deny(principal: string, table: string) {
+    const tables = this.denied.get(principal) ?? new Set()
+    tables.add(table.toLowerCase().split(".").at(-1)!)
+    this.denied.set(principal, tables)
+  }
+
+  hasDenials(principal: string): boolean {
+    return this.denied.has(principal)
+  }
+
+  /** Whether `principal` may not read `table` (a name in any form: `t`, `s.t`, `c.s.t`). */
+  isDenied(principal: string, table: string): boolean {
+    return this.denied.get(principal)?.has(table.toLowerCase().split(".").at(-1)!) ?? false
   }
 
   /** The administrator's connection (seeding runs there), kept for the catalog's own bookkeeping. */

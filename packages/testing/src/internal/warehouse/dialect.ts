@@ -35,8 +35,28 @@ let loading: Promise<void> | undefined
 
 /** Loads the translator (once); `translate` may be called after it settles. */
 export const ready = (): Promise<void> => {
-  if (loading === undefined) loading = isInitialized() ? Promise.resolve() : init()
+  if (loading === undefined) {
+    loading = (isInitialized() ? Promise.resolve() : init()).then(() => {
+      // The transpiler's first statement with a function call costs half a second (its function tables load
+      // lazily): paid here, so a session's first statement still settles within the direct results wait.
+      translate("SELECT upper(current_user()) AS warm")
+    })
+  }
   return loading
+}
+
+/** The statements of a script, split at top-level semicolons (never inside strings, names or comments). */
+export const statements = (sql: string): Array<string> => {
+  const out: Array<string> = []
+  let current = ""
+  for (const token of tokenize(sql, "databricks")) {
+    if (token.kind === "symbol" && token.text === ";") {
+      out.push(current)
+      current = ""
+    } else current += token.text
+  }
+  out.push(current)
+  return out.filter((statement) => statement.trim() !== "")
 }
 
 /** A statement translated for DuckDB, or the error Databricks would give for it. */

@@ -142,6 +142,43 @@ export interface Session {
   readonly openedAt: number
 }
 
+/** Who seeds data through `Emulator.sql`: never a principal a client can authenticate as. */
+const administrator: Principal = {
+  id: "emulator-administrator",
+  kind: "service-principal",
+  userName: "emulator-administrator",
+  displayName: "Emulator administrator"
+}
+
+const newSession = (
+  principal: Principal,
+  connection: DuckDBConnection,
+  options: {
+    readonly catalog: string
+    readonly schema: string
+    readonly protocolVersion: number
+    readonly openedAt: number
+  }
+): Session => {
+  const handle = newHandle()
+  return {
+    id: handleKey(handle.guid),
+    handle,
+    principal,
+    connection,
+    catalog: options.catalog,
+    schema: options.schema,
+    settings: new Map(),
+    protocolVersion: options.protocolVersion,
+    operations: new Map(),
+    lock: new Lock(),
+    openedAt: options.openedAt
+  }
+}
+
+/** A value of an answer the emulator computed, as `getRowObjectsJS` gives DuckDB's. */
+const plainValue = (value: DuckDBValue): unknown => value === null || typeof value !== "object" ? value : String(value)
+
 /** The public entry, with its `state` kept up to date as the statement runs. */
 export type StatementLog = Omit<Emulator.StatementLog, "state"> & { state: Emulator.StatementLog["state"] }
 
@@ -163,11 +200,11 @@ export interface EngineOptions {
 export class Engine {
   readonly sessions = new Map<string, Session>()
   readonly statements: Array<StatementLog> = []
-  private readonly denied = new Map<string, Set<string>>()
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly admin: DuckDBConnection,
+    /** The administrator's session (seeding): planned by the catalog like any other, in `main.default`. */
+    private readonly admin: Session,
     readonly catalog: Catalog,
     private readonly options: EngineOptions
   ) {}
@@ -175,23 +212,46 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     await Dialect.ready()
     const instance = await DuckDBInstance.create(":memory:")
-    const admin = await instance.connect()
-    const catalog = await Catalog.open(admin)
+    const connection = await instance.connect()
+    const catalog = await Catalog.open(connection)
+    const admin = newSession(administrator, connection, {
+      catalog: "main",
+      schema: "default",
+      protocolVersion: 0,
+      openedAt: options.now()
+    })
+    await catalog.openSession(admin)
     return new Engine(instance, admin, catalog, options)
   }
 
-  /** Runs SQL as the emulator's administrator (for seeding), returning rows as plain objects. */
-  async adminSql(sql: string): Promise<Array<Record<string, unknown>>> {
-    const translated = Dialect.translate(sql)
-    if ("failure" in translated) throw translated.failure
-    const reader = await this.admin.runAndReadAll(translated.sql)
-    return reader.getRowObjectsJS() as Array<Record<string, unknown>>
+  /**
+   * Runs SQL as the emulator's administrator (for seeding), statement by statement, as a session would (so
+   * `CREATE SCHEMA main.s` and `CREATE TABLE ... COMMENT` mean what they mean on a warehouse); answers the last
+   * statement's rows as plain objects.
+   */
+  adminSql(sql: string): Promise<Array<Record<string, unknown>>> {
+    return this.admin.lock.run(async () => {
+      let rows: Array<Record<string, unknown>> = []
+      for (const statement of Dialect.statements(sql)) {
+        const plan = await this.catalog.plan(this.admin, statement)
+        if (plan._tag === "Fail") throw plan.failure
+        if (plan._tag === "Rows") {
+          rows = (plan.data[0] ?? []).map((_, row) =>
+            Object.fromEntries(plan.columns.map((column, i) => [column.name, plainValue(plan.data[i][row])]))
+          )
+          continue
+        }
+        for (const before of plan.before ?? []) await this.admin.connection.run(before)
+        const reader = await this.admin.connection.runAndReadAll(plan.sql)
+        rows = reader.getRowObjectsJS() as Array<Record<string, unknown>>
+      }
+      return rows
+    })
   }
 
+  /** Makes every statement of `principal` that reads `table` fail with `[INSUFFICIENT_PERMISSIONS]`. */
   deny(principal: string, table: string) {
-    const tables = this.denied.get(principal) ?? new Set()
-    tables.add(table.toLowerCase().split(".").at(-1)!)
-    this.denied.set(principal, tables)
+    this.catalog.deny(principal, table)
   }
 
   async openSession(
@@ -199,20 +259,7 @@ export class Engine {
     options: { readonly catalog: string; readonly schema: string; readonly protocolVersion: number }
   ): Promise<Session> {
     const connection = await this.instance.connect()
-    const handle = newHandle()
-    const session: Session = {
-      id: handleKey(handle.guid),
-      handle,
-      principal,
-      connection,
-      catalog: options.catalog,
-      schema: options.schema,
-      settings: new Map(),
-      protocolVersion: options.protocolVersion,
-      operations: new Map(),
-      lock: new Lock(),
-      openedAt: this.options.now()
-    }
+    const session = newSession(principal, connection, { ...options, openedAt: this.options.now() })
     try {
       await this.catalog.openSession(session)
     } catch (error) {
@@ -294,11 +341,9 @@ export class Engine {
           setState(operation, "FINISHED")
           return
         }
-        const denied = this.denied.get(session.principal.userName)
-        if (denied !== undefined) {
+        if (this.catalog.hasDenials(session.principal.userName)) {
           const tables = session.connection.getTableNames(Dialect.withoutParameters(plan.sql), false)
-            .map((name) => name.toLowerCase())
-          const hit = tables.find((table) => denied.has(table))
+          const hit = tables.find((table) => this.catalog.isDenied(session.principal.userName, table))
           if (hit !== undefined) {
             operation.failure = Errors.insufficientPermissions(session.principal.userName, hit)
             setState(operation, "ERROR")
@@ -379,7 +424,7 @@ export class Engine {
   /** Closes every session's connection first: the instance must outlive them. */
   async close(): Promise<void> {
     await this.expireSessions()
-    this.admin.closeSync()
+    this.admin.connection.closeSync()
     this.instance.closeSync()
   }
 }
