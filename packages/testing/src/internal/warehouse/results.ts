@@ -142,8 +142,9 @@ export const make = (options: DeliveryOptions, store: CloudFetch) => {
   }
 
   const choosePath = async (operation: Operation, entry: Tracked): Promise<Path> => {
-    if (entry.delivery.format === "columns" || operation.cursor === undefined) return "columns"
-    if (!entry.delivery.download) return "inline"
+    if (entry.delivery.format === "columns") return "columns"
+    // A statement without rows (DDL) still says Arrow, as the client asked.
+    if (!entry.delivery.download || operation.cursor === undefined) return "inline"
     let bytes = 0
     while (bytes <= options.cloudFetchThreshold && !entry.exhausted) {
       const { data, hasMore } = await operation.session.lock.run(() => operation.cursor!.take(options.maxBatchRows))
@@ -182,7 +183,7 @@ export const make = (options: DeliveryOptions, store: CloudFetch) => {
         ? types.TSparkRowSetType.ARROW_BASED_SET
         : types.TSparkRowSetType.COLUMN_BASED_SET,
       lz4Compressed: arrow && entry.delivery.lz4,
-      ...(arrow ? { arrowSchema: schemaFor(operation, entry).bytes } : {})
+      ...(arrow && operation.cursor !== undefined ? { arrowSchema: schemaFor(operation, entry).bytes } : {})
     }
   }
 
