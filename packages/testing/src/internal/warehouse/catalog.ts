@@ -72,7 +72,7 @@ export class Catalog {
 
   /** What to do with a statement of the session: the catalog answers the ones about itself, DuckDB the rest. */
   async plan(session: Session, sql: string): Promise<Plan> {
-    const context = { session, recorded: this.recorded }
+    const context = this.context(session)
     const answer = await Commands.command(context, sql)
     if (answer !== undefined) return answer
     const information = InformationSchema.rewrite(sql, session.catalog)
@@ -90,7 +90,16 @@ export class Catalog {
 
   /** The answer to a metadata RPC. */
   metadata(session: Session, request: MetadataRequest): Promise<Plan> {
-    return Metadata.answer({ session, recorded: this.recorded }, request.rpc, request.request)
+    return Metadata.answer(this.context(session), request.rpc, request.request)
+  }
+
+  /** What the catalog's own answers know of a session: its place, the recorded clauses, its denials. */
+  private context(session: Session): Commands.Context {
+    return {
+      session,
+      recorded: this.recorded,
+      denied: (table) => this.isDenied(session.principal.userName, table)
+    }
   }
 
   deny(principal: string, table: string) {

@@ -4,8 +4,14 @@
  * credential (no bearer token), and it expires (on Effect's `Clock`). An expired or unknown link gets what object
  * storage answers: 403 or 404 with an XML error body.
  *
- * A file is dropped once it has been served whole (so a large result does not stay in the emulator's memory), or
- * when its link has expired.
+ * As object storage does, a file is served again and again until its link expires (a client retrying after a cut
+ * download gets it whole). It is dropped when its link expires, or when its statement is closed by the client
+ * (CloseOperation) or its session is (CloseSession): that keeps the emulator's memory bounded by the open results.
+ *
+ * The link's `expiryTime` is told on the client's clock: a client compares it with its wall clock (the Node
+ * driver's CloudFetchResultHandler refuses a link when `Date.now() >= expiryTime`, before downloading), while the
+ * emulator enforces expiry on its own clock (Effect's `Clock`, a `TestClock` in tests). So the advertised time is
+ * the wall clock now plus the link's lifetime on the emulator's clock.
  *
  * @internal
  */
@@ -37,9 +43,17 @@ export interface CloudFetchCounters {
   expired: number
 }
 
+/** Whose result a file is: freed when that statement or session is closed. */
+export interface Owner {
+  readonly operation: string
+  readonly session: string
+}
+
 interface StoredFile {
   readonly bytes: Buffer
+  /** On the emulator's clock. */
   readonly expiresAt: number
+  readonly owner: Owner
 }
 
 /** An object-storage style error: S3 answers presigned-URL failures with an XML `Error` document. */
@@ -66,15 +80,26 @@ export const make = (deps: {
     for (const [id, file] of files) if (file.expiresAt <= now) files.delete(id)
   }
 
-  /** Stores a result file and answers its link and expiry (epoch milliseconds). */
-  const publish = (bytes: Buffer): { readonly fileLink: string; readonly expiryTime: number } => {
+  /**
+   * Stores a result file of `owner` and answers its link and expiry (epoch milliseconds on the client's wall clock:
+   * the link's remaining lifetime from now).
+   */
+  const publish = (bytes: Buffer, owner: Owner): { readonly fileLink: string; readonly expiryTime: number } => {
     const now = deps.now()
     sweep(now)
     const id = Crypto.randomBytes(24).toString("base64url")
-    const expiresAt = now + deps.linkExpiryMs
-    files.set(id, { bytes, expiresAt })
+    files.set(id, { bytes, expiresAt: now + deps.linkExpiryMs, owner })
     counters.links += 1
-    return { fileLink: `${deps.host()}${pathPrefix}${id}`, expiryTime: expiresAt }
+    return { fileLink: `${deps.host()}${pathPrefix}${id}`, expiryTime: Date.now() + deps.linkExpiryMs }
+  }
+
+  /** Drops the files of a closed statement, or of every statement of a closed session. */
+  const release = (closed: { readonly operation: string } | { readonly session: string }) => {
+    for (const [id, file] of files) {
+      if ("operation" in closed ? file.owner.operation === closed.operation : file.owner.session === closed.session) {
+        files.delete(id)
+      }
+    }
   }
 
   /** Sends the head and part of the body, then destroys the connection: a reset mid-download. */
@@ -122,8 +147,7 @@ export const make = (deps: {
         return expired()
       }
       if (fault?.reset === "during") return yield* resetMidway(file.bytes)
-      files.delete(id)
-      // "after": the file was handed over (and dropped), the client hears nothing.
+      // "after": the file was handed over, the client hears nothing.
       if (fault?.reset === "after") return yield* hangUp
       counters.downloads += 1
       counters.bytes += file.bytes.length
@@ -153,6 +177,7 @@ export const make = (deps: {
 
   return {
     publish,
+    release,
     download,
     counters: (): CloudFetchCounters => ({ ...counters }),
     /** Files stored now, for leak checks. */

@@ -392,6 +392,14 @@ export class Engine {
     }
   }
 
+  /** A finished statement whose rows cannot be sent after all: it failed, with this error. */
+  fail(operation: Operation, failure: Errors.SqlFailure) {
+    if (operation.state === "CLOSED") return
+    operation.failure = failure
+    operation.cursor = undefined
+    setState(operation, "ERROR")
+  }
+
   closeOperation(operation: Operation) {
     this.cancel(operation)
     operation.state = "CLOSED"

@@ -231,7 +231,10 @@ export const make = (options: DeliveryOptions, store: CloudFetch) => {
       if (fileRows === 0) break
       parts.push(endOfStream)
       const file = Buffer.concat(parts)
-      const link = store.publish(entry.delivery.lz4 ? Lz4.encodeFrame(file) : file)
+      const link = store.publish(entry.delivery.lz4 ? Lz4.encodeFrame(file) : file, {
+        operation: operation.id,
+        session: operation.session.id
+      })
       resultLinks.push({
         fileLink: link.fileLink,
         expiryTime: new Int64(link.expiryTime),

@@ -102,13 +102,39 @@ export const makeHandler = (
     })
   })
 
-  /** Runs an async handler body, turning an unexpected failure into an error status. */
+  /** A failed statement's own error, as the status of any later call on its handle. */
+  const failedWith = (failure: Errors.SqlFailure) => failed(failure.message, failure.sqlState)
+
+  /** Runs an async handler body, turning a failure into an error status with its SQLSTATE. */
   const respond = (callback: Callback, work: () => Promise<unknown>) => {
     work().then(
       (response) => callback(null, response),
-      (error) => callback(null, { status: failed(Errors.fromDuckDB(error).message) })
+      (error) => callback(null, { status: failedWith(Errors.fromDuckDB(error)) })
     )
   }
+
+  /**
+   * Reads a page of a finished statement. A value that cannot be sent (columns.ts refuses it with its error
+   * class) fails the statement itself: later calls on the handle answer that error, as for any failed statement.
+   */
+  const page = async <A>(operation: Operation, read: () => Promise<A>): Promise<A> => {
+    try {
+      return await read()
+    } catch (error) {
+      const failure = Errors.fromDuckDB(error)
+      engine.fail(operation, failure)
+      throw failure
+    }
+  }
+
+  /**
+   * The answer to GetResultSetMetadata or FetchResults on a statement that is not FINISHED: a failed one answers its
+   * own error (message and SQLSTATE), as its GetOperationStatus does.
+   */
+  const notFinished = (operation: Operation) =>
+    operation.failure !== undefined
+      ? failedWith(operation.failure)
+      : failed(`The operation is ${operation.state}, not FINISHED`)
 
   const guard = <A>(context: CallContext, found: A | "invalid" | "forbidden", what: string, callback: Callback) => {
     if (found === "forbidden") {
@@ -140,27 +166,47 @@ export const makeHandler = (
     if (request.getDirectResults === undefined || request.getDirectResults === null || !settled) {
       return { status: ok, operationHandle }
     }
-    const directResults: Record<string, unknown> = { operationStatus: statusResponse(operation) }
-    let finished = operation.state !== "FINISHED"
-    if (operation.state === "FINISHED" && operation.cursor !== undefined) {
-      directResults.resultSetMetadata = await results.metadataResponse(operation)
-      const first = await results.fetchResponse(
-        operation,
-        int64(request.getDirectResults.maxRows, 100_000),
-        optionalInt64(request.getDirectResults.maxBytes)
-      )
-      directResults.resultSet = first
-      finished = !first.hasMoreRows
-    } else if (operation.state === "FINISHED") {
-      directResults.resultSetMetadata = await results.metadataResponse(operation)
-      finished = true
+    if (operation.state !== "FINISHED") {
+      // A failed (or cancelled) statement stays open: its handle answers its own error until the client closes it.
+      // Clients close it themselves when the direct results carry no closeOperation (the Node driver's
+      // ThriftOperationBackend.close sends CloseOperation unless directResults.closeOperation was given; the Go
+      // driver's ExecContext does the same), and read the error from operationStatus (the Node driver's
+      // waitUntilReady throws OperationStateError with it; databricks-sql-python's
+      // _wait_until_command_done raises on ERROR_STATE).
+      return { status: ok, operationHandle, directResults: { operationStatus: statusResponse(operation) } }
     }
-    // All rows delivered (or nothing to deliver): close it now, as Databricks does.
+    let directResults: Record<string, unknown>
+    let finished = true
+    try {
+      const resultSetMetadata = await page(operation, () => results.metadataResponse(operation))
+      directResults = { operationStatus: statusResponse(operation), resultSetMetadata }
+      if (operation.cursor !== undefined) {
+        const first = await page(operation, () =>
+          results.fetchResponse(
+            operation,
+            int64(request.getDirectResults.maxRows, 100_000),
+            optionalInt64(request.getDirectResults.maxBytes)
+          ))
+        directResults.resultSet = first
+        finished = !first.hasMoreRows
+      }
+    } catch {
+      // The first page could not be sent: the statement failed, and says so as any failed statement does.
+      return { status: ok, operationHandle, directResults: { operationStatus: statusResponse(operation) } }
+    }
+    // All rows delivered (or nothing to deliver): close it now, as Databricks does. Its result files stay: the
+    // client has yet to download the links it was just given (they last until they expire or the session closes).
     if (finished) {
       directResults.closeOperation = { status: ok }
       engine.closeOperation(operation)
     }
     return { status: ok, operationHandle, directResults }
+  }
+
+  /** Closes a statement at the client's request and frees its result files (its links then answer 404). */
+  const closeOperation = (operation: Operation) => {
+    engine.closeOperation(operation)
+    cloudFetch.release({ operation: operation.id })
   }
 
   const handler: Record<string, (request: any, callback: Callback) => void> = {
@@ -193,6 +239,7 @@ export const makeHandler = (
       const context = current()
       const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
       if (session === undefined) return
+      cloudFetch.release({ session: session.id })
       void engine.closeSession(session)
       callback(null, { status: ok })
     },
@@ -237,26 +284,20 @@ export const makeHandler = (
       const context = current()
       const operation = guard(context, operationOf(request.operationHandle, context), "OperationHandle", callback)
       if (operation === undefined) return
-      if (operation.state !== "FINISHED") {
-        return callback(null, { status: failed(`The operation is ${operation.state}, not FINISHED`) })
-      }
-      respond(callback, () => results.metadataResponse(operation))
+      if (operation.state !== "FINISHED") return callback(null, { status: notFinished(operation) })
+      respond(callback, () => page(operation, () => results.metadataResponse(operation)))
     },
 
     FetchResults(request, callback) {
       const context = current()
       const operation = guard(context, operationOf(request.operationHandle, context), "OperationHandle", callback)
       if (operation === undefined) return
-      if (operation.state !== "FINISHED") {
-        return callback(null, {
-          status: failed(`The operation is ${operation.state}, not FINISHED`),
-          hasMoreRows: false
-        })
-      }
-      respond(
-        callback,
-        () => results.fetchResponse(operation, int64(request.maxRows, 100_000), optionalInt64(request.maxBytes))
-      )
+      if (operation.state !== "FINISHED") return callback(null, { status: notFinished(operation), hasMoreRows: false })
+      respond(callback, () =>
+        page(
+          operation,
+          () => results.fetchResponse(operation, int64(request.maxRows, 100_000), optionalInt64(request.maxBytes))
+        ))
     },
 
     CancelOperation(request, callback) {
@@ -271,7 +312,7 @@ export const makeHandler = (
       const context = current()
       const operation = guard(context, operationOf(request.operationHandle, context), "OperationHandle", callback)
       if (operation === undefined) return
-      engine.closeOperation(operation)
+      closeOperation(operation)
       callback(null, { status: ok })
     },
 

@@ -27,7 +27,18 @@ export type Answer =
 export interface Context {
   readonly session: Session
   readonly recorded: Objects.Recorded
+  /** Whether the session's principal may not see this table (`Emulator.deny`), by its name in any form. */
+  readonly denied: (table: string) => boolean
 }
+
+/**
+ * The tables the session's principal may see. Unity Catalog leaves out of its listings what a user has no
+ * privilege on (SQL reference, "Information schema": results are filtered "to include only the objects you have
+ * Unity Catalog privileges to access"); the emulator does so in every listing (SHOW TABLES, information_schema,
+ * GetTables, GetColumns).
+ */
+export const visibleTables = async (context: Context): Promise<Array<Objects.Table>> =>
+  (await Objects.tables(context.session.connection)).filter((table) => table.temporary || !context.denied(table.table))
 
 const fail = (failure: Errors.SqlFailure) => ({ _tag: "Fail" as const, failure })
 
@@ -83,11 +94,17 @@ const tableNotFound = (parts: ReadonlyArray<string>) =>
     } cannot be found. Verify the spelling and correctness of the schema and catalog.`
   )
 
-/** The table a name means in this session, or the failure Databricks gives. */
+/**
+ * The table a name means in this session, or the failure Databricks gives: a denied table is
+ * `[INSUFFICIENT_PERMISSIONS]` for DESCRIBE and SHOW as for SELECT.
+ */
 const resolveTable = async (context: Context, parts: ReadonlyArray<string>) => {
   const name = Names.tableName(parts, context.session)
   const table = name === undefined ? undefined : await Objects.findTable(context.session.connection, name, parts.length)
-  return table ?? fail(tableNotFound(parts))
+  if (table === undefined) return fail(tableNotFound(parts))
+  return !table.temporary && context.denied(table.table)
+    ? fail(Errors.insufficientPermissions(context.session.principal.userName, table.table))
+    : table
 }
 
 const isFailure = (value: unknown): value is ReturnType<typeof fail> =>
@@ -179,7 +196,7 @@ const showTables = async (context: Context, text: string): Promise<Answer | unde
   const place = await resolveSchema(context, from.parts ?? [context.session.catalog, context.session.schema])
   if (isFailure(place)) return place
   const matches = Names.showPattern(pattern)
-  const tables = (await Objects.tables(context.session.connection)).filter((table) =>
+  const tables = (await visibleTables(context)).filter((table) =>
     (table.temporary || (table.catalog === place.catalog && table.schema === place.schema)) && matches(table.table)
   )
   // Spark's ShowTablesCommand: the schema's tables, then the session's temporary views (database "").
@@ -366,10 +383,19 @@ const describeCatalog = async (context: Context, text: string): Promise<Answer |
   )
 }
 
+/** A denied table the (DuckDB) query reads, as the failure SELECT gives. */
+const deniedRead = (context: Context, duckSql: string) => {
+  const { connection, principal } = context.session
+  const hit = connection.getTableNames(Dialect.withoutParameters(duckSql), false).find(context.denied)
+  return hit === undefined ? undefined : Errors.insufficientPermissions(principal.userName, hit)
+}
+
 const describeQuery = async (context: Context, query: string): Promise<Answer> => {
   const translated = Dialect.translate(query)
   if ("failure" in translated) return fail(translated.failure)
   try {
+    const denied = deniedRead(context, translated.sql)
+    if (denied !== undefined) return fail(denied)
     const columns = await Objects.columnsOf(context.session.connection, translated.sql)
     const intervals = Clauses.intervalTypes(query)
     return Rows.rows(

@@ -8,7 +8,7 @@
  */
 import type { DuckDBValue } from "@duckdb/node-api"
 import { typeName } from "../types.js"
-import type { Context } from "./commands.js"
+import { type Context, visibleTables } from "./commands.js"
 import * as Names from "./names.js"
 import * as Objects from "./objects.js"
 
@@ -119,7 +119,7 @@ const rowsOf = async (context: Context, catalog: string, view: string): Promise<
       context.recorded.schemaComment(catalog, schema) ?? null
     ])
   }
-  const tables = (await Objects.tables(connection)).filter((table) => !table.temporary && table.catalog === catalog)
+  const tables = (await visibleTables(context)).filter((table) => !table.temporary && table.catalog === catalog)
   if (view === "tables") {
     return tables.map((table) => {
       const details = context.recorded.get(table)

@@ -11,7 +11,7 @@ import type { DuckDBConnection, DuckDBType, DuckDBValue } from "@duckdb/node-api
 import { DuckDBTypeId } from "@duckdb/node-api"
 import type { Session } from "../engine.js"
 import { typeName } from "../types.js"
-import type { Context } from "./commands.js"
+import { type Context, visibleTables } from "./commands.js"
 import * as Names from "./names.js"
 import * as Objects from "./objects.js"
 import * as Rows from "./rows.js"
@@ -130,12 +130,12 @@ const matchingSchemas = async (connection: DuckDBConnection, catalogPattern: unk
   return found
 }
 
-/** The tables (not the session's temporary views) the request's patterns match. */
-const matchingTables = async (connection: DuckDBConnection, request: any) => {
+/** The tables (not the session's temporary views) the request's patterns match, that the caller may see. */
+const matchingTables = async (context: Context, request: any) => {
   const catalogMatches = Names.jdbcPattern(string(request.catalogName))
   const schemaMatches = Names.jdbcPattern(string(request.schemaName))
   const tableMatches = Names.jdbcPattern(string(request.tableName))
-  return (await Objects.tables(connection)).filter((table) =>
+  return (await visibleTables(context)).filter((table) =>
     !table.temporary && catalogMatches(table.catalog) && schemaMatches(table.schema) && tableMatches(table.table)
   )
 }
@@ -159,7 +159,7 @@ const getTables = async (context: Context, request: any) => {
   const types: ReadonlyArray<string> | undefined = Array.isArray(request.tableTypes) && request.tableTypes.length > 0
     ? request.tableTypes.map((type: unknown) => String(type).toUpperCase())
     : undefined
-  const tables = (await matchingTables(context.session.connection, request)).filter((table) =>
+  const tables = (await matchingTables(context, request)).filter((table) =>
     types === undefined || types.includes(table.kind)
   )
   return Rows.rows(
@@ -197,7 +197,7 @@ const getColumns = async (context: Context, request: any) => {
   const { connection } = context.session
   const columnMatches = Names.jdbcPattern(string(request.columnName))
   const data: Array<Array<DuckDBValue>> = []
-  for (const table of await matchingTables(connection, request)) {
+  for (const table of await matchingTables(context, request)) {
     const details = context.recorded.get(table)
     const columns = await Objects.tableColumns(connection, table)
     columns.forEach((column, position) => {
