@@ -12,7 +12,7 @@ describe("docs/examples", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const rows = yield* Effect.promise(() => firstRows(emulator))
-      assert.deepStrictEqual(rows.map((row) => Number((row as { range: unknown }).range)), [0, 1, 2])
+      assert.deepStrictEqual(rows.map((row) => Number((row as { id: unknown }).id)), [0, 1, 2])
       assert.strictEqual((yield* emulator.stats).openSessions, 0)
     }).pipe(Effect.provide(Emulator.layer())))
 })
