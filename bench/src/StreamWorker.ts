@@ -23,7 +23,7 @@ export interface Result {
 const [mode, rowsArg] = process.argv.slice(2) as [Mode, string]
 const rows = Number(rowsArg)
 const info = JSON.parse(process.env.BENCH_CONNECTION ?? "{}") as Emulator.ConnectionInfo
-const sql = `SELECT range FROM range(${rows})`
+const sql = `SELECT id FROM range(${rows})`
 const chunk = 10_000
 
 V8.setFlagsFromString("--expose-gc")
@@ -70,7 +70,7 @@ const raw = async (fetchAll: boolean) => {
       }
       await operation.close()
       return n
-    }, () => Raw.run(connection.session, "SELECT range FROM range(20000)"))
+    }, () => Raw.run(connection.session, "SELECT id FROM range(20000)"))
   } finally {
     await connection.close()
   }
@@ -98,7 +98,7 @@ const client = async () => {
     }
     return await measure(
       (onChunk) => count(client.stream(sql, undefined, { chunkSize: chunk }), onChunk),
-      () => count(client.stream("SELECT range FROM range(20000)"), () => undefined)
+      () => count(client.stream("SELECT id FROM range(20000)"), () => undefined)
     )
   } finally {
     await runtime.dispose()

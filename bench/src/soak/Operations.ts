@@ -59,13 +59,13 @@ export const run = (clients: Clients, kind: Kind, n: number): Effect.Effect<"ok"
         (rows) => check(rows[0]?.n === n && rows[0]?.label === `soak-${n}`, "querySchema")
       ).pipe(Effect.as("ok" as const))
     case "stream":
-      return sql.stream("SELECT range AS i FROM range(30000)", undefined, { chunkSize: 5_000 }).pipe(
+      return sql.stream("SELECT id AS i FROM range(30000)", undefined, { chunkSize: 5_000 }).pipe(
         Stream.runFold({ count: 0, sum: 0 }, (acc, row) => ({ count: acc.count + 1, sum: acc.sum + Number(row.i) })),
         Effect.flatMap((acc) => check(acc.count === 30_000 && acc.sum === 449_985_000, "stream of 30000 rows")),
         Effect.as("ok" as const)
       )
     case "streamEarlyExit":
-      return sql.stream("SELECT range AS i FROM range(200000)", undefined, { chunkSize: 1_000 }).pipe(
+      return sql.stream("SELECT id AS i FROM range(200000)", undefined, { chunkSize: 1_000 }).pipe(
         Stream.take(50),
         Stream.runCount,
         Effect.flatMap((count) => check(count === 50, "first 50 rows")),

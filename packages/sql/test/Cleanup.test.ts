@@ -195,7 +195,7 @@ describe("SqlClient cleanup under faults", () => {
           const c = yield* SqlClient.SqlClient
           yield* c.query("SELECT 1 AS warm")
           yield* addFault({ target: "warehouse", expireSessions: true })
-          return yield* Stream.runCount(c.stream("SELECT range FROM range(25000)", undefined, { chunkSize: 10_000 }))
+          return yield* Stream.runCount(c.stream("SELECT id FROM range(25000)", undefined, { chunkSize: 10_000 }))
         })
       )
       assert.strictEqual(count, 25_000)
@@ -208,7 +208,7 @@ describe("SqlClient cleanup under faults", () => {
         Effect.gen(function*() {
           const c = yield* SqlClient.SqlClient
           yield* addFault({ target: "GetResultSetMetadata", status: 502 })
-          return yield* Stream.runCount(c.stream(`SELECT range AS meta FROM range(3000) ${slow}`))
+          return yield* Stream.runCount(c.stream(`SELECT id AS meta FROM range(3000) ${slow}`))
         })
       )
       assert.strictEqual(count, 3000)

@@ -95,12 +95,12 @@ describe("values", () => {
     Effect.gen(function*() {
       const Trip = Schema.Struct({ id: Schema.BigIntFromSelf, name: Schema.String })
       const rows = yield* withClient(
-        Effect.flatMap(client, (c) => c.querySchema(Trip)("SELECT range AS id, 'n' || range AS name FROM range(3)"))
+        Effect.flatMap(client, (c) => c.querySchema(Trip)("SELECT id, 'n' || id AS name FROM range(3)"))
       )
       assert.deepStrictEqual(rows.map((r) => r.id), [0n, 1n, 2n])
       const error = yield* withClient(
         Effect.flip(Effect.flatMap(client, (c) =>
-          c.querySchema(Trip)("SELECT range AS id, CASE WHEN range = 1 THEN NULL ELSE 'x' END AS name FROM range(3)")))
+          c.querySchema(Trip)("SELECT id, CASE WHEN id = 1 THEN NULL ELSE 'x' END AS name FROM range(3)")))
       )
       assert.strictEqual(error._tag, "ResultDecodeError")
       if (error._tag !== "ResultDecodeError") {
@@ -116,10 +116,10 @@ describe("stream", () => {
     Effect.gen(function*() {
       const [count, sum] = yield* withClient(
         Effect.flatMap(client, (c) =>
-          c.stream("SELECT range FROM range(200000)", undefined, { chunkSize: 20_000 }).pipe(
+          c.stream("SELECT id FROM range(200000)", undefined, { chunkSize: 20_000 }).pipe(
             Stream.runFold(
               [0, 0n] as [number, bigint],
-              ([n, total], row): [number, bigint] => [n + 1, total + (row.range as bigint)]
+              ([n, total], row): [number, bigint] => [n + 1, total + (row.id as bigint)]
             )
           ))
       )
@@ -132,13 +132,13 @@ describe("stream", () => {
     Effect.gen(function*() {
       const first = yield* withClient(
         Effect.flatMap(client, (c) =>
-          c.stream("SELECT range FROM range(100000)", undefined, { chunkSize: 1000 }).pipe(
+          c.stream("SELECT id FROM range(100000)", undefined, { chunkSize: 1000 }).pipe(
             Stream.take(5),
             Stream.runCollect
           ))
       )
       assert.deepStrictEqual(
-        Chunk.toReadonlyArray(first).map((r) => r.range),
+        Chunk.toReadonlyArray(first).map((r) => r.id),
         [0n, 1n, 2n, 3n, 4n]
       )
       const after = yield* stats
@@ -157,7 +157,7 @@ describe("stream", () => {
       const samples: Array<number> = []
       const count = yield* withClient(
         Effect.flatMap(client, (c) =>
-          c.stream("SELECT range FROM range(2000000)", undefined, { chunkSize: 10_000 }).pipe(
+          c.stream("SELECT id FROM range(2000000)", undefined, { chunkSize: 10_000 }).pipe(
             Stream.runFold(0, (n) => {
               if ((n + 1) % 200_000 === 0) {
                 gc()
