@@ -116,9 +116,59 @@ describe("emulator command", () => {
     { timeout: 30_000 }
   )
 
+  it.scoped(
+    "--cloud-fetch-threshold 0 sends a result by CloudFetch links, in batches of --max-batch-rows",
+    () =>
+      Effect.gen(function*() {
+        const child = yield* start(["--json", "--cloud-fetch-threshold", "0", "--max-batch-rows", "100"])
+        const info: Emulator.ConnectionInfo = JSON.parse(yield* firstLine(child))
+        const ca = Fs.readFileSync(info.caCertPath, "utf8")
+        const rows = yield* Effect.promise(async () => {
+          const client = new DBSQLClient({ logger: { log: () => undefined } as never })
+          const url = new URL(info.host)
+          // The driver's defaults: useCloudFetch true, so it tells the warehouse it can download results.
+          await client.connect({
+            host: url.hostname,
+            port: Number(url.port),
+            path: info.httpPath,
+            token: info.pat,
+            customCaCert: ca,
+            telemetryEnabled: false
+          } as never)
+          const session = await client.openSession()
+          const operation = await session.executeStatement("SELECT pickup_zip FROM samples.nyctaxi.trips")
+          const result = await operation.fetchAll()
+          await session.close()
+          await client.close()
+          return result
+        })
+        assert.strictEqual(rows.length, 1000)
+        const stats: any = yield* Effect.gen(function*() {
+          const http = yield* HttpClient.HttpClient
+          return yield* http.execute(
+            HttpClientRequest.get(`${info.host}/__emulator/stats`).pipe(HttpClientRequest.bearerToken(info.adminToken))
+          ).pipe(Effect.flatMap((response) => response.json))
+        }).pipe(
+          Effect.provide(NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ ca })))),
+          Effect.scoped
+        )
+        assert.isAtLeast(stats.cloudFetch.links, 1)
+        assert.strictEqual(stats.cloudFetch.downloads, stats.cloudFetch.links)
+      }),
+    { timeout: 30_000 }
+  )
+
   it.scoped("a bad flag is a short message and exit code 2, not a stack trace", () =>
     Effect.gen(function*() {
-      for (const args of [["--port", "abc"], ["--token-lifetime", "-5"], ["--bogus"], ["--result-format", "csv"]]) {
+      const cases = [
+        ["--port", "abc"],
+        ["--token-lifetime", "-5"],
+        ["--bogus"],
+        ["--result-format", "csv"],
+        ["--cloud-fetch-threshold", "4MB"],
+        ["--max-batch-rows", "0"]
+      ]
+      for (const args of cases) {
         const child = yield* start(args)
         const { code, stderr } = yield* exited(child)
         assert.strictEqual(code, 2, args.join(" "))
@@ -126,7 +176,7 @@ describe("emulator command", () => {
         assert.include(stderr, "Usage:")
         assert.notMatch(stderr, /\n\s+at /)
       }
-    }), { timeout: 30_000 })
+    }), { timeout: 60_000 })
 
   it.scoped("a port in use is exit code 1 with a message that names it", () =>
     Effect.gen(function*() {

@@ -15,11 +15,15 @@ import { parseArgs } from "node:util"
 import * as Emulator from "../Emulator.js"
 
 const usage = `Usage: pnpm emulator [--json] [--port N] [--token-lifetime SECONDS] [--result-format arrow|columns]
+                      [--cloud-fetch-threshold BYTES] [--max-batch-rows N]
 
   --json                    print one JSON line with the connection details on stdout first
   --port N                  the workspace host's port (default: any free port)
   --token-lifetime S        access-token lifetime in seconds (default 3600)
   --result-format F         how the SQL warehouse sends rows: arrow (default, as Databricks) or columns
+  --cloud-fetch-threshold B a result of more Arrow bytes goes by CloudFetch links when the client allows it
+                            (default 4194304; 0 sends every non-empty result that way)
+  --max-batch-rows N        rows per Arrow record batch (default 4096)
   --help                    show this help
 `
 
@@ -45,6 +49,8 @@ const parsed = (() => {
         port: { type: "string" },
         "token-lifetime": { type: "string" },
         "result-format": { type: "string" },
+        "cloud-fetch-threshold": { type: "string" },
+        "max-batch-rows": { type: "string" },
         help: { type: "boolean", default: false }
       },
       strict: true,
@@ -62,6 +68,8 @@ if (parsed.help) {
 
 const port = integer("port", parsed.port, 0, 65535)
 const lifetime = integer("token-lifetime", parsed["token-lifetime"], 1, 86_400 * 30)
+const cloudFetchThreshold = integer("cloud-fetch-threshold", parsed["cloud-fetch-threshold"], 0, 2 ** 40)
+const maxBatchRows = integer("max-batch-rows", parsed["max-batch-rows"], 1, 1_000_000)
 const resultFormat = parsed["result-format"] ?? "arrow"
 if (resultFormat !== "arrow" && resultFormat !== "columns") {
   fail(`--result-format must be arrow or columns, not "${resultFormat}"`)
@@ -105,7 +113,7 @@ const program = Effect.gen(function*() {
   Effect.provide(Emulator.layer({
     port,
     samples: true,
-    warehouse: { resultFormat: resultFormat as "arrow" | "columns" },
+    warehouse: { resultFormat: resultFormat as "arrow" | "columns", cloudFetchThreshold, maxBatchRows },
     ...(lifetime === undefined ? {} : { tokenLifetime: Duration.seconds(lifetime) })
   })),
   Effect.catchTag("EmulatorError", (error) =>
