@@ -12,7 +12,9 @@
 import { Dialect, init, isInitialized, transpile } from "@polyglot-sql/sdk"
 import { hasDivision, raisingDivision } from "./dialect/ansi.js"
 import { extract, type TableClauses } from "./dialect/clauses.js"
-import { functionTemplates, templates } from "./dialect/functions.js"
+import * as DatabricksCalls from "./dialect/databricksCalls.js"
+import { aggregateFirstLast, emulatorTemplates } from "./dialect/emulatorCalls.js"
+import { callRewriter, functionTemplates, templates } from "./dialect/functions.js"
 import { isWord, join, nextSignificant, type Token, tokenize } from "./dialect/lexer.js"
 import * as Rules from "./dialect/rules.js"
 import { failure, type SqlFailure } from "./errors.js"
@@ -77,6 +79,24 @@ const catalogStatements = ["SHOW", "DESCRIBE", "DESC", "USE", "SET", "RESET"]
 /** Databricks statements with no DuckDB counterpart. */
 const unsupported = ["OPTIMIZE", "VACUUM", "RESTORE", "COPY", "GRANT", "REVOKE", "FSCK", "MSCK", "CACHE", "UNCACHE"]
 
+/** The words a Databricks statement may start with (sql-ref-syntax.html); any other first word is a syntax error. */
+const statementKeywords = [
+  "SELECT", "WITH", "VALUES", "FROM", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER",
+  "REPLACE", "TRUNCATE", "EXPLAIN", "DESCRIBE", "DESC", "SHOW", "USE", "SET", "RESET", "COMMENT", "ANALYZE",
+  "REFRESH", "CACHE", "UNCACHE", "CLEAR", "LIST", "GET", "PUT", "REMOVE", "MSCK", "REPAIR", "DECLARE", "EXECUTE",
+  "BEGIN", "CALL", "COPY", "GRANT", "REVOKE", "RESTORE", "VACUUM", "OPTIMIZE", "FSCK", "UNDROP", "SYNC",
+  "CONVERT", "MAP", "REDUCE", "ADD", "LOAD"
+]
+
+/** Keywords after which a statement may not end: a parse error there is "at end of input". */
+const expressionKeywords = new Set([
+  "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "BY", "GROUP", "ORDER", "HAVING", "JOIN", "ON", "AS", "IN", "IS",
+  "LIKE", "ILIKE", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "LIMIT", "OFFSET", "UNION", "EXCEPT", "INTERSECT",
+  "ALL", "DISTINCT", "INTO", "VALUES", "SET", "TABLE", "USING", "WITH", "QUALIFY", "WINDOW", "OVER", "PARTITION",
+  "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INNER", "LEFT", "RIGHT", "FULL", "OUTER", "CROSS", "IF",
+  "EXISTS", "NULL", "TRUE", "FALSE", "INTERVAL", "CAST", "DIV", "END"
+])
+
 const unsupportedFeature = (what: string) =>
   failure("UNSUPPORTED_FEATURE", "0A000", `The feature is not supported: ${what} (in the Databricks emulator).`)
 
@@ -97,8 +117,12 @@ const afterTranspiler = (duckSql: string): string => {
 
 const functionPattern = new RegExp(`\\b(?:${Object.keys(templates).join("|")})\\s*\\(`, "i")
 
+const emulatorCalls = callRewriter(emulatorTemplates, "duckdb")
+
 /** The rules after the transpiler, in order, each with a pattern the text must match for it to apply. */
 const after: ReadonlyArray<readonly [RegExp, (tokens: Array<Token>) => Array<Token>]> = [
+  [/EMULATOR_/i, emulatorCalls],
+  [/FIRST_VALUE|LAST_VALUE/i, aggregateFirstLast],
   [/TRY_CAST|GET_JSON_OBJECT|SEQUENCE|RAISE_ERROR/i, Rules.functionNames],
   [functionPattern, functionTemplates],
   [/LOWER\s*\(\s*HEX/i, Rules.upperHex],
@@ -168,6 +192,7 @@ const translateOnce = (sql: string): Translation => {
     const overwrite = Rules.insertOverwrite(tokens)
     if (overwrite !== undefined) tokens = overwrite.tokens
     tokens = Rules.tryCast(Rules.hexEscapes(Rules.typedLiterals(tokens)))
+    if (DatabricksCalls.pattern.test(sql)) tokens = DatabricksCalls.databricksCalls(tokens)
     let text = join(tokens)
     if (hasDivision(tokens)) text = raisingDivision(text) ?? text
     const result = transpile(text, Dialect.Databricks, Dialect.DuckDB)
@@ -177,7 +202,12 @@ const translateOnce = (sql: string): Translation => {
       const end = Math.max(result.errorEnd ?? start, start + 1)
       const near = text.slice(start, end).trim()
       const rest = text.slice(end).replace(/;\s*$/, "").trim()
-      return { failure: syntaxError(near === "" || rest === "" ? undefined : near) }
+      // Spark's parser stops at the first token no rule accepts: a statement's unknown first word (`SELEC 1`),
+      // or a name where none may stand (`SELECT a b c`); the transpiler points past the first.
+      if (first.kind === "word" && !isWord(first, ...statementKeywords)) return { failure: syntaxError(first.text) }
+      const offending = near !== "" && rest === "" && /^[A-Za-z_][A-Za-z_0-9]*$/.test(near) &&
+        !expressionKeywords.has(near.toUpperCase())
+      return { failure: syntaxError(near === "" || (rest === "" && !offending) ? undefined : near) }
     }
     const statements = result.sql.map(afterTranspiler)
     if (overwrite === undefined) return { sql: statements.join(";\n") }

@@ -5,16 +5,25 @@
  *
  * @internal
  */
-import { isSymbol, matching, nextSignificant, previousSignificant, significant, type Token, tokenize } from "./lexer.js"
+import {
+  type Flavour,
+  isSymbol,
+  matching,
+  nextSignificant,
+  previousSignificant,
+  significant,
+  type Token,
+  tokenize
+} from "./lexer.js"
 
-type Arguments = ReadonlyArray<ReadonlyArray<Token>>
+export type Arguments = ReadonlyArray<ReadonlyArray<Token>>
 
 /** DuckDB text around arguments: `t\`(${0} IS NULL)\`` style templates, written as functions of the argument texts. */
-type Template = (args: ReadonlyArray<string>, raw: Arguments) => string | undefined
+export type Template = (args: ReadonlyArray<string>, raw: Arguments) => string | undefined
 
 const cast = (type: string): Template => ([a], raw) => raw.length === 1 ? `CAST(${a} AS ${type})` : undefined
 
-const stringLiteral = (arg: ReadonlyArray<Token> | undefined): string | undefined => {
+export const stringLiteral = (arg: ReadonlyArray<Token> | undefined): string | undefined => {
   const tokens = arg?.filter(significant) ?? []
   return tokens.length === 1 && tokens[0].kind === "string"
     ? tokens[0].text.slice(1, -1).replace(/''/g, "'")
@@ -150,28 +159,39 @@ const expressionPosition = (before: Token | undefined): boolean =>
 
 const text = (tokens: ReadonlyArray<Token>) => tokens.map((token) => token.text).join("").trim()
 
-/** Rewrites every call of a function in `templates` (innermost first, so nested calls are rewritten too). */
-export const functionTemplates = (tokens: Array<Token>): Array<Token> => {
-  const out: Array<Token> = []
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]
-    const template = token.kind === "word" ? templates[token.text.toUpperCase()] : undefined
-    const open = nextSignificant(tokens, i)
-    const before = tokens[previousSignificant(tokens, i)]
-    if (template === undefined || !isSymbol(tokens[open], "(") || !expressionPosition(before)) {
-      out.push(token)
-      continue
+/**
+ * A rule that rewrites every call of a function in `table` (innermost first, so nested calls are rewritten too);
+ * `flavour` is the text's (the replacements are written in it).
+ */
+export const callRewriter = (table: Readonly<Record<string, Template>>, flavour: Flavour) => {
+  const rewrite = (tokens: Array<Token>): Array<Token> => {
+    const out: Array<Token> = []
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]
+      const template = token.kind === "word" ? table[token.text.toUpperCase()] : undefined
+      const open = template === undefined ? i : nextSignificant(tokens, i)
+      if (
+        template === undefined || !isSymbol(tokens[open], "(") ||
+        !expressionPosition(tokens[previousSignificant(tokens, i)])
+      ) {
+        out.push(token)
+        continue
+      }
+      const close = matching(tokens, open)
+      const raw = splitArguments(tokens, open, close).map((arg) => rewrite(arg))
+      const replacement = close < tokens.length ? template(raw.map(text), raw) : undefined
+      if (replacement === undefined) {
+        out.push(token, ...tokens.slice(i + 1, open + 1))
+        i = open
+        continue
+      }
+      out.push(...tokenize(replacement, flavour))
+      i = close
     }
-    const close = matching(tokens, open)
-    const raw = splitArguments(tokens, open, close).map((arg) => functionTemplates(arg))
-    const replacement = close < tokens.length ? template(raw.map(text), raw) : undefined
-    if (replacement === undefined) {
-      out.push(token, ...tokens.slice(i + 1, open + 1))
-      i = open
-      continue
-    }
-    out.push(...tokenize(replacement, "duckdb"))
-    i = close
+    return out
   }
-  return out
+  return rewrite
 }
+
+/** Rewrites every call of a function in `templates` in DuckDB text. */
+export const functionTemplates = callRewriter(templates, "duckdb")
