@@ -25,7 +25,10 @@
  *   is left of the budget. The `RateLimitError`, with the server's
  *   `retryAfter`, goes to the caller at once, who decides; a warning says why.
  * - **Immediately, once:** a fresh session when the server forgot the session,
- *   and a fresh token after a 403 for an expired token.
+ *   a fresh token after a 403 for an expired token, and a fresh run of an
+ *   idempotent statement whose CloudFetch result links expired before they
+ *   were read (`ResultExpiredError`; a `stream` that emitted rows fails
+ *   instead).
  *
  * @since 0.1.0
  */
@@ -174,17 +177,21 @@ export const isRetryable = (failure: Classified, idempotent: boolean): boolean =
   if (safePhases.has(failure.phase) && !failure.sessionInvalid) return false
   if (failure.sessionInvalid) return idempotent || failure.notExecuted
   if (failure.expiredToken) return true
+  // The result's links expired while it was read: running the statement again gives fresh ones. Only a
+  // statement that may run twice; a stream that emitted rows never gets here (its fetches are not retried).
+  if (failure.linkExpired) return idempotent
   if (!transientTags.has(failure.error._tag)) return false
   return idempotent || failure.notExecuted
 }
 
 /** Retries that fix the cause at once rather than wait for it to pass. */
-const immediate = (failure: Classified) => failure.sessionInvalid || failure.expiredToken
+const immediate = (failure: Classified) => failure.sessionInvalid || failure.expiredToken || failure.linkExpired
 
 const why = (failure: Classified): string => {
   const error = failure.error
   if (failure.sessionInvalid) return "the session expired; reopening it"
   if (failure.expiredToken) return "the token expired; refreshing it"
+  if (failure.linkExpired) return "a result file's link expired; running the statement again for fresh links"
   switch (error._tag) {
     case "WarehouseError":
       return error.reason === "Starting" ? "warehouse is starting" : "warehouse is unavailable"
@@ -268,12 +275,15 @@ const retrying = (given: RetryPolicy, options: ScheduleOptions, retryable: (fail
   // One fresh token and one fresh session per call: a second expired token or session is real trouble.
   let refreshedToken = false
   let reopenedSession = false
+  let reran = false
   let attempt = 1
   return backoff(policy).pipe(
     Schedule.whileInput((failure: Classified) => {
       if (!retryable(failure)) return false
       if (failure.expiredToken) return refreshedToken ? false : (refreshedToken = true)
       if (failure.sessionInvalid) return reopenedSession ? false : (reopenedSession = true)
+      // Once: links that expire again mean the result is read too slowly, which another run will not fix.
+      if (failure.linkExpired) return reran ? false : (reran = true)
       return true
     }),
     Schedule.checkEffect(retryAfterWithinPolicy(policy, options.operation)),

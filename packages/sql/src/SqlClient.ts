@@ -22,6 +22,12 @@
  *   CloseOperation.
  * - **Values:** BIGINT is a `bigint`, DECIMAL an exact string, DATE
  *   `YYYY-MM-DD`, TIMESTAMP a JS `Date` (UTC, millisecond precision).
+ * - **CloudFetch:** a large result arrives as files downloaded from cloud
+ *   storage, `cloudFetch.concurrentDownloads` (2) at a time per statement, each
+ *   fetch (downloads included) under `timeouts.rpc`; with
+ *   `cloudFetch.enabled: false`, inline and LZ4-compressed. A link that expired is a
+ *   `ResultExpiredError`: `query` runs an idempotent statement once more; a
+ *   `stream` fails, saying how many rows it delivered.
  * - **Logs:** the driver logs through Effect's `Logger` (its default logger
  *   would exit the process on an uncaught exception); telemetry is off.
  *
@@ -68,7 +74,7 @@ import * as Check from "./internal/options.js"
 import * as Params from "./internal/params.js"
 import * as Rows from "./internal/rows.js"
 import * as RetryPolicy from "./RetryPolicy.js"
-import { ParameterError, type ResultDecodeError } from "./SqlError.js"
+import { ParameterError, type ResultDecodeError, ResultExpiredError } from "./SqlError.js"
 import type * as SqlParam from "./SqlParam.js"
 
 export type {
@@ -158,6 +164,22 @@ export interface Options {
     readonly idleTimeToLive?: Duration.DurationInput | undefined
   } | undefined
   readonly retry?: RetryPolicy.Options | undefined
+  readonly cloudFetch?: {
+    /**
+     * Let the warehouse answer a large result with links to files in cloud storage (CloudFetch). Default true.
+     * Turn it off where the client cannot reach the workspace's storage (a private network that allows only
+     * the workspace's host): every result then comes inline, LZ4-compressed (the driver asks for LZ4 only
+     * when CloudFetch is off).
+     */
+    readonly enabled?: boolean | undefined
+    /**
+     * Result files downloaded at once, per statement being read. Default 2 (the driver's own default is 10).
+     * A large result comes as links to files in cloud storage, up to about 20 MB each, and the driver holds
+     * each file it downloads in memory until its rows are read: memory grows with this number times the file
+     * size, for every stream open at once. Two keep one file downloading while the other is read.
+     */
+    readonly concurrentDownloads?: number | undefined
+  } | undefined
   /** Let the driver send its usage telemetry to Databricks. Default false. */
   readonly telemetry?: boolean | undefined
   readonly timeouts?: {
@@ -245,6 +267,10 @@ const checkOptions = (options: Options) =>
     yield* Check.duration(Check.get(timeouts, "rpc"), "timeouts.rpc", { positive: true })
     yield* Check.duration(Check.get(timeouts, "query"), "timeouts.query", { positive: true })
     const retry = yield* RetryPolicy.validate(option("retry"), "retry")
+    const cloudFetch = option("cloudFetch")
+    yield* Check.object(cloudFetch, "cloudFetch", "{ enabled?, concurrentDownloads? }")
+    yield* Check.boolean(Check.get(cloudFetch, "enabled"), "cloudFetch.enabled")
+    yield* Check.count(Check.get(cloudFetch, "concurrentDownloads"), "cloudFetch.concurrentDownloads", 32)
     return {
       host,
       httpPath: httpPath.startsWith("/") ? httpPath : `/${httpPath}`,
@@ -260,6 +286,8 @@ const checkOptions = (options: Options) =>
       sessionConfig: option("sessionConfig") as Readonly<Record<string, string>> | undefined,
       caCert: caCert as string | Uint8Array | undefined,
       telemetry: (option("telemetry") as boolean | undefined) ?? false,
+      useCloudFetch: (Check.get(cloudFetch, "enabled") as boolean | undefined) ?? true,
+      concurrentDownloads: (Check.get(cloudFetch, "concurrentDownloads") as number | undefined) ?? 2,
       poolMax: (Check.get(pool, "max") as number | undefined) ?? 8,
       idleTimeToLive: (Check.get(pool, "idleTimeToLive") as Duration.DurationInput | undefined) ??
         Duration.minutes(10)
@@ -268,7 +296,10 @@ const checkOptions = (options: Options) =>
 
 const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => ({
   error: new TimeoutError({
-    message: `The SQL warehouse did not answer within ${Duration.format(after)} (${phase})`,
+    message: phase === "fetch"
+      ? `No rows arrived within ${Duration.format(after)} (fetch: a FetchResults, or a result file's download ` +
+        "from cloud storage)"
+      : `The SQL warehouse did not answer within ${Duration.format(after)} (${phase})`,
     operation: phase,
     timeout: after,
     hint: "The call is abandoned; its session is not reused"
@@ -277,7 +308,8 @@ const timeoutFailure = (phase: Phase, after: Duration.Duration): Classified => (
   notExecuted: phase === "open",
   sessionInvalid: false,
   expiredToken: false,
-  callTimedOut: true
+  callTimedOut: true,
+  linkExpired: false
 })
 
 /** Submit failures after which the statement may be running under a handle the client never got. */
@@ -315,7 +347,7 @@ export const make = (
   Effect.gen(function*() {
     const checked = yield* checkOptions(options)
     const runtime = yield* Effect.runtime<never>()
-    const { queryTimeout, retry: policy, rpcTimeout } = checked
+    const { queryTimeout, retry: policy, rpcTimeout, useCloudFetch } = checked
     // The tokens handed to the driver lately: a server that echoes the request (an HTTP body, a driver message)
     // must not put one into an error or a log line, so classify and the driver's logger remove them.
     const handedOut: Array<Redacted.Redacted<string>> = []
@@ -429,6 +461,7 @@ export const make = (
           secrets: handedOut,
           runtime,
           telemetry: checked.telemetry,
+          concurrentDownloads: checked.concurrentDownloads,
           socketTimeoutMs: Duration.toMillis(rpcTimeout) + 5_000
         })
       ),
@@ -536,7 +569,7 @@ export const make = (
           const operation = yield* restore(
             callClosing(
               "submit",
-              () => session.executeStatement(sql, { ...params, maxRows }),
+              () => session.executeStatement(sql, { ...params, maxRows, useCloudFetch }),
               (late) => release(late, true)
             )
           )
@@ -746,11 +779,18 @@ export const make = (
             // already emitted cannot be taken back, so the stream fails saying its rows are incomplete.
             Effect.mapError((failure) =>
               Option.isOption(failure) ? failure : Option.some(
-                Errors.withNote(
-                  failure.error,
-                  `the stream stopped after ${delivered} rows, and rows after those may be missing: ` +
-                    "a lost FetchResults is not sent again, as it could skip rows; run the query again"
-                )
+                failure.error._tag === "ResultExpiredError" ?
+                  new ResultExpiredError({
+                    ...failure.error,
+                    rowsDelivered: delivered,
+                    message: `${failure.error.message}; the stream stopped after ${delivered} rows, and the rest ` +
+                      "cannot be read: run the query again (a stream is not re-run by itself, as it would repeat rows)"
+                  }) :
+                  Errors.withNote(
+                    failure.error,
+                    `the stream stopped after ${delivered} rows, and rows after those may be missing: ` +
+                      "a lost FetchResults is not sent again, as it could skip rows; run the query again"
+                  )
               )
             )
           )

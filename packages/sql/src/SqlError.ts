@@ -78,6 +78,31 @@ export class WarehouseError extends Schema.TaggedError<WarehouseError>()("Wareho
 }
 
 /**
+ * A result file could not be downloaded because its link had expired or
+ * was refused (HTTP 403 from cloud storage). Large results come as
+ * CloudFetch links to files in cloud storage, each valid for a short time
+ * (Databricks: about 15 minutes); a reader that falls that far behind, or a
+ * clock far off, finds them expired. `rowsDelivered` is how many rows the
+ * caller had already received: 0 for `query`, which re-runs the statement
+ * once by itself when it is a read; a `stream` that already emitted rows
+ * fails with this error rather than end short or repeat rows.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ResultExpiredError extends Schema.TaggedError<ResultExpiredError>()("ResultExpiredError", {
+  message: Schema.String,
+  rowsDelivered: Schema.Number,
+  hint: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect)
+}) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+}
+
+/**
  * The warehouse ran the statement and reported an error. `errorClass` is the
  * documented `[ERROR_CLASS]` of the message (for example
  * `TABLE_OR_VIEW_NOT_FOUND`) and `sqlState` the five-character SQLSTATE.
@@ -172,7 +197,7 @@ export class ParameterError extends Schema.TaggedError<ParameterError>()("Parame
  * @since 0.1.0
  * @category models
  */
-export type SqlError = WarehouseError | QueryError | ResultDecodeError | ParameterError
+export type SqlError = WarehouseError | QueryError | ResultDecodeError | ParameterError | ResultExpiredError
 
 /**
  * @since 0.1.0

@@ -328,7 +328,8 @@ describe("SqlClient errors", () => {
               WarehouseError: () => Effect.succeed("warehouse"),
               QueryError: () => Effect.succeed("query"),
               ParameterError: () => Effect.succeed("parameter"),
-              ResultDecodeError: () => Effect.succeed("decode")
+              ResultDecodeError: () => Effect.succeed("decode"),
+              ResultExpiredError: () => Effect.succeed("expired")
             })
           )
         const outcomes = yield* withClient(
@@ -359,6 +360,9 @@ describe("SqlClient errors", () => {
             outcomes.push(yield* run(c.query("SELECT * FROM no_such_table")))
             outcomes.push(yield* run(c.query("SELECT :x", { x: [1] as never })))
             outcomes.push(yield* run(c.query("SELECT 'infinity'::DATE AS d")))
+            // 8 MB of BIGINT: above the emulator's default CloudFetch threshold (4 MiB), so it comes as links.
+            yield* fault({ target: "cloudFetch", status: 403 })
+            outcomes.push(yield* run(c.query("SELECT id FROM range(1000000)")))
             return outcomes
           }),
           { timeouts: { rpc: "1 second" }, retry: { maxAttempts: 1 } }
@@ -375,7 +379,8 @@ describe("SqlClient errors", () => {
           "warehouse",
           "query",
           "parameter",
-          "decode"
+          "decode",
+          "expired"
         ])
       }).pipe(Effect.provide(withEmulator())),
     { timeout: 30_000 }

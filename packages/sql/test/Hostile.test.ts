@@ -257,7 +257,7 @@ describe("SqlClient: calls that are safe to repeat (issue 14 §6)", () => {
             const c = yield* client
             yield* addFault({ target: "GetResultSetMetadata", emptyBody: true })
             return yield* drive(
-              c.query("SELECT range AS n FROM range(3) /* emulator:sleep=1000 */ ORDER BY n"),
+              c.query("SELECT id AS n FROM range(3) /* emulator:sleep=1000 */ ORDER BY n"),
               "100 millis",
               1_000
             )
@@ -307,7 +307,7 @@ describe("SqlClient: calls that are safe to repeat (issue 14 §6)", () => {
           const c = yield* client
           yield* addFault({ target: "FetchResults", reset: "after" })
           return yield* drive(
-            c.query("SELECT range AS n FROM range(5) /* emulator:sleep=1000 */ ORDER BY n"),
+            c.query("SELECT id AS n FROM range(5) /* emulator:sleep=1000 */ ORDER BY n"),
             "100 millis",
             1_000
           )
@@ -326,7 +326,7 @@ describe("SqlClient: calls that are safe to repeat (issue 14 §6)", () => {
         let received = 0
         const error = yield* withClient(Effect.gen(function*() {
           const c = yield* client
-          return yield* c.stream("SELECT range FROM range(100000)", undefined, { chunkSize: 1000 }).pipe(
+          return yield* c.stream("SELECT id FROM range(100000)", undefined, { chunkSize: 1000 }).pipe(
             Stream.runForEach(() =>
               Effect.suspend(() =>
                 ++received === 1 ? addFault({ target: "FetchResults", reset: "before" }) : Effect.void
@@ -645,7 +645,8 @@ describe("RetryPolicy from untyped code (issue 14 §4)", () => {
         notExecuted: false,
         sessionInvalid: false,
         expiredToken: false,
-        callTimedOut: false
+        callTimedOut: false,
+        linkExpired: false
       }
       const fiber = yield* Effect.fork(
         Effect.retry(
@@ -665,7 +666,8 @@ describe("RetryPolicy from untyped code (issue 14 §4)", () => {
       notExecuted: false,
       sessionInvalid: false,
       expiredToken: false,
-      callTimedOut: true
+      callTimedOut: true,
+      linkExpired: false
     }
     assert.isTrue(RetryPolicy.isSafeToRepeat(failure))
     assert.isTrue(RetryPolicy.isSafeToRepeat({ ...failure, phase: "close" }))

@@ -13,7 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import { QueryError, WarehouseError } from "../SqlError.js"
+import { QueryError, ResultExpiredError, WarehouseError } from "../SqlError.js"
 import type { SqlClientError } from "./errors.js"
 
 /**
@@ -50,6 +50,11 @@ export interface Classified {
    * never have heard it. Not the statement's own timeout on the warehouse, which is its final state.
    */
   readonly callTimedOut: boolean
+  /**
+   * A CloudFetch result file's link expired or was refused (403 from storage): the statement's result is lost
+   * to this reader, but running the statement again gives fresh links.
+   */
+  readonly linkExpired: boolean
 }
 
 const exhaustion = /Hive driver: (\d{3}|Error) when connecting to resource\. (?:Max retry count|Retry timeout) exceeded/
@@ -65,6 +70,8 @@ const networkCodes = new Set([
   "ECONNABORTED",
   "UND_ERR_SOCKET"
 ])
+
+const cloudFetchFailure = /^CloudFetch (?:link has expired|HTTP error (\d{3})\b)/
 
 const operationStates = new Set(["CANCELED", "CLOSED", "ERROR", "TIMEOUT", "UNKNOWN"])
 
@@ -176,6 +183,7 @@ const classified = (
   sessionInvalid: false,
   expiredToken: false,
   callTimedOut: false,
+  linkExpired: false,
   ...extra
 })
 
@@ -206,6 +214,25 @@ export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): E
       return Number.isNaN(status)
         ? classified(new NetworkError({ message: "The SQL warehouse could not be reached; the driver gave up" }), phase)
         : classified(fromStatus(status, "", undefined, phase, secrets), phase)
+    }
+
+    // The driver's CloudFetch download (2.1, `result/CloudFetchResultHandler.js`, `downloadLink`): a plain `Error`,
+    // "CloudFetch link has expired" when its own clock says so, else "CloudFetch HTTP error <status> <text>" for
+    // any answer but 2xx (storage refuses an expired presigned URL with 403). No field tells them apart.
+    const cloudFetch = cloudFetchFailure.exec(message)
+    if (cloudFetch !== null && (cloudFetch[1] === undefined || cloudFetch[1] === "403")) {
+      return classified(
+        new ResultExpiredError({
+          message: cloudFetch[1] === undefined
+            ? "A result file's download link had expired before it was read (CloudFetch)"
+            : "Cloud storage refused a result file's download link (CloudFetch, HTTP 403): it has expired",
+          rowsDelivered: 0,
+          hint: "Links are valid for minutes: read the result without long pauses, check the clock, " +
+            "or run the statement again"
+        }),
+        phase,
+        { linkExpired: true }
+      )
     }
 
     const name = field<string>(cause, "name")

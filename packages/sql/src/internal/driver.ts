@@ -50,6 +50,8 @@ export interface ConnectOptions {
   readonly runtime: Runtime.Runtime<never>
   readonly socketTimeoutMs: number
   readonly telemetry: boolean
+  /** CloudFetch result files downloaded at once per statement (`cloudFetchConcurrentDownloads`). */
+  readonly concurrentDownloads: number
 }
 
 /**
@@ -73,7 +75,10 @@ export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => 
     retryDelayMin: 1,
     retryDelayMax: 1,
     socketTimeout: options.socketTimeoutMs
-  } as never)
+  } as never) // Not a connect option in 2.1: `ConnectionOptions` has no such field, while `CloudFetchResultHandler.fetchNext`
+   // reads `context.getConfig().cloudFetchConcurrentDownloads` on every fetch; `getConfig()` is the live config.
+  ;(client.getConfig() as { cloudFetchConcurrentDownloads: number }).cloudFetchConcurrentDownloads =
+    options.concurrentDownloads
   return client
 }
 

@@ -7,11 +7,12 @@ import type {
   ServerError,
   TimeoutError
 } from "@effect-databricks/auth/DatabricksError"
-import type { ParameterError, QueryError, ResultDecodeError, WarehouseError } from "../SqlError.js"
+import type { ParameterError, QueryError, ResultDecodeError, ResultExpiredError, WarehouseError } from "../SqlError.js"
 
 /**
  * Everything a SqlClient call can fail with. `ResultDecodeError`: a value the warehouse sent that the client cannot
  * represent (a DATE beyond JavaScript's range), or, from `querySchema`, a row that does not match the schema.
+ * `ResultExpiredError`: a CloudFetch result file whose link expired before it was downloaded.
  */
 export type SqlClientError =
   | AuthenticationError
@@ -25,6 +26,7 @@ export type SqlClientError =
   | QueryError
   | ParameterError
   | ResultDecodeError
+  | ResultExpiredError
 
 /**
  * `error` with `note` added to its message, same tag and fields: what the client knows about the statement
