@@ -42,6 +42,27 @@ const exited = (child: ChildProcess.ChildProcess) =>
     child.once("exit", (code) => resume(Effect.succeed({ code, stderr })))
   })
 
+/** One statement through the real driver, with its defaults, against a running `emulator` command. */
+const runQuery = (info: Emulator.ConnectionInfo, ca: string, sql: string) =>
+  Effect.promise(async () => {
+    const client = new DBSQLClient({ logger: { log: () => undefined } as never })
+    const url = new URL(info.host)
+    await client.connect({
+      host: url.hostname,
+      port: Number(url.port),
+      path: info.httpPath,
+      token: info.pat,
+      customCaCert: ca,
+      telemetryEnabled: false
+    } as never)
+    const session = await client.openSession()
+    const operation = await session.executeStatement(sql)
+    const result = await operation.fetchAll()
+    await session.close()
+    await client.close()
+    return result
+  })
+
 describe("emulator command", () => {
   it.scoped(
     "--json prints the connection line first, honours --token-lifetime, and cleans up on Ctrl-C",
@@ -88,24 +109,7 @@ describe("emulator command", () => {
         assert.strictEqual(token.expires_in, 120)
         assert.deepStrictEqual(stats.tokenRequests, { client_credentials: 1 })
         // The sample table is there, through the real driver.
-        const rows = yield* Effect.promise(async () => {
-          const client = new DBSQLClient({ logger: { log: () => undefined } as never })
-          const url = new URL(info.host)
-          await client.connect({
-            host: url.hostname,
-            port: Number(url.port),
-            path: info.httpPath,
-            token: info.pat,
-            customCaCert: ca,
-            telemetryEnabled: false
-          } as never)
-          const session = await client.openSession()
-          const operation = await session.executeStatement("SELECT count(*) AS trips FROM samples.nyctaxi.trips")
-          const result = await operation.fetchAll()
-          await session.close()
-          await client.close()
-          return result
-        })
+        const rows = yield* runQuery(info, ca, "SELECT count(*) AS trips FROM samples.nyctaxi.trips")
         assert.deepStrictEqual(rows, [{ trips: 1000 }])
 
         child.kill("SIGINT")
@@ -123,25 +127,8 @@ describe("emulator command", () => {
         const child = yield* start(["--json", "--cloud-fetch-threshold", "0", "--max-batch-rows", "100"])
         const info: Emulator.ConnectionInfo = JSON.parse(yield* firstLine(child))
         const ca = Fs.readFileSync(info.caCertPath, "utf8")
-        const rows = yield* Effect.promise(async () => {
-          const client = new DBSQLClient({ logger: { log: () => undefined } as never })
-          const url = new URL(info.host)
-          // The driver's defaults: useCloudFetch true, so it tells the warehouse it can download results.
-          await client.connect({
-            host: url.hostname,
-            port: Number(url.port),
-            path: info.httpPath,
-            token: info.pat,
-            customCaCert: ca,
-            telemetryEnabled: false
-          } as never)
-          const session = await client.openSession()
-          const operation = await session.executeStatement("SELECT pickup_zip FROM samples.nyctaxi.trips")
-          const result = await operation.fetchAll()
-          await session.close()
-          await client.close()
-          return result
-        })
+        // The driver's defaults: useCloudFetch true, so it tells the warehouse it can download results.
+        const rows = yield* runQuery(info, ca, "SELECT pickup_zip FROM samples.nyctaxi.trips")
         assert.strictEqual(rows.length, 1000)
         const stats: any = yield* Effect.gen(function*() {
           const http = yield* HttpClient.HttpClient
