@@ -89,7 +89,99 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
     "sql-ref-literals.html"
   ],
   // Binary X'…' literals (sql-ref-literals.html); functions/hex.html: upper-case digits (`hex(17)` is 11).
-  ["SELECT hex(X'0A1B') AS h, hex(17) AS n", [{ h: "0A1B", n: "11" }], "functions/hex.html"]
+  ["SELECT hex(X'0A1B') AS h, hex(17) AS n", [{ h: "0A1B", n: "11" }], "functions/hex.html"],
+  // functions/date_add.html: `date_add('2016-07-30', 1)` is 2016-07-31, a DATE; the days may be any INTEGER expression.
+  [
+    "SELECT CAST(date_add('2016-07-30', 1) AS STRING) AS d, typeof(date_add(DATE'2016-07-30', 5)) AS t",
+    [{ d: "2016-07-31", t: "date" }],
+    "functions/date_add.html"
+  ],
+  [
+    "SELECT CAST(date_add(DATE'2016-07-30', CAST(id AS INT)) AS STRING) AS d FROM range(2)",
+    [{ d: "2016-07-30" }, { d: "2016-07-31" }],
+    "functions/date_add.html"
+  ],
+  // functions/date_sub.html: `date_sub('2016-07-30', 1)` is 2016-07-29; functions/add_months.html:
+  // `add_months('2016-08-31', 1)` is 2016-09-30 (the end of the shorter month); dateadd.html is date_add.
+  [
+    "SELECT CAST(date_sub('2016-07-30', 1) AS STRING) AS s, CAST(add_months('2016-08-31', 1) AS STRING) AS m, " +
+    "CAST(dateadd('2016-07-30', 1) AS STRING) AS a, typeof(add_months(DATE'2016-08-31', 1)) AS t",
+    [{ s: "2016-07-29", m: "2016-09-30", a: "2016-07-31", t: "date" }],
+    "functions/date_sub.html"
+  ],
+  // functions/timestampadd.html: `timestampadd(MONTH, -1, TIMESTAMP'2022-03-31 00:00:00')` is 2022-02-28 00:00:00.
+  [
+    "SELECT CAST(timestampadd(MONTH, -1, TIMESTAMP_NTZ'2022-03-31 00:00:00') AS STRING) AS m, " +
+    "CAST(timestampadd(SECOND, id, TIMESTAMP_NTZ'2022-03-31 00:00:00') AS STRING) AS s FROM range(1, 2)",
+    [{ m: "2022-02-28 00:00:00", s: "2022-03-31 00:00:01" }],
+    "functions/timestampadd.html"
+  ],
+  // functions/timestampdiff.html: whole units elapsed: 0, then 1 month; -120 years.
+  [
+    "SELECT timestampdiff(MONTH, TIMESTAMP'2021-02-28 12:00:00', TIMESTAMP'2021-03-28 11:59:59') AS a, " +
+    "timestampdiff(MONTH, TIMESTAMP'2021-02-28 12:00:00', TIMESTAMP'2021-03-28 12:00:00') AS b, " +
+    "timestampdiff(YEAR, DATE'2021-01-01', DATE'1900-03-28') AS c",
+    [{ a: 0, b: 1, c: -120 }],
+    "functions/timestampdiff.html"
+  ],
+  // functions/timestamp_seconds.html, timestamp_millis.html (1230219000 is 2008-12-25 15:30:00 UTC),
+  // unix_timestamp.html (`unix_timestamp('2016-04-08', 'yyyy-MM-dd')` is 1460073600), unix_seconds.html,
+  // unix_millis.html; from_unixtime.html (a STRING, `yyyy-MM-dd HH:mm:ss` by default). Session time zone UTC.
+  [
+    "SELECT unix_seconds(timestamp_seconds(1230219000)) AS s, unix_millis(timestamp_millis(1230219000123)) AS ms, " +
+    "unix_timestamp('2016-04-08', 'yyyy-MM-dd') AS u, unix_seconds(TIMESTAMP'1970-01-01 00:00:01Z') AS one, " +
+    "from_unixtime(0) AS f",
+    [{ s: 1230219000, ms: 1230219000123, u: 1460073600, one: 1, f: "1970-01-01 00:00:00" }],
+    "functions/timestamp_seconds.html"
+  ],
+  // functions/initcap.html, bround.html, pmod.html, crc32.html, format_number.html.
+  [
+    "SELECT initcap('sPark sql') AS i, bround(2.5, 0) AS b, bround(25, -1) AS c, pmod(10, 3) AS p, " +
+    "pmod(-10, 3) AS n, crc32('Spark') AS crc, format_number(12332.123456, 4) AS f",
+    [{ i: "Spark Sql", b: 2, c: 20, p: 1, n: 2, crc: 1557323817, f: "12,332.1235" }],
+    "functions/initcap.html"
+  ],
+  // functions/str_to_map.html: `str_to_map('a:1,b:2,c:3', ',', ':')` is {a -> 1, b -> 2, c -> 3}.
+  ["SELECT str_to_map('a:1,b:2,c:3', ',', ':') AS m", [{ m: { a: "1", b: "2", c: "3" } }], "functions/str_to_map.html"],
+  // functions/array_union.html, array_except.html, array_intersect.html, array_distinct.html.
+  [
+    "SELECT array_union(array(1, 2, 3), array(1, 3, 5)) AS u, array_except(array(1, 2, 3), array(1, 3, 5)) AS e, " +
+    "array_intersect(array(1, 2, 3), array(1, 3, 5)) AS i, array_distinct(array(1, 2, 3, NULL, 3)) AS d",
+    [{ u: [1, 2, 3, 5], e: [2], i: [1, 3], d: [1, 2, 3, null] }],
+    "functions/array_union.html"
+  ],
+  // functions/array_contains.html: NULL when not found in an array with a NULL.
+  [
+    "SELECT array_contains(array(1, 2, 3), 2) AS a, array_contains(array(1, NULL, 3), 2) AS b",
+    [{ a: true, b: null }],
+    "functions/array_contains.html"
+  ],
+  // functions/size.html: a map's size; NULL for NULL when spark.sql.ansi.enabled (as on SQL warehouses).
+  [
+    "SELECT size(map('a', 1, 'b', 2)) AS m, cardinality(array(1, 2)) AS c, size(CAST(NULL AS ARRAY<INT>)) AS n",
+    [{ m: 2, c: 2, n: null }],
+    "functions/size.html"
+  ],
+  // functions/first.html, first_value.html: the first value of the group; with ignoreNull the first non-NULL.
+  [
+    "SELECT first(col) AS a, first(col, true) AS b, first_value(col, true) AS c FROM VALUES (NULL), (5), (20) AS tab(col)",
+    [{ a: null, b: 5, c: 5 }],
+    "functions/first.html"
+  ],
+  // functions/from_json.html: `from_json('{"a":1, "b":0.8}', 'a INT, b DOUBLE')` is {"a":1,"b":0.8}.
+  [
+    "SELECT from_json('{\"a\":1, \"b\":0.8}', 'a INT, b DOUBLE') AS j",
+    [{ j: { a: 1, b: 0.8 } }],
+    "functions/from_json.html"
+  ],
+  // functions/typeof.html: `typeof(1)` is int, `typeof(array(1))` is array<int>.
+  [
+    "SELECT typeof(1) AS a, typeof(array(1)) AS b, typeof('x') AS c, typeof(named_struct('a', 1)) AS d",
+    [{ a: "int", b: "array<int>", c: "string", d: "struct<a:int>" }],
+    "functions/typeof.html"
+  ],
+  // functions/struct.html: `struct('Spark', 5)` is {"col1":"Spark","col2":5}.
+  ["SELECT struct('Spark', 5) AS s", [{ s: { col1: "Spark", col2: 5 } }], "functions/struct.html"]
 ]
 
 /** Statement, error class, SQLSTATE (Databricks error conditions reference, error-messages/*). */
@@ -108,7 +200,10 @@ const failing: ReadonlyArray<readonly [string, string, string]> = [
   ["SELECT 2147483647 + 1", "ARITHMETIC_OVERFLOW", "22003"],
   // error-messages/error-classes.html: PARSE_SYNTAX_ERROR is 42601, UNSUPPORTED_FEATURE 0A000.
   ["SELECT 1 +", "PARSE_SYNTAX_ERROR", "42601"],
-  ["OPTIMIZE some_table", "UNSUPPORTED_FEATURE", "0A000"]
+  ["OPTIMIZE some_table", "UNSUPPORTED_FEATURE", "0A000"],
+  // functions/raise_error.html: USER_RAISED_EXCEPTION, SQLSTATE P0001.
+  ["SELECT raise_error('custom error message')", "USER_RAISED_EXCEPTION", "P0001"],
+  ["SELEC 1", "PARSE_SYNTAX_ERROR", "42601"]
 ]
 
 describe("Databricks SQL through the real driver", () => {
@@ -134,6 +229,17 @@ describe("Databricks SQL through the real driver", () => {
         // Never the engine underneath.
         assert.notMatch(error.message, /DuckDB|Binder Error|Parser Error|Invalid Input Error|polyglot/i, sql)
       }
+    }).pipe(Effect.provide(withEmulator)))
+
+  it.scopedLive("raise_error and a misspelt statement read as Databricks words them", () =>
+    Effect.gen(function*() {
+      const { client } = yield* connect()
+      // functions/raise_error.html: `[USER_RAISED_EXCEPTION] custom error message SQLSTATE: P0001`.
+      const raised = (yield* rejection(() => queryPromise(client, "SELECT raise_error('custom error message')"))) as any
+      assert.strictEqual(raised.message, "[USER_RAISED_EXCEPTION] custom error message SQLSTATE: P0001")
+      // error-messages/parse-syntax-error: the parser names the token it could not take.
+      const misspelt = (yield* rejection(() => queryPromise(client, "SELEC 1"))) as any
+      assert.strictEqual(misspelt.message, "[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601")
     }).pipe(Effect.provide(withEmulator)))
 
   it.scopedLive("DDL with Databricks types and Delta clauses in any order; values round-trip", () =>
