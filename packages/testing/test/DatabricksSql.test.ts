@@ -180,6 +180,13 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
     [{ a: "int", b: "array<int>", c: "string", d: "struct<a:int>" }],
     "functions/typeof.html"
   ],
+  // sql-ref-datatype-rules.html: decimal / decimal is a DECIMAL with scale max(6, s1 + p2 + 1) and precision
+  // p1 - s1 + s2 + scale (capped at 38); `1.0 / 3.0` is DECIMAL(8,6) 0.333333.
+  [
+    "SELECT 1.0 / 3.0 AS q, typeof(CAST(1 AS DECIMAL(10,2)) / CAST(3 AS DECIMAL(5,1))) AS t",
+    [{ q: 0.333333, t: "decimal(17,8)" }],
+    "sql-ref-datatype-rules.html"
+  ],
   // functions/struct.html: `struct('Spark', 5)` is {"col1":"Spark","col2":5}.
   ["SELECT struct('Spark', 5) AS s", [{ s: { col1: "Spark", col2: 5 } }], "functions/struct.html"]
 ]

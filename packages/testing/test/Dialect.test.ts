@@ -379,6 +379,19 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
     )
   })
 
+  it("a division of decimals the statement types stays a DECIMAL of Databricks' precision and scale", () => {
+    assert.strictEqual(sql("SELECT 1.0 / 3.0 AS q"), "SELECT CAST(ROUND(1.0 / 3.0, 6) AS DECIMAL(8, 6)) AS q")
+    // sql-ref-datatype-rules.html: scale max(6, s1 + p2 + 1), precision p1 - s1 + s2 + scale, at most 38.
+    assert.include(
+      sql("SELECT CAST(a AS DECIMAL(38,10)) / CAST(b AS DECIMAL(38,10)) AS q"),
+      ", 6) AS DECIMAL(38, 6)) AS q"
+    )
+    assert.include(sql("SELECT CAST(a AS DECIMAL(10,2)) / CAST(b AS DECIMAL(5,1))"), "AS DECIMAL(17, 8))")
+    // Integers divide as DOUBLEs; a column's type is unknown here, so it divides as DuckDB does.
+    assert.strictEqual(sql("SELECT 3 / 2"), "SELECT 3 / 2")
+    assert.strictEqual(sql("SELECT x / 2.0 FROM t"), "SELECT x / 2.0 FROM t")
+  })
+
   it("withoutParameters replaces $name and ? by NULL, and nothing in strings", () => {
     assert.strictEqual(Dialect.withoutParameters("SELECT $a, ?, '$b ?' FROM t"), "SELECT NULL, NULL, '$b ?' FROM t")
   })

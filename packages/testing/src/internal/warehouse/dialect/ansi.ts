@@ -79,6 +79,14 @@ const hasOperator = (node: any): boolean =>
     : node !== null && typeof node === "object" &&
       Object.keys(node).some((key) => (operators.includes(key) && guarded(key, node[key])) || hasOperator(node[key]))
 
+/** Does the expression divide decimals (which `keepDecimal` wraps in a cast)? */
+const hasDecimalQuotient = (node: any): boolean =>
+  Array.isArray(node)
+    ? node.some(hasDecimalQuotient)
+    : node !== null && typeof node === "object" &&
+      ((node.div !== undefined && quotientType(node.div) !== undefined) ||
+        Object.keys(node).some((key) => hasDecimalQuotient(node[key])))
+
 /**
  * A select-list expression with a division and no alias keeps the name Databricks gives it (`(a / b)`), not the
  * long one of its guarded form.
@@ -93,7 +101,7 @@ const nameColumns = (node: any): void => {
   if (Array.isArray(expressions)) {
     node.select.expressions = expressions.map((expression: any) => {
       if (expression === null || typeof expression !== "object" || "alias" in expression) return expression
-      if (!hasOperator(expression)) return expression
+      if (!hasOperator(expression) && !hasDecimalQuotient(expression)) return expression
       const text = textOf(expression)
       if (text === undefined) return expression
       const binary = operators.some((operator) => operator in expression)
@@ -107,6 +115,67 @@ const nameColumns = (node: any): void => {
   for (const key of Object.keys(node)) nameColumns(node[key])
 }
 
+/** A decimal type (precision, scale) known from the text alone: a decimal literal or a cast to DECIMAL. */
+type Decimal = readonly [precision: number, scale: number]
+
+/**
+ * The operand's decimal type when the statement says it: `1.50` is DECIMAL(3,2) (an integer literal next to a
+ * decimal is DECIMAL of its digits), `CAST(x AS DECIMAL(p,s))` is DECIMAL(p,s); undefined when only the data knows.
+ */
+const decimalOf = (node: any, integers: boolean): Decimal | undefined => {
+  const literal = node?.literal
+  if (literal?.literal_type === "number" && typeof literal.value === "string") {
+    const value: string = literal.value
+    if (/[eEdDfFlLsSyY]/.test(value)) return undefined
+    const [whole, fraction = ""] = value.split(".")
+    if (!value.includes(".") && !integers) return undefined
+    const digits = (whole + fraction).replace(/^0+/, "")
+    return [Math.max(digits.length, fraction.length, 1), fraction.length]
+  }
+  const to = node?.cast?.to
+  if (to?.data_type === "decimal") return [to.precision ?? 10, to.scale ?? 0]
+  const paren = node?.paren?.this
+  return paren === undefined ? undefined : decimalOf(paren, integers)
+}
+
+/**
+ * Databricks' result type of a decimal division (sql-ref-datatypes.html, decimal: "Arithmetic operators"): scale
+ * max(6, s1 + p2 + 1), integer digits p1 - s1 + s2, precision capped at 38 by giving up scale down to 6.
+ */
+export const decimalQuotient = ([p1, s1]: Decimal, [p2, s2]: Decimal): Decimal => {
+  let scale = Math.max(6, s1 + p2 + 1)
+  const integral = p1 - s1 + s2
+  if (integral + scale <= 38) return [integral + scale, scale]
+  scale = Math.max(38 - integral, Math.min(scale, 6))
+  return [38, scale]
+}
+
+let decimalTemplate: any
+
+/**
+ * `a / b` of two decimals stays a DECIMAL, as in Databricks (DuckDB divides decimals as DOUBLEs): the quotient,
+ * rounded half up to the result's scale, cast to its type (in place).
+ */
+const quotientType = (operation: any): Decimal | undefined => {
+  const left = decimalOf(operation?.left, true)
+  const right = decimalOf(operation?.right, true)
+  // Two integers divide as DOUBLEs in Databricks too; a decimal needs to be on one side at least.
+  if (left === undefined || right === undefined) return undefined
+  if (decimalOf(operation.left, false) === undefined && decimalOf(operation.right, false) === undefined) return undefined
+  return decimalQuotient(left, right)
+}
+
+const keepDecimal = (node: any, [precision, scale]: Decimal): void => {
+  const operation = node.div
+  decimalTemplate ??= (parse("SELECT CAST(round(__divisor, 1) AS DECIMAL(1, 1))", Dialect.Databricks) as any).ast[0]
+    .select.expressions[0]
+  const wrapped = fill(decimalTemplate, { div: operation })
+  wrapped.cast.to = { ...wrapped.cast.to, precision, scale }
+  wrapped.cast.this.function.args[1].literal.value = String(scale)
+  delete node.div
+  Object.assign(node, wrapped)
+}
+
 /** Guards every divisor in the tree (in place). */
 const guardDivisors = (node: any): void => {
   if (Array.isArray(node)) {
@@ -115,12 +184,15 @@ const guardDivisors = (node: any): void => {
   }
   if (node === null || typeof node !== "object") return
   for (const key of Object.keys(node)) guardDivisors(node[key])
+  // The quotient's type is read before the divisor is guarded (a guarded divisor is a CASE).
+  const quotient = node.div === undefined ? undefined : quotientType(node.div)
   for (const [operator, divisor] of [["div", "right"], ["mod", "right"], ["int_div", "expression"]] as const) {
     const operation = node[operator]
     if (operation !== undefined && guarded(operator, operation) && divisor in operation) {
       operation[divisor] = fill(guard(), operation[divisor])
     }
   }
+  if (quotient !== undefined) keepDecimal(node, quotient)
 }
 
 /**
