@@ -1,8 +1,10 @@
 /**
  * One streaming run in a fresh process, so its resident memory is its own: reads `range(rows)` one way
  * and prints `{ rowsPerSecond, peakRssGrowthMb }` as JSON. Connection details come in BENCH_CONNECTION.
+ * `cloudfetch` (the default) lets the warehouse answer with CloudFetch links, as the driver does by default;
+ * `lz4` turns CloudFetch off, so the rows come inline and LZ4-compressed (the driver asks for LZ4 only then).
  *
- *   node --import tsx bench/src/StreamWorker.ts raw-chunks|client-stream|raw-fetchAll ROWS
+ *   node --import tsx bench/src/StreamWorker.ts raw-chunks|client-stream|raw-fetchAll ROWS [cloudfetch|lz4]
  */
 import { Pat } from "@effect-databricks/auth"
 import { SqlClient } from "@effect-databricks/sql"
@@ -15,13 +17,17 @@ import * as Raw from "./Raw.js"
 
 export type Mode = "raw-chunks" | "client-stream" | "raw-fetchAll"
 
+/** How the result is delivered. */
+export type Path = "cloudfetch" | "lz4"
+
 export interface Result {
   readonly rowsPerSecond: number
   readonly peakRssGrowthMb: number
 }
 
-const [mode, rowsArg] = process.argv.slice(2) as [Mode, string]
+const [mode, rowsArg, pathArg] = process.argv.slice(2) as [Mode, string, Path | undefined]
 const rows = Number(rowsArg)
+const useCloudFetch = (pathArg ?? "cloudfetch") === "cloudfetch"
 const info = JSON.parse(process.env.BENCH_CONNECTION ?? "{}") as Emulator.ConnectionInfo
 const sql = `SELECT id FROM range(${rows})`
 const chunk = 10_000
@@ -55,7 +61,7 @@ const raw = async (fetchAll: boolean) => {
   const connection = await Raw.connect(info)
   try {
     return await measure(async (onChunk) => {
-      const operation = await connection.session.executeStatement(sql, { maxRows: chunk })
+      const operation = await connection.session.executeStatement(sql, { maxRows: chunk, useCloudFetch })
       let n = 0
       if (fetchAll) {
         const all = await operation.fetchAll()
@@ -78,7 +84,13 @@ const raw = async (fetchAll: boolean) => {
 
 const client = async () => {
   const runtime = ManagedRuntime.make(
-    SqlClient.layer({ host: info.host, httpPath: info.httpPath, caCert: Fs.readFileSync(info.caCertPath, "utf8") })
+    SqlClient.layer({
+      host: info.host,
+      httpPath: info.httpPath,
+      caCert: Fs.readFileSync(info.caCertPath, "utf8"),
+      // Its default cloudFetch.concurrentDownloads (2) against the driver's (10).
+      cloudFetch: { enabled: useCloudFetch }
+    })
       .pipe(
         Layer.provide(Pat.layer({ token: Redacted.make(info.pat) }))
       )

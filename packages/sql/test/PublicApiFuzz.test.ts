@@ -23,6 +23,7 @@ const tags = new Set([
   "WarehouseError",
   "QueryError",
   "ResultDecodeError",
+  "ResultExpiredError",
   "ParameterError"
 ])
 
@@ -93,7 +94,17 @@ describe("SqlClient under generated hostile input", () => {
       Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
         const secret = Redacted.value(emulator.pat)
-        const keys = ["httpPath", "userAgentEntry", "catalog", "schema", "sessionConfig", "pool", "timeouts", "retry"]
+        const keys = [
+          "httpPath",
+          "userAgentEntry",
+          "catalog",
+          "schema",
+          "sessionConfig",
+          "pool",
+          "timeouts",
+          "retry",
+          "cloudFetch"
+        ]
         const samples = fc.sample(
           fc.tuple(fc.constantFrom(...keys), hostileValue),
           { numRuns: 40, seed }
