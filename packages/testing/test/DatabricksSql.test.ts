@@ -71,6 +71,12 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
   ["SELECT exists(array(1, 2, 3), x -> x % 2 == 0) AS e", [{ e: true }], "functions/exists.html"],
   ["SELECT map_keys(map(1, 'a', 2, 'b')) AS k", [{ k: [1, 2] }], "functions/map_keys.html"],
   ["SELECT element_at(map(1, 'a', 2, 'b'), 2) AS e", [{ e: "b" }], "functions/element_at.html"],
+  [
+    "SELECT element_at(map(1, 'a', 2, 'b'), 3) AS m, try_element_at(array(1, 2, 3), 5) AS t, " +
+    "element_at(array(1, 2, 3), -1) AS l",
+    [{ m: null, t: null, l: 3 }],
+    "functions/element_at.html"
+  ],
   // functions/trunc.html: `trunc('2019-08-04', 'MONTH')` is 2019-08-01.
   ["SELECT CAST(trunc(DATE'2019-08-04', 'MONTH') AS STRING) AS d", [{ d: "2019-08-01" }], "functions/trunc.html"],
   // functions/positive.html, negative.html, isnull.html, int.html.
@@ -210,7 +216,11 @@ const failing: ReadonlyArray<readonly [string, string, string]> = [
   ["OPTIMIZE some_table", "UNSUPPORTED_FEATURE", "0A000"],
   // functions/raise_error.html: USER_RAISED_EXCEPTION, SQLSTATE P0001.
   ["SELECT raise_error('custom error message')", "USER_RAISED_EXCEPTION", "P0001"],
-  ["SELEC 1", "PARSE_SYNTAX_ERROR", "42601"]
+  ["SELEC 1", "PARSE_SYNTAX_ERROR", "42601"],
+  // functions/element_at.html: INVALID_ARRAY_INDEX_IN_ELEMENT_AT and INVALID_INDEX_OF_ZERO (SQLSTATE 22003,
+  // error-messages/error-classes.html); try_element_at is NULL instead (documented above).
+  ["SELECT element_at(array(1, 2, 3), 5)", "INVALID_ARRAY_INDEX_IN_ELEMENT_AT", "22003"],
+  ["SELECT element_at(array(1, 2, 3), 0)", "INVALID_INDEX_OF_ZERO", "22003"]
 ]
 
 describe("Databricks SQL through the real driver", () => {

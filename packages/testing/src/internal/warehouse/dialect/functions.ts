@@ -42,6 +42,29 @@ const truncUnits: Record<string, string> = {
   WEEK: "week"
 }
 
+/** `element_at(a, i)`: DuckDB's subscript, with Databricks' errors for an array index of 0 or out of bounds. */
+const elementAt = (a: string, i: string, index: ReadonlyArray<Token>): string => {
+  // A string key: a map's lookup (NULL when absent, functions/element_at.html).
+  if (stringLiteral(index) !== undefined) return `(${a})[${i}]`
+  const isArray = `json_type(to_json(${a})) = 'ARRAY'`
+  const n = `TRY_CAST(${i} AS BIGINT)`
+  const size = `json_array_length(to_json(${a}))`
+  const raise = (errorClass: string, text: string) => `error('[${errorClass}] ' || ${text} || ' SQLSTATE: 22003')`
+  return `CASE WHEN ${isArray} AND ${n} = 0 THEN ${
+    raise(
+      "INVALID_INDEX_OF_ZERO",
+      "'The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1).'"
+    )
+  } WHEN ${isArray} AND abs(${n}) > ${size} THEN ${
+    raise(
+      "INVALID_ARRAY_INDEX_IN_ELEMENT_AT",
+      `'The index ' || CAST(${n} AS VARCHAR) || ' is out of bounds. The array has ' || CAST(${size} AS VARCHAR) || ` +
+        `' elements. Use \`try_element_at\` to tolerate accessing element at invalid index and return NULL ` +
+        `instead. If necessary set "ansi_mode" to "false" to bypass this error.'`
+    )
+  } ELSE (${a})[${i}] END`
+}
+
 export const templates: Record<string, Template> = {
   // Databricks functions/positive.html, negative.html.
   POSITIVE: ([a], raw) => raw.length === 1 ? `(${a})` : undefined,
@@ -49,8 +72,9 @@ export const templates: Record<string, Template> = {
   ISNULL: ([a], raw) => raw.length === 1 ? `(${a} IS NULL)` : undefined,
   ISNOTNULL: ([a], raw) => raw.length === 1 ? `(${a} IS NOT NULL)` : undefined,
   // An array's element by 1-based index, a map's value by key: DuckDB's subscript does both (its element_at
-  // takes maps only).
-  ELEMENT_AT: ([a, i], raw) => raw.length === 2 ? `(${a})[${i}]` : undefined,
+  // takes maps only). An array index out of bounds raises, as on SQL warehouses (functions/element_at.html);
+  // whether the value is an array is only known when it runs, so its JSON form tells.
+  ELEMENT_AT: ([a, i], raw) => raw.length === 2 ? elementAt(a, i, raw[1]) : undefined,
   ARRAY_JOIN: ([a, s], raw) => raw.length === 2 ? `array_to_string(${a}, ${s})` : undefined,
   ARRAYS_OVERLAP: ([a, b], raw) => raw.length === 2 ? `list_has_any(${a}, ${b})` : undefined,
   // slice(array, start, length); DuckDB's list_slice takes the (inclusive) end.
