@@ -193,6 +193,9 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
     [{ q: 0.333333, t: "decimal(17,8)" }],
     "sql-ref-datatype-rules.html"
   ],
+  // functions/bracketsign.html: `a[2]` of array(10, 20, 30) is 30 (from 0); `m[1]` of map(1, 'Hello', …) is Hello.
+  ["SELECT a[2] AS x FROM VALUES (array(10, 20, 30)) AS T(a)", [{ x: 30 }], "functions/bracketsign.html"],
+  ["SELECT m[1] AS x FROM VALUES (map(1, 'Hello', 2, 'World')) AS T(m)", [{ x: "Hello" }], "functions/bracketsign.html"],
   // functions/struct.html: `struct('Spark', 5)` is {"col1":"Spark","col2":5}.
   ["SELECT struct('Spark', 5) AS s", [{ s: { col1: "Spark", col2: 5 } }], "functions/struct.html"]
 ]
@@ -220,7 +223,9 @@ const failing: ReadonlyArray<readonly [string, string, string]> = [
   // functions/element_at.html: INVALID_ARRAY_INDEX_IN_ELEMENT_AT and INVALID_INDEX_OF_ZERO (SQLSTATE 22003,
   // error-messages/error-classes.html); try_element_at is NULL instead (documented above).
   ["SELECT element_at(array(1, 2, 3), 5)", "INVALID_ARRAY_INDEX_IN_ELEMENT_AT", "22003"],
-  ["SELECT element_at(array(1, 2, 3), 0)", "INVALID_INDEX_OF_ZERO", "22003"]
+  ["SELECT element_at(array(1, 2, 3), 0)", "INVALID_INDEX_OF_ZERO", "22003"],
+  // functions/bracketsign.html: `SELECT array(1, 2, 3)[5]` is Error: INVALID_ARRAY_INDEX.
+  ["SELECT array(1, 2, 3)[5]", "INVALID_ARRAY_INDEX", "22003"]
 ]
 
 describe("Databricks SQL through the real driver", () => {

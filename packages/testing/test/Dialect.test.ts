@@ -393,6 +393,15 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
     assert.strictEqual(sql("SELECT x / 2.0 FROM t"), "SELECT x / 2.0 FROM t")
   })
 
+  it("x[n] with an integer literal counts an array from 0 and raises out of bounds; a map's key, other indexes stay", () => {
+    const out = sql("SELECT t.a[2] FROM t")
+    assert.include(out, "CASE WHEN json_type(to_json(t.a)) <> 'ARRAY' THEN (t.a)[2] WHEN 2 >= json_array_length")
+    assert.include(out, "[INVALID_ARRAY_INDEX] The index 2 is out of bounds.")
+    assert.include(out, "ELSE (t.a)[2 + 1] END")
+    assert.include(sql("SELECT f(x)[0]"), "ELSE (F(x))[0 + 1] END")
+    assert.strictEqual(sql("SELECT m['k'], a[i] FROM t"), "SELECT m['k'], a[i] FROM t")
+  })
+
   it("withoutParameters replaces $name and ? by NULL, and nothing in strings", () => {
     assert.strictEqual(Dialect.withoutParameters("SELECT $a, ?, '$b ?' FROM t"), "SELECT NULL, NULL, '$b ?' FROM t")
   })

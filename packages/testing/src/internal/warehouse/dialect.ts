@@ -13,6 +13,7 @@ import { Dialect, init, isInitialized, transpile } from "@polyglot-sql/sdk"
 import { hasDivision, raisingDivision } from "./dialect/ansi.js"
 import { extract, type TableClauses } from "./dialect/clauses.js"
 import * as DatabricksCalls from "./dialect/databricksCalls.js"
+import { subscripts } from "./dialect/subscripts.js"
 import { aggregateFirstLast, emulatorTemplates } from "./dialect/emulatorCalls.js"
 import { callRewriter, functionTemplates, templates } from "./dialect/functions.js"
 import { isWord, join, nextSignificant, type Token, tokenize } from "./dialect/lexer.js"
@@ -192,6 +193,7 @@ const translateOnce = (sql: string): Translation => {
     const overwrite = Rules.insertOverwrite(tokens)
     if (overwrite !== undefined) tokens = overwrite.tokens
     tokens = Rules.tryCast(Rules.hexEscapes(Rules.typedLiterals(tokens)))
+    if (sql.includes("[")) tokens = subscripts(tokens)
     if (DatabricksCalls.pattern.test(sql)) tokens = DatabricksCalls.databricksCalls(tokens)
     let text = join(tokens)
     if (hasDivision(tokens)) text = raisingDivision(text) ?? text

@@ -113,6 +113,16 @@ const duckType = (schema: string): string | undefined => {
 }
 
 export const templates: Record<string, Template> = {
+  // functions/bracketsign.html: an array's element from 0, INVALID_ARRAY_INDEX (22003) out of bounds; a map's key.
+  SUBSCRIPT: ([x, n], raw) => {
+    if (raw.length !== 2) return undefined
+    const size = `json_array_length(to_json(${x}))`
+    const message = `'[INVALID_ARRAY_INDEX] The index ${n} is out of bounds. The array has ' || CAST(${size} AS VARCHAR) || ` +
+      `' elements. Use the SQL function \`get()\` to tolerate accessing element at invalid index and return NULL ` +
+      `instead. If necessary set "ansi_mode" to "false" to bypass this error. SQLSTATE: 22003'`
+    return `CASE WHEN json_type(to_json(${x})) <> 'ARRAY' THEN (${x})[${n}] WHEN ${n} >= ${size} THEN error(${message}) ` +
+      `ELSE (${x})[${n} + 1] END`
+  },
   DATE_ADD: ([d, n]) => `CAST(CAST(${d} AS DATE) + CAST(${n} AS INTEGER) AS DATE)`,
   DATE_SUB: ([d, n]) => `CAST(CAST(${d} AS DATE) - CAST(${n} AS INTEGER) AS DATE)`,
   // functions/add_months.html: the end of a shorter month is its last day (DuckDB's month arithmetic does that).
