@@ -76,9 +76,9 @@ describe("CloudFetch downloads and their faults, as the real driver sees them", 
     "links expire on the emulator's clock: a result read after expiry gets 403 from storage",
     () =>
       Effect.gen(function*() {
-        // The driver checks expiryTime against its own clock first (CloudFetchResultHandler.downloadLink), so the
-        // emulator's clock starts at the real time.
-        yield* TestClock.setTime(Date.now())
+        // The driver checks expiryTime against its own wall clock first (CloudFetchResultHandler.downloadLink): the
+        // emulator tells it the link's remaining lifetime on that clock, and enforces expiry on its own (the
+        // TestClock, starting at 0), so the driver downloads and storage refuses.
         yield* seedEveryType
         const { client } = yield* connect()
         const raw = yield* rawThrift(client)
