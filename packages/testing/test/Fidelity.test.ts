@@ -23,11 +23,16 @@ const patient: Emulator.Options = { warehouse: { directResultsWait: "10 seconds"
 const thriftSession = (client: DBSQLClient) =>
   Effect.promise(async () => {
     const driver = await (client as any).getDriver()
-    const { sessionHandle } = await driver.openSession({ client_protocol: T.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8 })
+    const { sessionHandle } = await driver.openSession({
+      client_protocol: T.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8
+    })
     return {
       driver,
       sessionHandle,
-      execute: (statement: string, options: { readonly maxRows?: number; readonly download?: boolean } = {}) =>
+      execute: (
+        statement: string,
+        options: { readonly maxRows?: number; readonly download?: boolean } = {}
+      ): Promise<any> =>
         driver.executeStatement({
           sessionHandle,
           statement,
@@ -37,12 +42,12 @@ const thriftSession = (client: DBSQLClient) =>
           useArrowNativeTypes: { timestampAsArrow: true, decimalAsArrow: true, complexTypesAsArrow: true },
           getDirectResults: { maxRows: options.maxRows ?? 100_000 }
         }),
-      fetch: (operationHandle: unknown, maxRows = 100_000) =>
+      fetch: (operationHandle: unknown, maxRows = 100_000): Promise<any> =>
         driver.fetchResults({ operationHandle, orientation: T.TFetchOrientation.FETCH_NEXT, maxRows }),
-      metadata: (operationHandle: unknown) => driver.getResultSetMetadata({ operationHandle }),
-      status: (operationHandle: unknown) => driver.getOperationStatus({ operationHandle }),
-      closeOperation: (operationHandle: unknown) => driver.closeOperation({ operationHandle }),
-      close: () => driver.closeSession({ sessionHandle })
+      metadata: (operationHandle: unknown): Promise<any> => driver.getResultSetMetadata({ operationHandle }),
+      status: (operationHandle: unknown): Promise<any> => driver.getOperationStatus({ operationHandle }),
+      closeOperation: (operationHandle: unknown): Promise<any> => driver.closeOperation({ operationHandle }),
+      close: (): Promise<any> => driver.closeSession({ sessionHandle })
     }
   })
 
@@ -261,7 +266,10 @@ describe("DECIMAL map keys", () => {
       const key = entries.children[0].type as Arrow.Decimal
       assert.isTrue(Arrow.DataType.isDecimal(key))
       assert.deepStrictEqual([key.precision, key.scale], [2, 1])
-      const batch = Buffer.concat([direct.resultSetMetadata.arrowSchema, direct.resultSet.results.arrowBatches[0].batch])
+      const batch = Buffer.concat([
+        direct.resultSetMetadata.arrowSchema,
+        direct.resultSet.results.arrowBatches[0].batch
+      ])
       const map = Arrow.tableFromIPC(batch).getChild("m")!.get(0) as Arrow.MapRow<any, any>
       const [[digits, value]] = [...map]
       assert.strictEqual(String(digits), "10")
@@ -312,65 +320,77 @@ describe("CloudFetch links", () => {
       assert.strictEqual(after.cloudFetch.expired, 0)
     }).pipe(Effect.provide(withEmulator(cloudFetch))), 60_000)
 
-  it.scoped("a link tells the remaining lifetime on the wall clock; expiry is enforced on the emulator's", () =>
-    Effect.gen(function*() {
-      yield* seedEveryType
-      const { client } = yield* connect()
-      const raw = yield* thriftSession(client)
-      const before = Date.now()
-      const executed = yield* Effect.promise(() => raw.execute(everyTypeQuery, { download: true }))
-      const [link] = executed.directResults.resultSet.results.resultLinks
-      const expiry = link.expiryTime.toNumber()
-      // 15 minutes, the default link lifetime.
-      assert.isAtLeast(expiry, before + 15 * 60_000)
-      assert.isAtMost(expiry, Date.now() + 15 * 60_000)
-      yield* TestClock.adjust("14 minutes")
-      assert.strictEqual((yield* download(link.fileLink)).status, 200)
-      yield* TestClock.adjust("1 minute")
-      assert.strictEqual((yield* download(link.fileLink)).status, 403)
-      yield* Effect.promise(() => raw.close())
-    }).pipe(Effect.provide(withEmulator(cloudFetch))), 60_000)
+  it.scoped(
+    "a link tells the remaining lifetime on the wall clock; expiry is enforced on the emulator's",
+    () =>
+      Effect.gen(function*() {
+        yield* seedEveryType
+        const { client } = yield* connect()
+        const raw = yield* thriftSession(client)
+        const before = Date.now()
+        const executed = yield* Effect.promise(() => raw.execute(everyTypeQuery, { download: true }))
+        const [link] = executed.directResults.resultSet.results.resultLinks
+        const expiry = link.expiryTime.toNumber()
+        // 15 minutes, the default link lifetime.
+        assert.isAtLeast(expiry, before + 15 * 60_000)
+        assert.isAtMost(expiry, Date.now() + 15 * 60_000)
+        yield* TestClock.adjust("14 minutes")
+        assert.strictEqual((yield* download(link.fileLink)).status, 200)
+        yield* TestClock.adjust("1 minute")
+        assert.strictEqual((yield* download(link.fileLink)).status, 403)
+        yield* Effect.promise(() => raw.close())
+      }).pipe(Effect.provide(withEmulator(cloudFetch))),
+    60_000
+  )
 
   // Object storage serves an object for as long as its presigned URL is valid: a client retrying a cut download
   // gets it again. The emulator frees a file when its statement or session is closed.
-  it.scopedLive("a file downloads again until its statement is closed, then it is gone (404)", () =>
-    Effect.gen(function*() {
-      yield* seedEveryType
-      const { client } = yield* connect()
-      const raw = yield* thriftSession(client)
-      const executed = yield* Effect.promise(() => raw.execute(everyTypeQuery, { download: true }))
-      const direct = executed.directResults
-      assert.strictEqual(direct.resultSet.hasMoreRows, true)
-      const [link] = direct.resultSet.results.resultLinks
-      const first = yield* download(link.fileLink)
-      const second = yield* download(link.fileLink)
-      assert.strictEqual(first.status, 200)
-      assert.strictEqual(second.status, 200)
-      assert.isTrue(first.bytes.equals(second.bytes))
-      assert.strictEqual(first.bytes.length, link.bytesNum.toNumber())
-      assert.strictEqual((yield* stats).cloudFetch.stored, 3)
-      const closed = yield* Effect.promise(() => raw.closeOperation(executed.operationHandle))
-      assert.strictEqual(closed.status.statusCode, T.TStatusCode.SUCCESS_STATUS)
-      const gone = yield* download(link.fileLink)
-      assert.strictEqual(gone.status, 404)
-      assert.include(gone.bytes.toString(), "<Code>NoSuchKey</Code>")
-      assert.strictEqual((yield* stats).cloudFetch.stored, 0)
-      yield* Effect.promise(() => raw.close())
-    }).pipe(Effect.provide(withEmulator(cloudFetch))), 60_000)
+  it.scopedLive(
+    "a file downloads again until its statement is closed, then it is gone (404)",
+    () =>
+      Effect.gen(function*() {
+        yield* seedEveryType
+        const { client } = yield* connect()
+        const raw = yield* thriftSession(client)
+        const executed = yield* Effect.promise(() => raw.execute(everyTypeQuery, { download: true }))
+        const direct = executed.directResults
+        assert.strictEqual(direct.resultSet.hasMoreRows, true)
+        const [link] = direct.resultSet.results.resultLinks
+        const first = yield* download(link.fileLink)
+        const second = yield* download(link.fileLink)
+        assert.strictEqual(first.status, 200)
+        assert.strictEqual(second.status, 200)
+        assert.isTrue(first.bytes.equals(second.bytes))
+        assert.strictEqual(first.bytes.length, link.bytesNum.toNumber())
+        assert.strictEqual((yield* stats).cloudFetch.stored, 3)
+        const closed = yield* Effect.promise(() => raw.closeOperation(executed.operationHandle))
+        assert.strictEqual(closed.status.statusCode, T.TStatusCode.SUCCESS_STATUS)
+        const gone = yield* download(link.fileLink)
+        assert.strictEqual(gone.status, 404)
+        assert.include(gone.bytes.toString(), "<Code>NoSuchKey</Code>")
+        assert.strictEqual((yield* stats).cloudFetch.stored, 0)
+        yield* Effect.promise(() => raw.close())
+      }).pipe(Effect.provide(withEmulator(cloudFetch))),
+    60_000
+  )
 
-  it.scopedLive("a result closed within its direct results keeps its files until the session closes", () =>
-    Effect.gen(function*() {
-      const { client } = yield* connect()
-      const raw = yield* thriftSession(client)
-      const executed = yield* Effect.promise(() => raw.execute("SELECT * FROM range(100)", { download: true }))
-      const direct = executed.directResults
-      assert.strictEqual(direct.resultSet.hasMoreRows, false)
-      assert.isNotNull(direct.closeOperation)
-      const [link] = direct.resultSet.results.resultLinks
-      assert.strictEqual((yield* download(link.fileLink)).status, 200)
-      assert.strictEqual((yield* download(link.fileLink)).status, 200)
-      yield* Effect.promise(() => raw.close())
-      assert.strictEqual((yield* download(link.fileLink)).status, 404)
-      assert.strictEqual((yield* stats).cloudFetch.stored, 0)
-    }).pipe(Effect.provide(withEmulator(cloudFetch))), 60_000)
+  it.scopedLive(
+    "a result closed within its direct results keeps its files until the session closes",
+    () =>
+      Effect.gen(function*() {
+        const { client } = yield* connect()
+        const raw = yield* thriftSession(client)
+        const executed = yield* Effect.promise(() => raw.execute("SELECT * FROM range(100)", { download: true }))
+        const direct = executed.directResults
+        assert.strictEqual(direct.resultSet.hasMoreRows, false)
+        assert.isNotNull(direct.closeOperation)
+        const [link] = direct.resultSet.results.resultLinks
+        assert.strictEqual((yield* download(link.fileLink)).status, 200)
+        assert.strictEqual((yield* download(link.fileLink)).status, 200)
+        yield* Effect.promise(() => raw.close())
+        assert.strictEqual((yield* download(link.fileLink)).status, 404)
+        assert.strictEqual((yield* stats).cloudFetch.stored, 0)
+      }).pipe(Effect.provide(withEmulator(cloudFetch))),
+    60_000
+  )
 })
