@@ -264,6 +264,41 @@ describe("SqlClient over CloudFetch, faults", () => {
     60_000
   )
 
+  // The driver's own retry is off for every call (RetryPolicy decides), and its downloads share that setting
+  // (2.1, result/CloudFetchResultHandler.js: `connectionProvider.getRetryPolicy()`): a reset download is not tried
+  // again by the driver. Like a lost FetchResults: query runs again from scratch; a stream fails, typed.
+  it.scopedLive(
+    "a download reset before any byte: query runs again whole; a stream fails typed, with its count",
+    () =>
+      Effect.gen(function*() {
+        const [queried, streamed] = yield* withClient(
+          Effect.gen(function*() {
+            const c = yield* client
+            yield* addFault({ target: "cloudFetch", reset: "before" })
+            const queried = yield* c.query(`${everyType} /* reset-query */`)
+            let delivered = 0
+            const streamed = yield* c.stream(everyType, undefined, { chunkSize: 500 }).pipe(
+              Stream.tap(() =>
+                Effect.gen(function*() {
+                  delivered++
+                  if (delivered === 1_000) yield* addFault({ target: "cloudFetch", reset: "before", count: 100 })
+                })
+              ),
+              Stream.runDrain,
+              Effect.flip
+            )
+            return [queried, { error: streamed, delivered }] as const
+          })
+        )
+        assert.strictEqual(queried.length, rows)
+        assert.deepStrictEqual(yield* statements("reset-query"), ["FINISHED", "FINISHED"])
+        assert.strictEqual(streamed.error._tag, "NetworkError")
+        assert.include(streamed.error.message, `the stream stopped after ${streamed.delivered} rows`)
+        assert.isBelow(streamed.delivered, rows)
+      }).pipe(Effect.provide(withEmulator(viaLinks))),
+    60_000
+  )
+
   it.effect("cloudFetch options are checked when the layer is built", () =>
     Effect.gen(function*() {
       for (

@@ -216,6 +216,19 @@ export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): E
         : classified(fromStatus(status, "", undefined, phase, secrets), phase)
     }
 
+    // The driver's `RetryError` (errors/RetryError.js) thrown as it is, not wrapped in "Hive driver: …": a CloudFetch
+    // download whose retries (off here, RetryPolicy decides) ran out. `payload` is the last network error, or the
+    // last `{ response }`.
+    const retryCode = field<string>(cause, "errorCode")
+    if (retryCode === "ATTEMPTS_EXCEEDED" || retryCode === "TIMEOUT_EXCEEDED") {
+      const payload = field<unknown>(cause, "payload")
+      const status = field<number>(field<unknown>(payload, "response"), "status")
+      if (typeof status === "number") {
+        return classified(fromStatus(status, "", undefined, phase, secrets), phase)
+      }
+      if (payload !== undefined && payload !== cause) return yield* classify(payload, phase, secrets)
+    }
+
     // The driver's CloudFetch download (2.1, `result/CloudFetchResultHandler.js`, `downloadLink`): a plain `Error`,
     // "CloudFetch link has expired" when its own clock says so, else "CloudFetch HTTP error <status> <text>" for
     // any answer but 2xx (storage refuses an expired presigned URL with 403). No field tells them apart.
