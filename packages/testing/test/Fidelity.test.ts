@@ -394,3 +394,33 @@ describe("CloudFetch links", () => {
     60_000
   )
 })
+
+describe("closing the emulator", () => {
+  // A statement sleeping on the emulator's clock (a TestClock here, which never moves by itself) holds its session's
+  // lock; closing the emulator cancels it instead of waiting for the clock.
+  it.scoped(
+    "does not wait for a statement that sleeps on a TestClock, with its session left open",
+    () =>
+      Effect.gen(function*() {
+        const { client } = yield* connect()
+        const session = yield* Effect.promise(() => client.openSession())
+        const pending = session.executeStatement("SELECT 1 AS x /* emulator:sleep=600000 */").then(
+          () => "answered",
+          () => "failed"
+        )
+        const emulator = yield* Emulator.Emulator
+        let running = false
+        while (!running) {
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+          running = (yield* emulator.stats).statements.some((statement) => statement.state === "RUNNING")
+        }
+        return pending
+      }).pipe(
+        Effect.provide(withEmulator()),
+        // The emulator is closed here; the statement's ExecuteStatement is answered (cancelled), not left waiting.
+        Effect.flatMap((pending) => Effect.promise(() => pending)),
+        Effect.map((outcome) => assert.oneOf(outcome, ["answered", "failed"]))
+      ),
+    20_000
+  )
+})
