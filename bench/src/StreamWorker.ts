@@ -4,7 +4,9 @@
  * `cloudfetch` (the default) lets the warehouse answer with CloudFetch links, as the driver does by default;
  * `lz4` turns CloudFetch off, so the rows come inline and LZ4-compressed (the driver asks for LZ4 only then).
  *
- *   node --import tsx bench/src/StreamWorker.ts raw-chunks|client-stream|raw-fetchAll ROWS [cloudfetch|lz4]
+ * DOWNLOADS sets SqlClient's `cloudFetch.concurrentDownloads` (its default otherwise).
+ *
+ *   node --import tsx bench/src/StreamWorker.ts raw-chunks|client-stream|raw-fetchAll ROWS [cloudfetch|lz4] [DOWNLOADS]
  */
 import { Pat } from "@effect-databricks/auth"
 import { SqlClient } from "@effect-databricks/sql"
@@ -25,7 +27,7 @@ export interface Result {
   readonly peakRssGrowthMb: number
 }
 
-const [mode, rowsArg, pathArg] = process.argv.slice(2) as [Mode, string, Path | undefined]
+const [mode, rowsArg, pathArg, downloadsArg] = process.argv.slice(2) as [Mode, string, Path | undefined, string?]
 const rows = Number(rowsArg)
 const useCloudFetch = (pathArg ?? "cloudfetch") === "cloudfetch"
 const info = JSON.parse(process.env.BENCH_CONNECTION ?? "{}") as Emulator.ConnectionInfo
@@ -89,7 +91,10 @@ const client = async () => {
       httpPath: info.httpPath,
       caCert: Fs.readFileSync(info.caCertPath, "utf8"),
       // Its default cloudFetch.concurrentDownloads (2) against the driver's (10).
-      cloudFetch: { enabled: useCloudFetch }
+      cloudFetch: {
+        enabled: useCloudFetch,
+        ...(downloadsArg === undefined ? {} : { concurrentDownloads: Number(downloadsArg) })
+      }
     })
       .pipe(
         Layer.provide(Pat.layer({ token: Redacted.make(info.pat) }))
