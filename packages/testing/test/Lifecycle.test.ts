@@ -1,6 +1,7 @@
+import { DBSQLClient } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Exit, Fiber, Option } from "effect"
+import { Effect, Either, Exit, Fiber, Option, Redacted } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import * as Net from "node:net"
@@ -96,6 +97,40 @@ describe("Emulator lifecycle", () => {
         httpAgent.destroy()
       }),
     { timeout: 30_000 }
+  )
+
+  it.live(
+    "stops while a driver is still downloading CloudFetch files, with its session left open",
+    () =>
+      Effect.gen(function*() {
+        const client = new DBSQLClient({ logger: { log: () => undefined } as never })
+        const stopped = yield* Effect.scoped(Effect.gen(function*() {
+          const emulator = yield* Emulator.make({
+            warehouse: { cloudFetchThreshold: 0, cloudFetchFileBytes: 64 * 1024, cloudFetchLinksPerFetch: 16 }
+          })
+          // Every download is refused: the driver fails the fetch while its other downloads are still connecting.
+          yield* emulator.faults.add({ target: "cloudFetch", status: 403, count: 1000 })
+          const url = new URL(emulator.host)
+          const failure = yield* Effect.promise(async () => {
+            await client.connect({
+              host: url.hostname,
+              port: Number(url.port),
+              path: emulator.httpPath,
+              token: Redacted.value(emulator.pat),
+              customCaCert: Buffer.from(emulator.caCertPem),
+              telemetryEnabled: false
+            } as never)
+            const session = await client.openSession()
+            const operation = await session.executeStatement("SELECT id, repeat('x', 100) AS s FROM range(20000)")
+            return operation.fetchAll().then(() => "rows", (error: Error) => error.message)
+          })
+          assert.include(failure, "403")
+          // The session stays open and the driver's downloads may still be in flight as the scope closes.
+        })).pipe(Effect.timeoutOption("20 seconds"))
+        assert.isTrue(Option.isSome(stopped), "closing the emulator waited for requests nobody would answer")
+        yield* Effect.promise(() => client.close().catch(() => undefined))
+      }),
+    { timeout: 40_000 }
   )
 
   it.live("a port already in use is a clear EmulatorError", () =>

@@ -8,6 +8,7 @@ import type * as Scope from "effect/Scope"
 import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Https from "node:https"
+import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import type { ConnectIntegration, Emulator, Options, Principal } from "../../Emulator.js"
@@ -46,12 +47,31 @@ const sdkClients = ["databricks-cli", "databricks-sql-connector"]
 
 /**
  * Listens on 127.0.0.1 with a Node server we create, so that closing the scope
- * also destroys keep-alive and in-flight sockets (`server.close` alone waits for them).
+ * also destroys keep-alive and in-flight sockets (`server.close` alone waits for them),
+ * and any socket that connects, or finishes its TLS handshake, after that: a driver still
+ * downloading CloudFetch files when the emulator stops would otherwise send requests
+ * nobody answers, and `server.close` would wait for them forever.
  */
 const listen = (create: () => Http.Server, port: number, what: string) =>
   Effect.gen(function*() {
     let raw: Http.Server | undefined
-    const server = yield* NodeHttpServer.make(() => (raw = create()), { port, host: "127.0.0.1" }).pipe(
+    const sockets = new Set<Net.Socket>()
+    let closing = false
+    const track = (socket: Net.Socket) => {
+      if (closing) return socket.destroy()
+      sockets.add(socket)
+      socket.once("close", () => sockets.delete(socket))
+    }
+    const make = () => {
+      raw = create()
+      raw.on("connection", track)
+      raw.on("secureConnection", (socket: Net.Socket) => closing && socket.destroy())
+      raw.on("request", (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
+        if (closing) response.socket?.destroy()
+      })
+      return raw
+    }
+    const server = yield* NodeHttpServer.make(make, { port, host: "127.0.0.1" }).pipe(
       Effect.mapError((error) =>
         new EmulatorError({
           message: `The emulator's ${what} could not listen on 127.0.0.1:${port}${
@@ -61,7 +81,13 @@ const listen = (create: () => Http.Server, port: number, what: string) =>
         })
       )
     )
-    yield* Effect.addFinalizer(() => Effect.sync(() => raw?.closeAllConnections()))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closing = true
+        raw?.closeAllConnections()
+        for (const socket of sockets) socket.destroy()
+      })
+    )
     if (server.address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
     return { server, port: server.address.port }
   })
