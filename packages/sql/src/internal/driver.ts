@@ -75,10 +75,11 @@ export const connect = async (options: ConnectOptions): Promise<DBSQLClient> => 
     retryDelayMin: 1,
     retryDelayMax: 1,
     socketTimeout: options.socketTimeoutMs
-  } as never) // Not a connect option in 2.1: `ConnectionOptions` has no such field, while `CloudFetchResultHandler.fetchNext`
-   // reads `context.getConfig().cloudFetchConcurrentDownloads` on every fetch; `getConfig()` is the live config.
-  ;(client.getConfig() as { cloudFetchConcurrentDownloads: number }).cloudFetchConcurrentDownloads =
-    options.concurrentDownloads
+  } as never)
+  // Not a connect option in 2.1 (`ConnectionOptions` has no such field), while `CloudFetchResultHandler.fetchNext`
+  // reads `context.getConfig().cloudFetchConcurrentDownloads` on every fetch; `getConfig()` is the live config.
+  const config = client.getConfig() as { cloudFetchConcurrentDownloads: number }
+  config.cloudFetchConcurrentDownloads = options.concurrentDownloads
   return client
 }
 
