@@ -195,7 +195,11 @@ const documented: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, u
   ],
   // functions/bracketsign.html: `a[2]` of array(10, 20, 30) is 30 (from 0); `m[1]` of map(1, 'Hello', …) is Hello.
   ["SELECT a[2] AS x FROM VALUES (array(10, 20, 30)) AS T(a)", [{ x: 30 }], "functions/bracketsign.html"],
-  ["SELECT m[1] AS x FROM VALUES (map(1, 'Hello', 2, 'World')) AS T(m)", [{ x: "Hello" }], "functions/bracketsign.html"],
+  [
+    "SELECT m[1] AS x FROM VALUES (map(1, 'Hello', 2, 'World')) AS T(m)",
+    [{ x: "Hello" }],
+    "functions/bracketsign.html"
+  ],
   // functions/struct.html: `struct('Spark', 5)` is {"col1":"Spark","col2":5}.
   ["SELECT struct('Spark', 5) AS s", [{ s: { col1: "Spark", col2: 5 } }], "functions/struct.html"]
 ]

@@ -296,7 +296,10 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
   })
 
   it("timestampadd (and three-argument date_add) and timestampdiff take expressions; units never become columns", () => {
-    assert.strictEqual(sql("SELECT timestampadd(SECOND, id, ts) FROM t"), "SELECT (ts + to_seconds(CAST(id AS BIGINT))) FROM t")
+    assert.strictEqual(
+      sql("SELECT timestampadd(SECOND, id, ts) FROM t"),
+      "SELECT (ts + to_seconds(CAST(id AS BIGINT))) FROM t"
+    )
     assert.strictEqual(sql("SELECT dateadd(MONTH, n, ts)"), "SELECT (ts + to_months(CAST(n AS INTEGER)))")
     // Whole units elapsed: DuckDB's date_sub, not date_diff (which counts boundaries).
     assert.strictEqual(sql("SELECT timestampdiff(HOUR, a, b + c)"), "SELECT date_sub('hour', a, b + c)")
@@ -325,7 +328,10 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
   })
 
   it("a statement's unknown first word, or a stray name at the end, is where the syntax error is", () => {
-    assert.strictEqual(failure("SELEC 1").message, "[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601")
+    assert.strictEqual(
+      failure("SELEC 1").message,
+      "[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601"
+    )
     assert.strictEqual(
       failure("SELECT a b c").message,
       "[PARSE_SYNTAX_ERROR] Syntax error at or near 'c'. SQLSTATE: 42601"
@@ -338,7 +344,10 @@ describe("Dialect: Databricks SQL → DuckDB", () => {
   })
 
   it("struct() names unnamed fields col1, col2, … and a column's field by its name", () => {
-    assert.strictEqual(sql("SELECT struct(1, t.a, `b c`) FROM t"), "SELECT {'col1': 1, 'a': t.a, 'b c': \"b c\"} FROM t")
+    assert.strictEqual(
+      sql("SELECT struct(1, t.a, `b c`) FROM t"),
+      "SELECT {'col1': 1, 'a': t.a, 'b c': \"b c\"} FROM t"
+    )
     assert.strictEqual(sql("SELECT struct(1 AS x)"), "SELECT {'x': 1}")
   })
 

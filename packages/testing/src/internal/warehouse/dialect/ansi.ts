@@ -161,7 +161,9 @@ const quotientType = (operation: any): Decimal | undefined => {
   const right = decimalOf(operation?.right, true)
   // Two integers divide as DOUBLEs in Databricks too; a decimal needs to be on one side at least.
   if (left === undefined || right === undefined) return undefined
-  if (decimalOf(operation.left, false) === undefined && decimalOf(operation.right, false) === undefined) return undefined
+  if (decimalOf(operation.left, false) === undefined && decimalOf(operation.right, false) === undefined) {
+    return undefined
+  }
   return decimalQuotient(left, right)
 }
 

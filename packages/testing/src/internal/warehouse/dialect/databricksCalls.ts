@@ -19,7 +19,11 @@ const own = (name: string): Template => (args) => `${prefix}${name}(${args.join(
 const unit = (arg: ReadonlyArray<Token>): string | undefined => {
   const tokens = arg.filter(significant)
   if (tokens.length !== 1) return undefined
-  const text = tokens[0].kind === "string" ? tokens[0].text.slice(1, -1) : tokens[0].kind === "word" ? tokens[0].text : ""
+  const text = tokens[0].kind === "string"
+    ? tokens[0].text.slice(1, -1)
+    : tokens[0].kind === "word"
+    ? tokens[0].text
+    : ""
   return /^[a-z_]+$/i.test(text) ? `'${text.toUpperCase()}'` : undefined
 }
 

@@ -6,8 +6,8 @@
  * @internal
  */
 import { Dialect, transpile } from "@polyglot-sql/sdk"
-import { stringLiteral, type Template } from "./functions.js"
 import { prefix } from "./databricksCalls.js"
+import { stringLiteral, type Template } from "./functions.js"
 import { isSymbol, isWord, matching, nextSignificant, type Token } from "./lexer.js"
 
 /** DuckDB's interval constructor for each Databricks unit, with the integer type it takes. */
@@ -117,7 +117,8 @@ export const templates: Record<string, Template> = {
   SUBSCRIPT: ([x, n], raw) => {
     if (raw.length !== 2) return undefined
     const size = `json_array_length(to_json(${x}))`
-    const message = `'[INVALID_ARRAY_INDEX] The index ${n} is out of bounds. The array has ' || CAST(${size} AS VARCHAR) || ` +
+    const message =
+      `'[INVALID_ARRAY_INDEX] The index ${n} is out of bounds. The array has ' || CAST(${size} AS VARCHAR) || ` +
       `' elements. Use the SQL function \`get()\` to tolerate accessing element at invalid index and return NULL ` +
       `instead. If necessary set "ansi_mode" to "false" to bypass this error. SQLSTATE: 22003'`
     return `CASE WHEN json_type(to_json(${x})) <> 'ARRAY' THEN (${x})[${n}] WHEN ${n} >= ${size} THEN error(${message}) ` +
@@ -157,14 +158,19 @@ export const templates: Record<string, Template> = {
   RAISE_ERROR: ([m]) => `error('[USER_RAISED_EXCEPTION] ' || CAST(${m} AS VARCHAR) || ' SQLSTATE: P0001')`,
   // functions/size.html: an INTEGER; NULL for NULL (ANSI). A map constructor is known to be a map.
   SIZE: ([x], raw) =>
-    raw.length !== 1 ? undefined : /^\s*MAP\s*\(/i.test(x) ? `CAST(cardinality(${x}) AS INTEGER)` : `CAST(len(${x}) AS INTEGER)`,
+    raw.length !== 1
+      ? undefined
+      : /^\s*MAP\s*\(/i.test(x)
+      ? `CAST(cardinality(${x}) AS INTEGER)`
+      : `CAST(len(${x}) AS INTEGER)`,
   // functions/initcap.html: each word (after a space) starts upper case, the rest is lower case.
   INITCAP: ([s], raw) =>
     raw.length === 1
       ? `array_to_string(list_transform(string_split(lower(${s}), ' '), lambda w: upper(w[1]) || w[2:]), ' ')`
       : undefined,
   // functions/bround.html: HALF_EVEN rounding.
-  BROUND: ([x, d], raw) => raw.length === 1 ? `round_even(${x}, 0)` : raw.length === 2 ? `round_even(${x}, ${d})` : undefined,
+  BROUND: ([x, d], raw) =>
+    raw.length === 1 ? `round_even(${x}, 0)` : raw.length === 2 ? `round_even(${x}, ${d})` : undefined,
   // functions/format_number.html: `#,###,###.##` with `d` decimals.
   FORMAT_NUMBER: ([x, d], raw) => {
     const places = raw.length === 2 && /^\s*\d{1,2}\s*$/.test(d) ? Number(d) : undefined
@@ -180,11 +186,17 @@ export const templates: Record<string, Template> = {
   // order of first appearance, NULL kept once; NULL when an array is NULL.
   ARRAY_DISTINCT: ([a], raw) => raw.length === 1 ? distinct(a) : undefined,
   ARRAY_UNION: ([a, b], raw) =>
-    raw.length === 2 ? `CASE WHEN (${a}) IS NULL OR (${b}) IS NULL THEN NULL ELSE ${distinct(`list_concat(${a}, ${b})`)} END` : undefined,
+    raw.length === 2
+      ? `CASE WHEN (${a}) IS NULL OR (${b}) IS NULL THEN NULL ELSE ${distinct(`list_concat(${a}, ${b})`)} END`
+      : undefined,
   ARRAY_EXCEPT: ([a, b], raw) =>
-    raw.length === 2 ? `CASE WHEN (${b}) IS NULL THEN NULL ELSE ${distinct(`list_filter(${a}, lambda x: NOT ${member(b, "x")})`)} END` : undefined,
+    raw.length === 2
+      ? `CASE WHEN (${b}) IS NULL THEN NULL ELSE ${distinct(`list_filter(${a}, lambda x: NOT ${member(b, "x")})`)} END`
+      : undefined,
   ARRAY_INTERSECT: ([a, b], raw) =>
-    raw.length === 2 ? `CASE WHEN (${b}) IS NULL THEN NULL ELSE ${distinct(`list_filter(${a}, lambda x: ${member(b, "x")})`)} END` : undefined,
+    raw.length === 2
+      ? `CASE WHEN (${b}) IS NULL THEN NULL ELSE ${distinct(`list_filter(${a}, lambda x: ${member(b, "x")})`)} END`
+      : undefined,
   // functions/array_contains.html: NULL when not found but the array has a NULL (SQL's three-valued IN).
   ARRAY_CONTAINS: ([a, v], raw) =>
     raw.length === 2
@@ -241,7 +253,15 @@ export const aggregateFirstLast = (tokens: Array<Token>): Array<Token> => {
       for (let k = open; k < close; k++) {
         if (isWord(tokens[k], "IGNORE") || isWord(tokens[k], "NULLS")) out[k] = { kind: "space", text: "" }
       }
-      if (!first) out[close] = { kind: "symbol", text: `) FILTER (WHERE ${tokens.slice(open + 1, close).filter((t) => !isWord(t, "IGNORE", "NULLS")).map((t) => t.text).join("").trim()} IS NOT NULL)` }
+      if (!first) {
+        out[close] = {
+          kind: "symbol",
+          text: `) FILTER (WHERE ${
+            tokens.slice(open + 1, close).filter((t) => !isWord(t, "IGNORE", "NULLS")).map((t) => t.text).join("")
+              .trim()
+          } IS NOT NULL)`
+        }
+      }
     }
   }
   return out
