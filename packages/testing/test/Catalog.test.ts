@@ -1,21 +1,12 @@
 import type { DBSQLClient } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { connect, rejection } from "./driver.js"
+import { Effect } from "effect"
+import { openSession, rejection } from "./driver.js"
+import { assertNoDuckDBNames } from "./duckdbNames.js"
+import { withEmulator } from "./emulator.js"
 
 type IDBSQLSession = Awaited<ReturnType<DBSQLClient["openSession"]>>
-
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
-
-/** Opens a session of the real driver, closed with the scope. */
-const openSession = Effect.gen(function*() {
-  const { client } = yield* connect()
-  return yield* Effect.acquireRelease(
-    Effect.promise(() => client.openSession()),
-    (session) => Effect.promise(() => session.close().catch(() => undefined))
-  )
-})
 
 /** Every row of a statement on the session. */
 const rows = (session: IDBSQLSession, sql: string) =>
@@ -37,19 +28,6 @@ const failure = (session: IDBSQLSession, sql: string) =>
     }),
     (error) => error as { message?: string; response?: { sqlState?: string } } | undefined
   )
-
-/** DuckDB's own names, which a Databricks answer never has. */
-const duckdbNames = /\bmemory\b|VARCHAR|INTEGER|HUGEINT|STRUCT\(|\[\]|pg_catalog|\bv1\.\d|\btemp\b|\bsystem\b/
-
-/** Fails the test when any value of these rows (or a column name) is one of DuckDB's own names. */
-const assertNoDuckDBNames = (what: string, answer: ReadonlyArray<Record<string, unknown>>) => {
-  for (const row of answer) {
-    for (const [key, value] of Object.entries(row)) {
-      assert.notMatch(key, duckdbNames, `${what}: column ${key}`)
-      if (typeof value === "string") assert.notMatch(value, duckdbNames, `${what}: ${key} = ${value}`)
-    }
-  }
-}
 
 describe("Unity Catalog, through the real driver", () => {
   it.scopedLive(

@@ -1,32 +1,11 @@
 import { Emulator } from "@effect-databricks/testing"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Layer, Schema, TestClock } from "effect"
+import { Effect, Either, Schema, TestClock } from "effect"
 import * as Https from "node:https"
+import { cloudFetch, download } from "./cloudFetch.js"
 import { connect, query, queryPromise, rawThrift, rejection } from "./driver.js"
+import { addFault, stats, withEmulator } from "./emulator.js"
 import { everyTypeQuery, everyTypeRows, expectedRows, seedEveryType } from "./everyType.js"
-
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
-const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
-const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
-
-/** Every non-empty result by CloudFetch, in files of a few batches, three links per page. */
-const cloudFetch: Emulator.Options = {
-  warehouse: {
-    maxBatchRows: 256,
-    cloudFetchThreshold: 0,
-    cloudFetchFileBytes: 32 * 1024,
-    cloudFetchLinksPerFetch: 3,
-    directResultsWait: "10 seconds"
-  }
-}
-
-const download = (url: string) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(HttpClientRequest.get(url))
-    return { status: response.status, text: yield* response.text }
-  }).pipe(Effect.scoped, Effect.orDie)
 
 describe("CloudFetch downloads and their faults, as the real driver sees them", () => {
   it.scopedLive(
@@ -87,8 +66,8 @@ describe("CloudFetch downloads and their faults, as the real driver sees them", 
         yield* TestClock.adjust("16 minutes")
         const refused = yield* download(link.fileLink)
         assert.strictEqual(refused.status, 403)
-        assert.include(refused.text, "<Code>AccessDenied</Code>")
-        assert.include(refused.text, "Request has expired")
+        assert.include(refused.body.toString(), "<Code>AccessDenied</Code>")
+        assert.include(refused.body.toString(), "Request has expired")
         yield* Effect.promise(() => raw.close())
 
         // Through the driver: the statement ran, its first links were handed out, then the reader came back late.

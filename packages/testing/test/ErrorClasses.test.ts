@@ -1,8 +1,8 @@
 import type { DBSQLClient } from "@databricks/sql"
-import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { connect, queryPromise } from "./driver.js"
+import { withEmulator } from "./emulator.js"
 
 /**
  * A failed statement's error as a Databricks SQL warehouse reports it, read through the real driver: the message
@@ -16,8 +16,6 @@ import { connect, queryPromise } from "./driver.js"
  * "STRING" cannot be cast to "INT" because it is malformed." (22018), ARITHMETIC_OVERFLOW "long overflow." (22003),
  * SCHEMA_NOT_FOUND (42704), TABLE_OR_VIEW_ALREADY_EXISTS (42P07), SCHEMA_ALREADY_EXISTS (42P06).
  */
-
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
 
 /** DuckDB words that must never reach a client. */
 const duckdbLeak =

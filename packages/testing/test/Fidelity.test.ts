@@ -1,10 +1,11 @@
 import { type DBSQLClient, thrift } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import * as Arrow from "apache-arrow"
-import { Effect, Layer, TestClock } from "effect"
+import { Effect, TestClock } from "effect"
+import { cloudFetch, download } from "./cloudFetch.js"
 import { connect, query, queryPromise, rejection } from "./driver.js"
+import { stats, withEmulator } from "./emulator.js"
 import { everyTypeQuery, everyTypeRows, seedEveryType } from "./everyType.js"
 
 /**
@@ -14,8 +15,6 @@ import { everyTypeQuery, everyTypeRows, seedEveryType } from "./everyType.js"
  */
 
 const T = thrift.TCLIService_types
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
-const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
 /** Direct results however busy the machine is (the raw tests read them). */
 const patient: Emulator.Options = { warehouse: { directResultsWait: "10 seconds" } }
 
@@ -288,24 +287,6 @@ describe("DECIMAL map keys", () => {
     }).pipe(Effect.provide(withEmulator({ warehouse: { resultFormat: "columns" } }))))
 })
 
-/** Every non-empty result by CloudFetch, in files of a few batches, three links per page. */
-const cloudFetch: Emulator.Options = {
-  warehouse: {
-    maxBatchRows: 256,
-    cloudFetchThreshold: 0,
-    cloudFetchFileBytes: 32 * 1024,
-    cloudFetchLinksPerFetch: 3,
-    directResultsWait: "10 seconds"
-  }
-}
-
-const download = (url: string) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(HttpClientRequest.get(url))
-    return { status: response.status, bytes: Buffer.from(yield* response.arrayBuffer) }
-  }).pipe(Effect.scoped, Effect.orDie)
-
 describe("CloudFetch links", () => {
   // The driver refuses a link whose expiryTime is past on its own wall clock (CloudFetchResultHandler:
   // `Date.now() >= link.expiryTime`), so the emulator tells expiry on the wall clock even under a TestClock.
@@ -360,14 +341,14 @@ describe("CloudFetch links", () => {
         const second = yield* download(link.fileLink)
         assert.strictEqual(first.status, 200)
         assert.strictEqual(second.status, 200)
-        assert.isTrue(first.bytes.equals(second.bytes))
-        assert.strictEqual(first.bytes.length, link.bytesNum.toNumber())
+        assert.isTrue(first.body.equals(second.body))
+        assert.strictEqual(first.body.length, link.bytesNum.toNumber())
         assert.strictEqual((yield* stats).cloudFetch.stored, 3)
         const closed = yield* Effect.promise(() => raw.closeOperation(executed.operationHandle))
         assert.strictEqual(closed.status.statusCode, T.TStatusCode.SUCCESS_STATUS)
         const gone = yield* download(link.fileLink)
         assert.strictEqual(gone.status, 404)
-        assert.include(gone.bytes.toString(), "<Code>NoSuchKey</Code>")
+        assert.include(gone.body.toString(), "<Code>NoSuchKey</Code>")
         assert.strictEqual((yield* stats).cloudFetch.stored, 0)
         yield* Effect.promise(() => raw.close())
       }).pipe(Effect.provide(withEmulator(cloudFetch))),

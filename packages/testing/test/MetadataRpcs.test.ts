@@ -1,22 +1,12 @@
 import type { DBSQLClient } from "@databricks/sql"
-import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { connect } from "./driver.js"
+import { Effect } from "effect"
+import { openSession } from "./driver.js"
+import { assertNoDuckDBNames } from "./duckdbNames.js"
+import { withEmulator } from "./emulator.js"
 
 type IDBSQLSession = Awaited<ReturnType<DBSQLClient["openSession"]>>
 type IOperation = Awaited<ReturnType<IDBSQLSession["executeStatement"]>>
-
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
-
-/** Opens a session of the real driver, closed with the scope. */
-const openSession = Effect.gen(function*() {
-  const { client } = yield* connect()
-  return yield* Effect.acquireRelease(
-    Effect.promise(() => client.openSession()),
-    (session) => Effect.promise(() => session.close().catch(() => undefined))
-  )
-})
 
 const run = (session: IDBSQLSession, sql: string) =>
   Effect.promise(async () => {
@@ -37,17 +27,6 @@ const answer = (call: () => Promise<IOperation>) =>
       await operation.close()
     }
   })
-
-/** DuckDB's own names, which a Databricks answer never has. */
-const duckdbNames = /\bmemory\b|VARCHAR|INTEGER|HUGEINT|STRUCT\(|\[\]|pg_catalog|\bv1\.\d|\btemp\b|\bsystem\b/
-
-const assertNoDuckDBNames = (what: string, rows: ReadonlyArray<Record<string, unknown>>) => {
-  for (const row of rows) {
-    for (const [key, value] of Object.entries(row)) {
-      if (typeof value === "string") assert.notMatch(value, duckdbNames, `${what}: ${key} = ${value}`)
-    }
-  }
-}
 
 /**
  * The result columns of the metadata RPCs are those of the Spark Thrift server Databricks SQL warehouses speak:

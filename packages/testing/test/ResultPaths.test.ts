@@ -1,13 +1,11 @@
 import { Emulator } from "@effect-databricks/testing"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { createRequire } from "node:module"
+import { download } from "./cloudFetch.js"
 import { connect, query, rawThrift, rowSetType } from "./driver.js"
+import { stats, withEmulator } from "./emulator.js"
 import { everyTypeQuery, everyTypeRows, expectedRows, seedEveryType } from "./everyType.js"
-
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
-const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
 
 /** The driver's own LZ4 (lz4-napi), to read what the emulator compressed. */
 const lz4: { decode(data: Buffer): Buffer } = createRequire(import.meta.url)("@databricks/sql/dist/utils/lz4.js")
@@ -30,17 +28,6 @@ const paths: Emulator.Options = {
 
 const rowCounts = (results: any): Array<number> =>
   (results.arrowBatches ?? []).map((batch: any) => batch.rowCount.toNumber())
-
-const download = (url: string, headers: Record<string, string> = {}) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders(headers)))
-    return {
-      status: response.status,
-      contentType: response.headers["content-type"],
-      body: Buffer.from(yield* response.arrayBuffer)
-    }
-  }).pipe(Effect.scoped, Effect.orDie)
 
 describe("result paths, through the real driver, with the same rows on each", () => {
   it.scopedLive(

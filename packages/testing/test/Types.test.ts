@@ -1,9 +1,9 @@
 import { type DBSQLClient, thrift } from "@databricks/sql"
-import { Emulator } from "@effect-databricks/testing"
 import { assert, describe, it } from "@effect/vitest"
 import * as Arrow from "apache-arrow"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { connect, rejection } from "./driver.js"
+import { withEmulator } from "./emulator.js"
 
 const TTypeId = thrift.TCLIService_types.TTypeId
 
@@ -30,8 +30,6 @@ const formats = [
   { name: "Arrow", options: undefined },
   { name: "COLUMN_BASED_SET", options: { warehouse: { resultFormat: "columns" as const } } }
 ] as const
-
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
 
 interface Described {
   readonly rows: Array<Record<string, any>>

@@ -2,12 +2,10 @@ import { DBSQLParameter, DBSQLParameterType } from "@databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import { connect, query, queryPromise, rejection } from "./driver.js"
+import { stats, withEmulator } from "./emulator.js"
 import { send } from "./utils.js"
-
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
-const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
 
 /** One row with every type Databricks has, and one with NULL in each. */
 const everyType = `

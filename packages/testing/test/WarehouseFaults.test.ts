@@ -1,13 +1,11 @@
 import { Emulator } from "@effect-databricks/testing"
 import { HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, TestClock } from "effect"
+import { Effect, Redacted, TestClock } from "effect"
 import { connect, query, queryPromise, rejection } from "./driver.js"
+import { addFault, stats, withEmulator } from "./emulator.js"
 import { send } from "./utils.js"
 
-const withEmulator = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
-const stats = Effect.flatten(Effect.map(Emulator.Emulator, (e) => e.stats))
-const addFault = (fault: Emulator.Fault) => Effect.flatMap(Emulator.Emulator, (e) => e.faults.add(fault))
 /** Waits until the emulator's stats satisfy `check`: a condition, bounded only to fail instead of hanging. */
 const untilStats = (check: (s: Emulator.Stats) => boolean) =>
   Effect.gen(function*() {

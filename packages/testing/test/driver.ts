@@ -50,6 +50,15 @@ export const connect = (options?: {
     return connection
   })
 
+/** Opens a session of the real driver on a fresh connection, closed with the scope. */
+export const openSession = Effect.gen(function*() {
+  const { client } = yield* connect()
+  return yield* Effect.acquireRelease(
+    Effect.promise(() => client.openSession()),
+    (session) => Effect.promise(() => session.close().catch(() => undefined))
+  )
+})
+
 /** A promise's rejection as a value (the driver's errors are not always Errors). */
 export const rejection = <A>(promise: () => Promise<A>) =>
   Effect.promise(() => promise().then(() => undefined as unknown, (error: unknown) => error))

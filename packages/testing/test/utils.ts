@@ -1,11 +1,10 @@
 import { Emulator } from "@effect-databricks/testing"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import * as Crypto from "node:crypto"
 
-/** A fresh emulator plus an HttpClient that trusts it, for one test. */
-export const emulatorLayer = (options?: Emulator.Options) =>
-  Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
+/** A fresh emulator plus an HttpClient that trusts it, for one test (the OAuth tests' name for it). */
+export { withEmulator as emulatorLayer } from "./emulator.js"
 
 export interface Reply {
   readonly status: number
