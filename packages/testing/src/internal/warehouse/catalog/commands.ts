@@ -188,7 +188,11 @@ const showSchemas = async (context: Context, text: string): Promise<Answer | und
   return Rows.rows([["databaseName", Rows.string]], schemas.map((schema) => [schema]))
 }
 
-const showTables = async (context: Context, text: string): Promise<Answer | undefined> => {
+/**
+ * The schema and name filter of SHOW TABLES / SHOW VIEWS (`[FROM|IN schema] [[LIKE] pattern]`): a filter keeping the
+ * schema's objects and the session's temporary ones whose name matches; `undefined` when the text is not that form.
+ */
+const inSchemaMatching = async (context: Context, text: string) => {
   const from = fromName(text)
   if (from === undefined) return undefined
   const pattern = likePattern(from.rest)
@@ -196,9 +200,14 @@ const showTables = async (context: Context, text: string): Promise<Answer | unde
   const place = await resolveSchema(context, from.parts ?? [context.session.catalog, context.session.schema])
   if (isFailure(place)) return place
   const matches = Names.showPattern(pattern)
-  const tables = (await visibleTables(context)).filter((table) =>
+  return (table: Objects.Table) =>
     (table.temporary || (table.catalog === place.catalog && table.schema === place.schema)) && matches(table.table)
-  )
+}
+
+const showTables = async (context: Context, text: string): Promise<Answer | undefined> => {
+  const keep = await inSchemaMatching(context, text)
+  if (keep === undefined || isFailure(keep)) return keep
+  const tables = (await visibleTables(context)).filter(keep)
   // Spark's ShowTablesCommand: the schema's tables, then the session's temporary views (database "").
   tables.sort((a, b) => Number(a.temporary) - Number(b.temporary))
   return Rows.rows(
@@ -209,16 +218,10 @@ const showTables = async (context: Context, text: string): Promise<Answer | unde
 
 /** SHOW VIEWS (SQL reference, "SHOW VIEWS": namespace, viewName, isTemporary). */
 const showViews = async (context: Context, text: string): Promise<Answer | undefined> => {
-  const from = fromName(text)
-  if (from === undefined) return undefined
-  const pattern = likePattern(from.rest)
-  if (pattern === false) return undefined
-  const place = await resolveSchema(context, from.parts ?? [context.session.catalog, context.session.schema])
-  if (isFailure(place)) return place
-  const matches = Names.showPattern(pattern)
+  const keep = await inSchemaMatching(context, text)
+  if (keep === undefined || isFailure(keep)) return keep
   const views = (await Objects.tables(context.session.connection)).filter((table) =>
-    table.kind === "VIEW" && matches(table.table) &&
-    (table.temporary || (table.catalog === place.catalog && table.schema === place.schema))
+    table.kind === "VIEW" && keep(table)
   )
   views.sort((a, b) => Number(a.temporary) - Number(b.temporary))
   return Rows.rows(
