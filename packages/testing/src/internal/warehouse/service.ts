@@ -209,6 +209,12 @@ export const makeHandler = (
     cloudFetch.release({ operation: operation.id })
   }
 
+  /** The caller's session named by the request, or `undefined` once the callback has answered why not. */
+  const sessionFor = (request: any, callback: Callback) => {
+    const context = current()
+    return guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
+  }
+
   const handler: Record<string, (request: any, callback: Callback) => void> = {
     OpenSession(request, callback) {
       const context = current()
@@ -236,8 +242,7 @@ export const makeHandler = (
     },
 
     CloseSession(request, callback) {
-      const context = current()
-      const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
+      const session = sessionFor(request, callback)
       if (session === undefined) return
       cloudFetch.release({ session: session.id })
       void engine.closeSession(session)
@@ -245,8 +250,7 @@ export const makeHandler = (
     },
 
     ExecuteStatement(request, callback) {
-      const context = current()
-      const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
+      const session = sessionFor(request, callback)
       if (session === undefined) return
       respond(callback, () =>
         submit(
@@ -260,8 +264,7 @@ export const makeHandler = (
     ...Object.fromEntries(metadataRpcs.map(([rpc, operationType]) => [
       rpc,
       (request: any, callback: Callback) => {
-        const context = current()
-        const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
+        const session = sessionFor(request, callback)
         if (session === undefined) return
         respond(callback, () =>
           submit(
@@ -317,8 +320,7 @@ export const makeHandler = (
     },
 
     GetInfo(request, callback) {
-      const context = current()
-      const session = guard(context, sessionOf(request.sessionHandle, context), "SessionHandle", callback)
+      const session = sessionFor(request, callback)
       if (session === undefined) return
       const info: Record<number, string> = {
         [types.TGetInfoType.CLI_DBMS_NAME]: "Databricks SQL (effect-databricks emulator)",
