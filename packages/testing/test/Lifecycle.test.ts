@@ -118,7 +118,11 @@ describe("Emulator lifecycle", () => {
               path: emulator.httpPath,
               token: Redacted.value(emulator.pat),
               customCaCert: Buffer.from(emulator.caCertPem),
-              telemetryEnabled: false
+              telemetryEnabled: false,
+              // The driver's own retries would keep its final close() sending CloseSession to the stopped
+              // emulator for about 30 seconds; one attempt is enough to show the close fails fast.
+              retryMaxAttempts: 1,
+              retriesTimeout: 1
             } as never)
             const session = await client.openSession()
             const operation = await session.executeStatement("SELECT id, repeat('x', 100) AS s FROM range(20000)")
