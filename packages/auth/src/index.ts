@@ -105,3 +105,10 @@ export * as ConnectViewer from "./ConnectViewer.js"
  * @since 0.1.0
  */
 export * as ConnectContent from "./ConnectContent.js"
+
+/**
+ * The metrics the credential layers record (token fetches).
+ *
+ * @since 0.3.0
+ */
+export * as AuthMetrics from "./AuthMetrics.js"

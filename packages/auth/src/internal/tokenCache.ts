@@ -6,12 +6,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 
+import * as AuthMetrics from "../AuthMetrics.js"
 import { AuthenticationError } from "../DatabricksError.js"
 import * as Redaction from "../Redaction.js"
 import type { AccessToken, IssuedToken, MakeOptions, TokenSource } from "../TokenSource.js"
@@ -130,6 +132,16 @@ export const make = <R>(
       hint: "Use a TokenSource only while the layer that created it is open"
     })
 
+    // A typed failure is passed on as it is; a defect or an interruption inside the fetch becomes
+    // `unexpected`, so waiters always get an AuthenticationError (never a defect, never a hang).
+    const typedFailureOption = (cause: Cause.Cause<unknown>) =>
+      Option.filter(
+        Cause.failureOption(cause),
+        (error): error is AuthenticationError =>
+          typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "AuthenticationError"
+      )
+    const typedFailure = (cause: Cause.Cause<unknown>) => Option.getOrElse(typedFailureOption(cause), () => unexpected)
+
     /** Ends a flight that failed: its waiters get the failure, and the next call may fetch after a backoff. */
     const fail = (deferred: Deferred.Deferred<AccessToken, AuthenticationError>, cause: Cause.Cause<unknown>) =>
       Effect.gen(function*() {
@@ -140,13 +152,7 @@ export const make = <R>(
           failures: s.failures + 1,
           nextAttemptAt: now + backoff(s.failures + 1)
         }))
-        // A typed failure is passed on as it is; a defect or an interruption inside the fetch becomes
-        // `unexpected`, so waiters always get an AuthenticationError (never a defect, never a hang).
-        const failure = Option.filter(
-          Cause.failureOption(cause),
-          (error): error is AuthenticationError =>
-            typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "AuthenticationError"
-        )
+        const failure = typedFailureOption(cause)
         if (Option.isSome(failure)) {
           yield* Effect.logWarning("token request failed", Cause.fail(failure.value))
         } else {
@@ -155,6 +161,39 @@ export const make = <R>(
         yield* Deferred.fail(deferred, Option.getOrElse(failure, () => unexpected))
       })
 
+    // Tagged once per source: a tagged metric built per fetch would be looked up in the registry each time.
+    const fetches = Metric.tagged(AuthMetrics.tokenFetches, "auth_type", authType)
+    const fetchSucceeded = Metric.tagged(fetches, "outcome", "success")
+    const fetchFailed = Metric.tagged(fetches, "outcome", "failure")
+
+    /**
+     * One request to the issuer and the check of its answer, as the span `TokenSource.fetch` (a child of the
+     * call that needed the token: the flight's fiber is forked from it) and one count in `tokenFetches`. The
+     * span fails with our own error only (`unexpected` for a defect): a defect's text is foreign and may quote
+     * a header, so its cause goes to `onFailure` (which logs it redacted), never to the span.
+     */
+    const fetchOnce = (onFailure: (cause: Cause.Cause<unknown>) => void) =>
+      Effect.gen(function*() {
+        const issued = yield* Effect.provide(fetch, context)
+        const now = yield* Clock.currentTimeMillis
+        const cached = yield* resolve(issued, now)
+        return { cached, now }
+      }).pipe(
+        Effect.catchAllCause((cause) => {
+          onFailure(cause)
+          const error = typedFailure(cause)
+          return Effect.zipRight(
+            Effect.annotateCurrentSpan("error.type", error._tag),
+            Effect.fail(error)
+          )
+        }),
+        Effect.onExit((exit) => Metric.increment(Exit.isSuccess(exit) ? fetchSucceeded : fetchFailed)),
+        Effect.withSpan("TokenSource.fetch", {
+          attributes: { "databricks.auth_type": authType },
+          captureStackTrace: false
+        })
+      )
+
     const runFlight = (deferred: Deferred.Deferred<AccessToken, AuthenticationError>, notBefore: number) =>
       Effect.gen(function*() {
         const start = yield* Clock.currentTimeMillis
@@ -162,12 +201,10 @@ export const make = <R>(
           yield* Effect.logDebug(`waiting ${notBefore - start} ms before the next token request after a failure`)
           yield* Effect.sleep(notBefore - start)
         }
-        const exit = yield* Effect.exit(Effect.provide(fetch, context))
-        if (Exit.isFailure(exit)) return yield* fail(deferred, exit.cause)
-        const now = yield* Clock.currentTimeMillis
-        const resolved = resolve(exit.value, now)
-        if (Either.isLeft(resolved)) return yield* fail(deferred, Cause.fail(resolved.left))
-        const cached = resolved.right
+        let failure: Cause.Cause<unknown> | undefined
+        const fetched = yield* Effect.either(fetchOnce((cause) => (failure = cause)))
+        if (Either.isLeft(fetched)) return yield* fail(deferred, failure ?? Cause.fail(fetched.left))
+        const { cached, now } = fetched.right
         if (cached.unusableAt <= now) {
           yield* Effect.logWarning("the issuer returned a token that has already expired; check the clock")
         }
@@ -192,7 +229,6 @@ export const make = <R>(
           )
         ),
         Effect.annotateLogs("authType", authType),
-        Effect.withSpan("TokenSource.fetch", { attributes: { "databricks.auth_type": authType } }),
         Effect.forkIn(scope),
         // A fiber forked into a scope that is closing is interrupted before it runs a single step, so
         // the handlers above never run: the observer makes sure no waiter is left on the Deferred.
