@@ -32,9 +32,10 @@ describe("AuthMetrics and the TokenSource.fetch span", () => {
     Effect.gen(function*() {
       const authType = "metrics-test-outcomes"
       const calls = yield* Ref.make(0)
+      const issued: TokenSource.IssuedToken = { value: Redacted.make("tok-1"), expiresIn: "1 hour" }
       const fetch = Effect.flatMap(
         Ref.getAndUpdate(calls, (n) => n + 1),
-        (n) => n === 0 ? Effect.fail(refused) : Effect.succeed({ value: Redacted.make("tok-1"), expiresIn: "1 hour" })
+        (n) => n === 0 ? Effect.fail(refused) : Effect.succeed(issued)
       )
       const { spans, tracer } = yield* recordingSpans
       const source = yield* TokenSource.make(fetch, { authType })
