@@ -3,7 +3,7 @@ import { Emulator } from "@effect-databricks/testing"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Stream } from "effect"
+import { Chunk, Effect, Stream, Tracer } from "effect"
 import * as Compiler from "../src/internal/compiler.js"
 import { sqlClient, texts, withSql } from "./EffectSqlUtils.js"
 import { stats, withEmulator } from "./utils.js"
@@ -168,5 +168,31 @@ describe("@effect/sql on Databricks: the sql template", () => {
       assert.instanceOf(error.cause, OurErrors.ParameterError)
       assert.strictEqual(error.message, "Failed to execute statement (ParameterError)")
       assert.deepStrictEqual(yield* texts("nan"), [])
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("each statement has @effect/sql's client span, with the Databricks attributes", () =>
+    Effect.gen(function*() {
+      const base = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        context: base.context,
+        span: (...args) => {
+          const span = base.span(...args)
+          spans.push(span)
+          return span
+        }
+      })
+      const emulator = yield* Emulator.Emulator
+      yield* withSql(Effect.flatMap(sqlClient, (sql) => sql`SELECT ${"traced"} AS marker`)).pipe(
+        Effect.withTracer(recording)
+      )
+      const span = spans.find((span) => span.name === "sql.execute")
+      assert.isDefined(span)
+      assert.strictEqual(span!.kind, "client")
+      assert.strictEqual(span!.attributes.get("db.system.name"), "databricks")
+      assert.strictEqual(span!.attributes.get("server.address"), new URL(emulator.host).hostname)
+      assert.strictEqual(span!.attributes.get("db.query.text"), "SELECT ? AS marker")
+      assert.strictEqual(span!.attributes.get("db.operation.name"), "execute")
+      assert.notInclude(JSON.stringify([...span!.attributes]), "traced", "a value in a span")
     }).pipe(Effect.provide(withEmulator())))
 })
