@@ -40,16 +40,16 @@ export type Operation = "query" | "execute" | "stream"
 
 /** Where a client's statements go, as its spans say it: built once per client. */
 export interface Target {
-  /** `db.system.name`, `server.address`, `server.port` (when not 443), `db.namespace` (when a catalog is set). */
+  /** `db.system.name`, `server.address`, `server.port` (when not 443), `db.namespace` (when set). */
   readonly attributes: Readonly<Record<string, unknown>>
   /** The options of every span the client opens: kind client, those attributes, no stack trace. */
   readonly spanOptions: Tracer.SpanOptions
 }
 
 /**
- * The client's span attributes, from its checked options. `db.namespace` is `catalog.schema` (or the catalog
- * alone) when the session's initial catalog is set; with no catalog the namespace is the warehouse's default,
- * which the client does not know.
+ * The client's span attributes, from its checked options. `db.namespace` is the session's initial
+ * `catalog.schema` (or whichever of the two is set; neither: the warehouse's default, which the client does
+ * not know, and no attribute), as the `@effect/sql` client's spans say it.
  */
 export const target = (options: {
   readonly host: WorkspaceHost.WorkspaceHost
@@ -61,11 +61,8 @@ export const target = (options: {
     "server.address": options.host.hostname
   }
   if (options.host.port !== 443) attributes["server.port"] = options.host.port
-  if (options.catalog !== undefined && options.catalog !== "") {
-    attributes["db.namespace"] = options.schema !== undefined && options.schema !== ""
-      ? `${options.catalog}.${options.schema}`
-      : options.catalog
-  }
+  const namespace = [options.catalog, options.schema].filter((part) => part !== undefined && part !== "").join(".")
+  if (namespace !== "") attributes["db.namespace"] = namespace
   return { attributes, spanOptions: { kind: "client", captureStackTrace: false, attributes } }
 }
 
