@@ -118,8 +118,13 @@ export const makeConnection = (client: Ours.SqlClient): Connection => {
  * What SQL warehouses support, for the error when BEGIN TRANSACTION fails
  * (https://docs.databricks.com/aws/en/transactions/transaction-modes).
  */
-const beginFailed = "Failed to begin a transaction: Databricks runs BEGIN TRANSACTION on SQL warehouses only, " +
-  "and a transaction writes only to Unity Catalog managed tables with catalog-managed commits"
+const beginFailed = (error: SqlError) =>
+  new SqlError({
+    cause: error.cause,
+    message: `Failed to begin a transaction (${(error.cause as Ours.SqlClientError)._tag}): Databricks runs ` +
+      "BEGIN TRANSACTION on SQL warehouses only, and a transaction writes only to Unity Catalog managed tables " +
+      "with catalog-managed commits"
+  })
 
 const nested = () =>
   new SqlError({
@@ -162,7 +167,7 @@ const makeWithTransaction = (
               Effect.gen(function*() {
                 const conn = yield* restore(Scope.extend(reserve, scope))
                 yield* restore(statement(conn, "BEGIN TRANSACTION")).pipe(
-                  Effect.mapError((error) => new SqlError({ cause: error.cause, message: beginFailed }))
+                  Effect.mapError(beginFailed)
                 )
                 const exit = yield* Effect.exit(
                   Effect.locally(
@@ -177,7 +182,10 @@ const makeWithTransaction = (
                   event("db.transaction.commit")
                   yield* statement(conn, "COMMIT").pipe(
                     Effect.mapError((error) =>
-                      new SqlError({ cause: error.cause, message: "Failed to commit the transaction" })
+                      new SqlError({
+                        cause: error.cause,
+                        message: `Failed to commit the transaction (${(error.cause as Ours.SqlClientError)._tag})`
+                      })
                     ),
                     // After a failed COMMIT Databricks wants a ROLLBACK before anything else.
                     Effect.tapError(() => Effect.ignore(statement(conn, "ROLLBACK")))
