@@ -168,4 +168,28 @@ describe("@effect/sql on Databricks: reserve and withTransaction", () => {
       assert.notInclude(log.join("\n"), "INSERT INTO ledger")
       assert.notInclude(log, "ROLLBACK")
     }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("a COMMIT that fails is a typed SqlError (not a defect), followed by a ROLLBACK", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.sql("CREATE TABLE ledger (id INT)")
+      const error = yield* withSql(Effect.gen(function*() {
+        const sql = yield* sqlClient
+        return yield* Effect.flip(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO ledger VALUES (${1})`
+          // The next statement is the COMMIT.
+          yield* emulator.faults.add({
+            target: "ExecuteStatement",
+            status: 403,
+            body: "{\"error_code\":\"PERMISSION_DENIED\",\"message\":\"Not allowed.\"}"
+          })
+        })))
+      }))
+      assert.instanceOf(error, SqlError)
+      assert.strictEqual(error.message, "Failed to commit the transaction (PermissionError)")
+      assert.strictEqual((error.cause as SqlClient.SqlClientError)._tag, "PermissionError")
+      const log = (yield* stats).statements.map((t) => t.text)
+      assert.deepStrictEqual(log.filter((t) => t === "ROLLBACK" || t === "COMMIT"), ["ROLLBACK"])
+      assert.deepStrictEqual(yield* count("ledger"), [{ n: 0n }])
+    }).pipe(Effect.provide(withEmulator())))
 })
