@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type * as DatabricksError from "@effect-databricks/auth/DatabricksError"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
@@ -204,3 +205,26 @@ export type SqlError = WarehouseError | QueryError | ResultDecodeError | Paramet
  * @category refinements
  */
 export const isSqlError = (u: unknown): u is SqlError => Predicate.hasProperty(u, TypeId)
+
+/**
+ * Everything a SqlClient call can fail with: the shared errors and the SQL-only ones. `ResultDecodeError`: a
+ * value the warehouse sent that the client cannot represent (a DATE beyond JavaScript's range), or, from
+ * `querySchema`, a row that does not match the schema. `ResultExpiredError`: a CloudFetch result file whose
+ * link expired before it was downloaded.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type SqlClientError =
+  | DatabricksError.AuthenticationError
+  | DatabricksError.PermissionError
+  | DatabricksError.RateLimitError
+  | DatabricksError.NetworkError
+  | DatabricksError.TimeoutError
+  | DatabricksError.ConfigurationError
+  | DatabricksError.ServerError
+  | WarehouseError
+  | QueryError
+  | ParameterError
+  | ResultDecodeError
+  | ResultExpiredError

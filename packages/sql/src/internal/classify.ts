@@ -1,3 +1,19 @@
+/**
+ * The one place driver failures become tagged errors, with the facts the retry decisions read (a
+ * `RetryPolicy.Failure`); the decisions themselves are `RetryPolicy`'s.
+ *
+ * The driver's errors are classified by their type and fields (`statusCode`,
+ * `errorCode`, `response.sqlState`, system `code`); the only message read is
+ * the documented retry-exhaustion text, which carries the HTTP status nowhere
+ * else.
+ *
+ * Every message built from foreign text (an HTTP body, a server's or the
+ * driver's message) goes through `Redaction.redact` with the secrets of the
+ * failing call (the tokens handed to the driver): a server that echoes the
+ * request must not put the token into an error.
+ *
+ * @internal
+ */
 import {
   AuthenticationError,
   ConfigurationError,
@@ -13,49 +29,15 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import type * as RetryPolicy from "../RetryPolicy.js"
 import { QueryError, ResultExpiredError, WarehouseError } from "../SqlError.js"
-import type { SqlClientError } from "./errors.js"
+import type { SqlClientError } from "../SqlError.js"
 
-/**
- * The one place driver failures become tagged errors.
- *
- * The driver's errors are classified by their type and fields (`statusCode`,
- * `errorCode`, `response.sqlState`, system `code`); the only message read is
- * the documented retry-exhaustion text, which carries the HTTP status nowhere
- * else.
- *
- * Every message built from foreign text (an HTTP body, a server's or the
- * driver's message) goes through `Redaction.redact` with the secrets of the
- * failing call (the tokens handed to the driver): a server that echoes the
- * request must not put the token into an error.
- */
+/** The facts about a failed driver call: `RetryPolicy.Failure`, which every retry decision reads. */
+export type Classified = RetryPolicy.Failure
 
-/**
- * Which driver call failed: it tells whether the statement can have run. `wait` is GetOperationStatus and
- * GetResultSetMetadata, `fetch` FetchResults, `close` CancelOperation, CloseOperation and CloseSession.
- */
-export type Phase = "connect" | "open" | "submit" | "wait" | "fetch" | "close"
-
-export interface Classified {
-  readonly error: SqlClientError
-  readonly phase: Phase
-  /** The server's answer proves the statement did not run (429/503 on submit, or before submit). */
-  readonly notExecuted: boolean
-  /** The session is gone on the server: use a fresh one. */
-  readonly sessionInvalid: boolean
-  /** A 403 for an expired or invalid token: refresh it once. */
-  readonly expiredToken: boolean
-  /**
-   * The call got no answer within its deadline (`timeouts.rpc`, or the driver's socket timeout): the server may
-   * never have heard it. Not the statement's own timeout on the warehouse, which is its final state.
-   */
-  readonly callTimedOut: boolean
-  /**
-   * A CloudFetch result file's link expired or was refused (403 from storage): the statement's result is lost
-   * to this reader, but running the statement again gives fresh links.
-   */
-  readonly linkExpired: boolean
-}
+/** Which driver call failed (`RetryPolicy.Phase`). */
+export type Phase = RetryPolicy.Phase
 
 const exhaustion = /Hive driver: (\d{3}|Error) when connecting to resource\. (?:Max retry count|Retry timeout) exceeded/
 const networkCodes = new Set([
@@ -334,3 +316,25 @@ export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): E
       )
     )
   )
+
+/**
+ * A call that got no answer within its own deadline (`timeouts.rpc`): the client gave up on it. Before the
+ * statement (OpenSession) it cannot have run.
+ */
+export const timedOut = (phase: Phase, after: Duration.Duration): Classified => ({
+  error: new TimeoutError({
+    message: phase === "fetch"
+      ? `No rows arrived within ${Duration.format(after)} (fetch: a FetchResults, or a result file's download ` +
+        "from cloud storage)"
+      : `The SQL warehouse did not answer within ${Duration.format(after)} (${phase})`,
+    operation: phase,
+    timeout: after,
+    hint: "The call is abandoned; its session is not reused"
+  }),
+  phase,
+  notExecuted: phase === "open",
+  sessionInvalid: false,
+  expiredToken: false,
+  callTimedOut: true,
+  linkExpired: false
+})

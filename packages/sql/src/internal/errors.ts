@@ -1,32 +1,11 @@
-import type {
-  AuthenticationError,
-  ConfigurationError,
-  NetworkError,
-  PermissionError,
-  RateLimitError,
-  ServerError,
-  TimeoutError
-} from "@effect-databricks/auth/DatabricksError"
-import type { ParameterError, QueryError, ResultDecodeError, ResultExpiredError, WarehouseError } from "../SqlError.js"
-
 /**
- * Everything a SqlClient call can fail with. `ResultDecodeError`: a value the warehouse sent that the client cannot
- * represent (a DATE beyond JavaScript's range), or, from `querySchema`, a row that does not match the schema.
- * `ResultExpiredError`: a CloudFetch result file whose link expired before it was downloaded.
+ * What the client adds to an error on its way to the caller.
+ *
+ * @internal
  */
-export type SqlClientError =
-  | AuthenticationError
-  | PermissionError
-  | RateLimitError
-  | NetworkError
-  | TimeoutError
-  | ConfigurationError
-  | ServerError
-  | WarehouseError
-  | QueryError
-  | ParameterError
-  | ResultDecodeError
-  | ResultExpiredError
+import type { SqlClientError } from "../SqlError.js"
+
+export type { SqlClientError } from "../SqlError.js"
 
 /**
  * `error` with `note` added to its message, same tag and fields: what the client knows about the statement
