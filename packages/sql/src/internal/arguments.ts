@@ -1,11 +1,12 @@
-import * as Effect from "effect/Effect"
-import { ParameterError } from "../SqlError.js"
-
 /**
  * Checks of the arguments of SqlClient's methods, for callers the types do not bind: a wrong one is a
  * `ParameterError` naming the argument (the value is not shown: it may hold anything), never a defect, and
  * never a request the driver would send malformed ("Required field statement is unset!").
+ *
+ * @internal
  */
+import * as Effect from "effect/Effect"
+import { ParameterError } from "../SqlError.js"
 
 const kind = (u: unknown): string => u === null ? "null" : Array.isArray(u) ? "an array" : `a ${typeof u}`
 

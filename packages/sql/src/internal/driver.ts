@@ -1,3 +1,9 @@
+/**
+ * The `@databricks/sql` driver as the client uses it: how it connects (retries off, logs through Effect),
+ * and the few places where its own behaviour is patched or worked around, each with why.
+ *
+ * @internal
+ */
 import { DBSQLClient, thrift } from "@databricks/sql"
 import * as Redaction from "@effect-databricks/auth/Redaction"
 import type * as TokenSource from "@effect-databricks/auth/TokenSource"

@@ -1,13 +1,14 @@
-import { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-
 /**
  * Checks of option values at SqlClient's boundary, for callers the types do not bind (plain JavaScript, a
  * config read as `any`): a wrong value is a `ConfigurationError` naming the setting, never a defect deep
  * inside (`.trim is not a function`, `Duration.decode` throwing, a timer that fires at once).
+ *
+ * @internal
  */
+import { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 /** Node's timers fire at once beyond this (about 24.8 days), so no deadline or wait may be longer. */
 export const maxTimerMillis = 2 ** 31 - 1

@@ -1,10 +1,3 @@
-import { DBSQLParameter, DBSQLParameterType } from "@databricks/sql"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { ParameterError } from "../SqlError.js"
-import type * as SqlParam from "../SqlParam.js"
-import * as Typed from "./typed.js"
-
 /**
  * The one rule for statement parameters: every value is bound exactly as given or refused with a
  * `ParameterError` that names the parameter and says what is allowed, before the driver sees it. The driver
@@ -13,7 +6,15 @@ import * as Typed from "./typed.js"
  * (a lone surrogate sent as U+FFFD, `2024-02-30` read as March 1st, a DECIMAL read as DECIMAL(10,0)) is refused
  * too. Whatever the caller passes (proxies, getters that throw, forged objects), this never throws: reading
  * the parameters happens under one guard that turns anything thrown into a `ParameterError`.
+ *
+ * @internal
  */
+import { DBSQLParameter, DBSQLParameterType } from "@databricks/sql"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { ParameterError } from "../SqlError.js"
+import type * as SqlParam from "../SqlParam.js"
+import * as Typed from "./typed.js"
 
 export interface DriverParams {
   readonly namedParameters?: Record<string, DBSQLParameter>

@@ -1,3 +1,9 @@
+/**
+ * Rows as the driver gives them, made into the values the client promises (DATE as `YYYY-MM-DD`, ...), and
+ * decoded with a Schema for `querySchema`.
+ *
+ * @internal
+ */
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"

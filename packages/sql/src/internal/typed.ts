@@ -1,4 +1,9 @@
 /**
+ * What the `SqlParam` constructors could not accept, recorded for the binder.
+ *
+ * @internal
+ */
+/**
  * What the `SqlParam` constructors could not accept. The constructors never throw (a bad argument is found
  * where the value is bound, as a `ParameterError` from `query`/`execute`/`stream`), so a constructor that was
  * given something unusable records why here, and the binder reports it. A WeakMap, not a field: the public
