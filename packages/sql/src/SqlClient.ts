@@ -48,6 +48,9 @@ import {
   type RateLimitError
 } from "@effect-databricks/auth/DatabricksError"
 import type * as TokenSource from "@effect-databricks/auth/TokenSource"
+import * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as EffectSqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -59,6 +62,7 @@ import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/client.js"
+import * as EffectSql from "./internal/effectSql.js"
 import * as internalViewers from "./internal/viewers.js"
 import type * as RetryPolicy from "./RetryPolicy.js"
 import type { ResultDecodeError, SqlClientError } from "./SqlError.js"
@@ -202,23 +206,52 @@ export const make: (
 ) => Effect.Effect<SqlClient, ConfigurationError, TokenSource.TokenSource | Scope.Scope> = internal.make
 
 /**
+ * One client, as two services: this `SqlClient` and `@effect/sql`'s (the `sql` template, `SqlSchema`,
+ * `SqlResolver`, `Model`), which runs every statement through this one's methods.
+ */
+const layerFrom = (
+  options: Effect.Effect<Options, ConfigurationError>
+): Layer.Layer<SqlClient | EffectSqlClient.SqlClient, ConfigurationError, TokenSource.TokenSource> =>
+  Layer.scopedContext(
+    Effect.gen(function*() {
+      const checked = yield* options
+      const client = yield* make(checked)
+      // Checked by make: parsed again for the spans' server.address.
+      const host = yield* WorkspaceHost.make(checked.host, { setting: "host" })
+      const sql = yield* EffectSql.make(client, {
+        hostname: host.hostname,
+        port: host.port,
+        catalog: checked.catalog,
+        schema: checked.schema
+      })
+      return Context.make(SqlClient, client).pipe(Context.add(EffectSqlClient.SqlClient, sql))
+    })
+  ).pipe(Layer.provide(Reactivity.layer))
+
+/**
+ * This `SqlClient`, and `@effect/sql`'s `SqlClient` on top of it (see docs/sql.md, "@effect/sql"): reads
+ * (`SELECT`, `WITH … SELECT`, `SHOW`, `DESCRIBE`, `EXPLAIN`, `VALUES`) run as `query`, anything else as
+ * `execute`; its errors are `@effect/sql`'s `SqlError` with one of ours as the `cause`.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<SqlClient, ConfigurationError, TokenSource.TokenSource> =>
-  Layer.scoped(SqlClient, make(options))
+export const layer = (
+  options: Options
+): Layer.Layer<SqlClient | EffectSqlClient.SqlClient, ConfigurationError, TokenSource.TokenSource> =>
+  layerFrom(Effect.succeed(options))
 
 /**
- * Reads `DATABRICKS_HOST` and `DATABRICKS_HTTP_PATH`; the other options may be passed directly.
+ * Reads `DATABRICKS_HOST` and `DATABRICKS_HTTP_PATH`; the other options may be passed directly. Provides
+ * `@effect/sql`'s `SqlClient` too, as `layer` does.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
   options?: Omit<Options, "host" | "httpPath">
-): Layer.Layer<SqlClient, ConfigurationError, TokenSource.TokenSource> =>
-  Layer.scoped(
-    SqlClient,
+): Layer.Layer<SqlClient | EffectSqlClient.SqlClient, ConfigurationError, TokenSource.TokenSource> =>
+  layerFrom(
     Effect.gen(function*() {
       const read = (name: string) =>
         Config.string(name).pipe(
@@ -234,7 +267,7 @@ export const layerConfig = (
         )
       const host = yield* read("DATABRICKS_HOST")
       const httpPath = yield* read("DATABRICKS_HTTP_PATH")
-      return yield* make({ ...options, host, httpPath })
+      return { ...options, host, httpPath }
     })
   )
 

@@ -1,9 +1,10 @@
-import { SqlError as OurErrors, SqlParam } from "@effect-databricks/sql"
+import { Pat } from "@effect-databricks/auth"
+import { SqlClient, SqlError as OurErrors, SqlParam } from "@effect-databricks/sql"
 import { Emulator } from "@effect-databricks/testing"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Stream, Tracer } from "effect"
+import { Chunk, ConfigProvider, Effect, Layer, Stream, Tracer } from "effect"
 import * as Compiler from "../src/internal/compiler.js"
 import { sqlClient, texts, withSql } from "./EffectSqlUtils.js"
 import { stats, withEmulator } from "./utils.js"
@@ -194,5 +195,42 @@ describe("@effect/sql on Databricks: the sql template", () => {
       assert.strictEqual(span!.attributes.get("db.query.text"), "SELECT ? AS marker")
       assert.strictEqual(span!.attributes.get("db.operation.name"), "execute")
       assert.notInclude(JSON.stringify([...span!.attributes]), "traced", "a value in a span")
+    }).pipe(Effect.provide(withEmulator())))
+
+  it.scopedLive("layerConfig provides both clients over one pool; the spans name catalog.schema as db.namespace", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const base = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        context: base.context,
+        span: (...args) => {
+          const span = base.span(...args)
+          spans.push(span)
+          return span
+        }
+      })
+      const live = SqlClient.layerConfig({ caCert: emulator.caCertPem, catalog: "main", schema: "default" }).pipe(
+        Layer.provide(Pat.layer({ token: emulator.pat })),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
+          new Map([["DATABRICKS_HOST", emulator.host], ["DATABRICKS_HTTP_PATH", emulator.httpPath]])
+        )))
+      )
+      const [ours, theirs] = yield* Effect.scoped(Effect.provide(
+        Effect.gen(function*() {
+          const client = yield* SqlClient.SqlClient
+          const sql = yield* sqlClient
+          return [yield* client.query("SELECT current_schema() AS s"), yield* sql`SELECT current_schema() AS s`]
+        }),
+        live
+      )).pipe(Effect.withTracer(recording))
+      assert.deepStrictEqual(ours, [{ s: "default" }])
+      assert.deepStrictEqual(theirs, ours)
+      const after = yield* stats
+      assert.strictEqual(after.rpc.OpenSession, 1, "both clients share one pooled session")
+      assert.strictEqual(after.openSessions, 0, "a session was left open")
+      assert.strictEqual(after.openOperations, 0, "an operation was left open")
+      const span = spans.find((span) => span.name === "sql.execute")
+      assert.strictEqual(span?.attributes.get("db.namespace"), "main.default")
     }).pipe(Effect.provide(withEmulator())))
 })

@@ -23,11 +23,6 @@ import { QueryError } from "../SqlError.js"
 import * as SqlParam from "../SqlParam.js"
 import * as Compiler from "./compiler.js"
 
-/** Our client, with the session-pinning `reserve` of the public contract. */
-export type Reservable = Ours.SqlClient & {
-  readonly reserve: Effect.Effect<Ours.SqlClient, Ours.SqlClientError, Scope.Scope>
-}
-
 /** Where the client connects, for the statements' span attributes. */
 export interface Target {
   readonly hostname: string
@@ -209,7 +204,7 @@ const makeWithTransaction = (
  * statement), a span, and our client's call.
  */
 export const make = (
-  client: Reservable,
+  client: Ours.SqlClient,
   target: Target
 ): Effect.Effect<Client.SqlClient, never, Reactivity.Reactivity> =>
   Effect.gen(function*() {
