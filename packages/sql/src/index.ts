@@ -26,3 +26,11 @@ export * as RetryPolicy from "./RetryPolicy.js"
  * @since 0.1.0
  */
 export * as SqlParam from "./SqlParam.js"
+
+/**
+ * The metrics a `SqlClient` records: statements by outcome, their duration,
+ * retries by reason and sessions open.
+ *
+ * @since 0.3.0
+ */
+export * as SqlMetrics from "./SqlMetrics.js"

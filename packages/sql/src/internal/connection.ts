@@ -8,6 +8,7 @@
  */
 import { type DBSQLClient } from "@databricks/sql"
 import * as TokenSource from "@effect-databricks/auth/TokenSource"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -18,12 +19,22 @@ import * as RetryPolicy from "../RetryPolicy.js"
 import { type Classified, classify, type Phase, timedOut } from "./classify.js"
 import type { Resolved } from "./clientOptions.js"
 import * as Driver from "./driver.js"
+import * as Telemetry from "./telemetry.js"
 
 /** The driver connection's calls, each under its deadline, each failure classified. */
 export interface Connection {
   readonly options: Resolved
+  /** What the client's spans say about where its statements go (built once). */
+  readonly target: Telemetry.Target
   /** The client's `TokenSource`, remembering the tokens it hands out (see `secrets`). */
   readonly source: TokenSource.TokenSource
+  /**
+   * The source's token, asked for in the caller's fiber before a statement's driver calls: cached, it costs a
+   * clock read; otherwise its fetch runs here, a child of the statement's span (the driver's own request for
+   * it, per RPC, runs in a fiber of its own, outside every span), and the driver then finds it cached. A
+   * failure is classified as the driver's would be, as a failure before anything was sent.
+   */
+  readonly token: Effect.Effect<void, Classified>
   /**
    * One driver call with its deadline (`timeouts.rpc` unless given); its failure classified. The deadline is
    * a timer of its own, not `Effect.timeout`: it holds where the caller cannot be interrupted (the pool
@@ -71,9 +82,12 @@ export interface Connection {
     onSettled: () => void,
     label: string
   ) => Effect.Effect<void, Classified>
-  /** OpenSession with the options' catalog, schema and configuration; a late answer is closed. */
+  /**
+   * OpenSession with the options' catalog, schema and configuration; a late answer is closed. The span
+   * `SqlClient.openSession`; the session counts in `SqlMetrics.sessionsOpen` until `closeSession`.
+   */
   readonly openSession: Effect.Effect<Driver.Session, Classified>
-  /** CloseSession, as `closeQuietly`. */
+  /** CloseSession, as `closeQuietly`, for a session `openSession` gave. The span `SqlClient.closeSession`. */
   readonly closeSession: (session: Driver.Session) => Effect.Effect<void>
   /** Waits until no background close is under way. */
   readonly awaitBackground: Effect.Effect<void>
@@ -101,6 +115,7 @@ class DriverFailure {
 export const make = (options: Resolved): Effect.Effect<Connection, never, TokenSource.TokenSource | Scope.Scope> =>
   Effect.gen(function*() {
     const { retry: policy, rpcTimeout } = options
+    const target = Telemetry.target(options)
     const runtime = yield* Effect.runtime<never>()
     // The tokens handed to the driver lately: a server that echoes the request (an HTTP body, a driver message)
     // must not put one into an error or a log line, so classify and the driver's logger remove them.
@@ -171,7 +186,7 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
       return Effect.catchAll(attempt, (first) =>
         inBackground(
           replaying(first, attempt).pipe(
-            Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
+            Effect.retry(Telemetry.observeRetries(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate }))),
             Effect.catchAll((failure) =>
               failure.sessionInvalid ? Effect.void : Effect.logWarning(
                 `SqlClient: could not close a ${what} on the warehouse (${failure.error.message}); ` +
@@ -194,7 +209,9 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
         onFailure: (first) =>
           inBackground(
             replaying(first, cancel).pipe(
-              Effect.retry(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate })),
+              Effect.retry(
+                Telemetry.observeRetries(RetryPolicy.closeSchedule(policy, { onRefresh: source.invalidate }))
+              ),
               Effect.ignore,
               Effect.zipRight(close)
             )
@@ -214,7 +231,7 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
       return Effect.catchAll(attempt, (first) =>
         Effect.retry(
           replaying(first, attempt),
-          RetryPolicy.callSchedule(policy, { operation, onRefresh: source.invalidate })
+          Telemetry.observeRetries(RetryPolicy.callSchedule(policy, { operation, onRefresh: source.invalidate }))
         ))
     }
 
@@ -263,21 +280,34 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
     )
     yield* Effect.addFinalizer(() => awaitBackground)
 
-    const closeSession = (session: Driver.Session) => closeQuietly("session", Driver.sessionClose(session))
-    const openSession = callClosing(
-      "open",
-      () =>
-        driver.openSession({
-          ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
-          ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
-          ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
-        }),
-      closeSession
+    const closeQuietlySession = (session: Driver.Session) => closeQuietly("session", Driver.sessionClose(session))
+    // A late answer's session was never the pool's: it is closed without a span or a count of its own.
+    const openSession = Telemetry.openSession(
+      callClosing(
+        "open",
+        () =>
+          driver.openSession({
+            ...(options.catalog === undefined ? {} : { initialCatalog: options.catalog }),
+            ...(options.schema === undefined ? {} : { initialSchema: options.schema }),
+            ...(options.sessionConfig === undefined ? {} : { configuration: { ...options.sessionConfig } })
+          }),
+        closeQuietlySession
+      ),
+      target
+    )
+    const closeSession = (session: Driver.Session) => Telemetry.closeSession(closeQuietlySession(session), target)
+
+    // As `TokenSource.toDriverAuthentication` rejects: the typed failure, or the cause squashed.
+    const token = Effect.catchAllCause(
+      Effect.asVoid(source.token),
+      (cause) => Effect.flatMap(classify(Cause.squash(cause), "open", handedOut), Effect.fail)
     )
 
     return {
       options,
+      target,
       source,
+      token,
       call,
       callClosing,
       repeated,

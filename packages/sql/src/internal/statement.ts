@@ -28,6 +28,7 @@ import * as Check from "./options.js"
 import * as Params from "./params.js"
 import * as Rows from "./rows.js"
 import type { Lease } from "./sessionPool.js"
+import * as Telemetry from "./telemetry.js"
 
 /** The statement methods of a `SqlClient`. */
 export type Statements = Omit<SqlClient, "reserve">
@@ -81,12 +82,17 @@ export const retried = <A, R>(
 ): Effect.Effect<A, SqlClientError, R> => {
   const { queryTimeout, retry: policy } = connection.options
   const { idempotent, operation, pinned } = options
-  return attempt.pipe(
+  // Each attempt asks for the token first, in this fiber: a fetch it needs is then a child of the statement's
+  // span (after an expired-token 403 too), not of the driver's per-RPC fiber.
+  const tokenFirst = Effect.zipRight(connection.token, attempt)
+  return tokenFirst.pipe(
     // The schedule is built only once an attempt failed: most calls succeed at once.
     Effect.catchAll((first) =>
       Effect.retry(
-        replaying(first, attempt),
-        RetryPolicy.schedule(policy, { idempotent, operation, pinned, onRefresh: connection.source.invalidate })
+        replaying(first, tokenFirst),
+        Telemetry.observeRetries(
+          RetryPolicy.schedule(policy, { idempotent, operation, pinned, onRefresh: connection.source.invalidate })
+        )
       )
     ),
     Effect.mapError((failure) => finalError(failure, idempotent, pinned)),
@@ -105,7 +111,7 @@ export const retried = <A, R>(
 
 /** The statement methods on the sessions `lease` gives; `pinned` when that is one reserved session. */
 export const make = (connection: Connection, lease: Lease, pinned: boolean): Statements => {
-  const { release, repeated } = connection
+  const { release, repeated, target } = connection
   const { useCloudFetch } = connection.options
 
   /**
@@ -179,7 +185,7 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
     )
 
   const query: SqlClient["query"] = (sql, params) =>
-    run(sql, params, true, "query").pipe(Effect.withSpan("SqlClient.query"))
+    Telemetry.statement(run(sql, params, true, "query"), target, "query", sql)
 
   const querySchema: SqlClient["querySchema"] = (schema) => (sql, params) =>
     Schema.isSchema(schema)
@@ -213,10 +219,13 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
             : undefined
         }
       }),
-      Effect.withSpan("SqlClient.execute")
+      (effect) => Telemetry.statement(effect, target, "execute", sql)
     )
 
   const stream: SqlClient["stream"] = (sql, params, streamOptions) =>
+    Telemetry.stream(streamOf(sql, params, streamOptions), target, sql)
+
+  const streamOf: SqlClient["stream"] = (sql, params, streamOptions) =>
     Stream.unwrapScoped(
       Effect.gen(function*() {
         const chunkSize = (yield* checkArgument(
