@@ -360,9 +360,10 @@ describe("SqlClient errors", () => {
             outcomes.push(yield* run(c.query("SELECT * FROM no_such_table")))
             outcomes.push(yield* run(c.query("SELECT :x", { x: [1] as never })))
             outcomes.push(yield* run(c.query("SELECT 'infinity'::DATE AS d")))
-            // 8 MB of BIGINT: above the emulator's default CloudFetch threshold (4 MiB), so it comes as links.
+            // 400 KB of BIGINT: above this emulator's CloudFetch threshold (64 KiB), so it comes as links. (Small,
+            // so that making it fits in `timeouts.rpc` on a loaded machine: 8 MB did not, and was a timeout.)
             yield* fault({ target: "cloudFetch", status: 403 })
-            outcomes.push(yield* run(c.query("SELECT id FROM range(1000000)")))
+            outcomes.push(yield* run(c.query("SELECT id FROM range(50000)")))
             return outcomes
           }),
           { timeouts: { rpc: "1 second" }, retry: { maxAttempts: 1 } }
@@ -382,7 +383,7 @@ describe("SqlClient errors", () => {
           "decode",
           "expired"
         ])
-      }).pipe(Effect.provide(withEmulator())),
+      }).pipe(Effect.provide(withEmulator({ warehouse: { cloudFetchThreshold: 64 * 1024 } }))),
     { timeout: 30_000 }
   )
 
