@@ -16,9 +16,10 @@
  * @since 0.3.0
  */
 import type * as Duration from "effect/Duration"
-import * as Metric from "effect/Metric"
+import type * as Metric from "effect/Metric"
 import type * as MetricKeyType from "effect/MetricKeyType"
 import type * as MetricState from "effect/MetricState"
+import * as internal from "./internal/metrics.js"
 
 /**
  * Statements run, by how they ended.
@@ -50,10 +51,7 @@ import type * as MetricState from "effect/MetricState"
  * @since 0.3.0
  * @category metrics
  */
-export const statements: Metric.Metric.Counter<number> = Metric.counter("databricks.sql.statements", {
-  description: "Statements run by a SqlClient, by operation and outcome (error.type on a failure)",
-  incremental: true
-})
+export const statements: Metric.Metric.Counter<number> = internal.statements
 
 /**
  * How long statements take, from the call to its last row (a stream: until
@@ -76,11 +74,7 @@ export const statementDuration: Metric.Metric<
   MetricKeyType.MetricKeyType.Histogram,
   Duration.Duration,
   MetricState.MetricState.Histogram
-> = Metric.timerWithBoundaries(
-  "databricks.sql.statement.duration",
-  [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000],
-  "How long SqlClient statements take, retries included, by operation"
-)
+> = internal.statementDuration
 
 /**
  * Retries, by what caused them: each time `RetryPolicy` decided to send a
@@ -103,10 +97,7 @@ export const statementDuration: Metric.Metric<
  * @since 0.3.0
  * @category metrics
  */
-export const retries: Metric.Metric.Counter<number> = Metric.counter("databricks.sql.retries", {
-  description: "Calls a SqlClient sent again under its RetryPolicy, by reason",
-  incremental: true
-})
+export const retries: Metric.Metric.Counter<number> = internal.retries
 
 /**
  * Sessions open on the warehouse now: up by one when a pooled (or reserved)
@@ -121,6 +112,4 @@ export const retries: Metric.Metric.Counter<number> = Metric.counter("databricks
  * @since 0.3.0
  * @category metrics
  */
-export const sessionsOpen: Metric.Metric.Gauge<number> = Metric.gauge("databricks.sql.sessions.open", {
-  description: "Sessions SqlClients hold open on the warehouse"
-})
+export const sessionsOpen: Metric.Metric.Gauge<number> = internal.sessionsOpen

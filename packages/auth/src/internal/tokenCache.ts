@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
@@ -161,10 +162,14 @@ export const make = <R>(
         yield* Deferred.fail(deferred, Option.getOrElse(failure, () => unexpected))
       })
 
-    // Tagged once per source: a tagged metric built per fetch would be looked up in the registry each time.
-    const fetches = Metric.tagged(AuthMetrics.tokenFetches, "auth_type", authType)
-    const fetchSucceeded = Metric.tagged(fetches, "outcome", "success")
-    const fetchFailed = Metric.tagged(fetches, "outcome", "failure")
+    // Tagged once per source, both tags in one array: the registry finds a metric's state by that array.
+    const fetches = (outcome: string) =>
+      Metric.taggedWithLabels(AuthMetrics.tokenFetches, [
+        MetricLabel.make("auth_type", authType),
+        MetricLabel.make("outcome", outcome)
+      ])
+    const fetchSucceeded = fetches("success")
+    const fetchFailed = fetches("failure")
 
     /**
      * One request to the issuer and the check of its answer, as the span `TokenSource.fetch` (a child of the

@@ -14,17 +14,16 @@
 import type * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
-import type * as MetricLabel from "effect/MetricLabel"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import * as SqlMetrics from "../SqlMetrics.js"
+import * as Metrics from "./metrics.js"
 
 /** The span names, by operation. */
 export const spanNames = {
@@ -44,6 +43,8 @@ export interface Target {
   readonly attributes: Readonly<Record<string, unknown>>
   /** The options of every span the client opens: kind client, those attributes, no stack trace. */
   readonly spanOptions: Tracer.SpanOptions
+  /** The same, for a span that starts a trace of its own. */
+  readonly rootSpanOptions: Tracer.SpanOptions
 }
 
 /**
@@ -63,7 +64,8 @@ export const target = (options: {
   if (options.host.port !== 443) attributes["server.port"] = options.host.port
   const namespace = [options.catalog, options.schema].filter((part) => part !== undefined && part !== "").join(".")
   if (namespace !== "") attributes["db.namespace"] = namespace
-  return { attributes, spanOptions: { kind: "client", captureStackTrace: false, attributes } }
+  const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false, attributes }
+  return { attributes, spanOptions, rootSpanOptions: { ...spanOptions, root: true } }
 }
 
 /**
@@ -116,21 +118,24 @@ export const errorType = (cause: Cause.Cause<unknown>): string => {
   return Cause.isInterruptedOnly(cause) ? "Interrupted" : "Defect"
 }
 
-/** An operation's metrics, tagged once. */
+type Update<In> = (input: In, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
+
+/** An operation's metric updates, their tags built once (`Metrics.withTags`). */
 interface OperationMetrics {
-  readonly succeeded: Metric.Metric.Counter<number>
-  readonly failed: Metric.Metric.Counter<number>
-  readonly failures: Map<string, Metric.Metric.Counter<number>>
-  readonly duration: typeof SqlMetrics.statementDuration
+  readonly operation: MetricLabel.MetricLabel
+  readonly succeeded: Update<number>
+  readonly failures: Map<string, Update<number>>
+  /** Milliseconds. */
+  readonly duration: Update<number>
 }
 
 const operationMetrics = (operation: Operation): OperationMetrics => {
-  const statements = Metric.tagged(SqlMetrics.statements, "operation", operation)
+  const label = MetricLabel.make("operation", operation)
   return {
-    succeeded: Metric.tagged(statements, "outcome", "success"),
-    failed: Metric.tagged(statements, "outcome", "failure"),
+    operation: label,
+    succeeded: Metrics.withTags(Metrics.statements, [label, MetricLabel.make("outcome", "success")]),
     failures: new Map(),
-    duration: Metric.tagged(SqlMetrics.statementDuration, "operation", operation)
+    duration: Metrics.withTags(Metrics.statementDurationMillis, [Metrics.millisecondsTag, label])
   }
 }
 
@@ -141,12 +146,16 @@ const metricsByOperation: Record<Operation, OperationMetrics> = {
 }
 
 const failureCounter = (metrics: OperationMetrics, type: string) => {
-  let counter = metrics.failures.get(type)
-  if (counter === undefined) {
-    counter = Metric.tagged(metrics.failed, "error.type", type)
-    metrics.failures.set(type, counter)
+  let update = metrics.failures.get(type)
+  if (update === undefined) {
+    update = Metrics.withTags(Metrics.statements, [
+      metrics.operation,
+      MetricLabel.make("outcome", "failure"),
+      MetricLabel.make("error.type", type)
+    ])
+    metrics.failures.set(type, update)
   }
-  return counter
+  return update
 }
 
 /**
@@ -164,13 +173,13 @@ const finish = (
   Effect.withFiberRuntime<void>((fiber) => {
     const labels: ReadonlyArray<MetricLabel.MetricLabel> = fiber.getFiberRef(FiberRef.currentMetricLabels)
     if (Exit.isSuccess(exit)) {
-      metrics.succeeded.unsafeUpdate(1, labels)
+      metrics.succeeded(1, labels)
     } else {
       const type = errorType(exit.cause)
       span.attribute("error.type", type)
-      failureCounter(metrics, type).unsafeUpdate(1, labels)
+      failureCounter(metrics, type)(1, labels)
     }
-    metrics.duration.unsafeUpdate(Duration.nanos(clock.unsafeCurrentTimeNanos() - start), labels)
+    metrics.duration(Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, labels)
     return Effect.void
   })
 
@@ -224,22 +233,29 @@ export const stream = <A, E, R>(self: Stream.Stream<A, E, R>, target: Target, sq
   )
 
 /** `error.type` on the span when `self` fails. */
-const spanned = <A, E, R>(self: Effect.Effect<A, E, R>, name: string, target: Target) =>
-  Effect.useSpan(name, target.spanOptions, (span) =>
+const spanned = <A, E, R>(self: Effect.Effect<A, E, R>, name: string, options: Tracer.SpanOptions) =>
+  Effect.useSpan(name, options, (span) =>
     Effect.withParentSpan(self, span).pipe(
       Effect.onError((cause) => Effect.sync(() => span.attribute("error.type", errorType(cause))))
     ))
 
 /** An OpenSession, as the span `SqlClient.openSession`; the session counts in `SqlMetrics.sessionsOpen`. */
 export const openSession = <A, E, R>(open: Effect.Effect<A, E, R>, target: Target): Effect.Effect<A, E, R> =>
-  spanned(Effect.tap(open, () => Metric.increment(SqlMetrics.sessionsOpen)), spanNames.openSession, target)
+  spanned(Effect.tap(open, () => Metric.increment(Metrics.sessionsOpen)), spanNames.openSession, target.spanOptions)
 
 /**
- * A CloseSession, as the span `SqlClient.closeSession`; the session no longer counts in
- * `SqlMetrics.sessionsOpen`, whether the warehouse heard the close or not (it is not the client's any more).
+ * A CloseSession, as the span `SqlClient.closeSession`, the root of a trace of its own: a session is closed
+ * long after the statement that opened it (idle, thrown away, or with the layer), and a pool's finalizer runs
+ * with the fibers' state of its acquisition, which would make it a late child of that statement. The session
+ * no longer counts in `SqlMetrics.sessionsOpen`, whether the warehouse heard the close or not (it is not the
+ * client's any more).
  */
 export const closeSession = <A, E, R>(close: Effect.Effect<A, E, R>, target: Target): Effect.Effect<A, E, R> =>
-  spanned(Effect.ensuring(close, Metric.modify(SqlMetrics.sessionsOpen, -1)), spanNames.closeSession, target)
+  spanned(
+    Effect.ensuring(close, Metric.modify(Metrics.sessionsOpen, -1)),
+    spanNames.closeSession,
+    target.rootSpanOptions
+  )
 
 /** What a retry event and the retries metric read of a failure (`RetryPolicy.Failure` has these). */
 export interface RetryFailure {
@@ -270,13 +286,13 @@ export const retryReason = (failure: RetryFailure): RetryReason => {
 }
 
 const retriesByReason: Record<RetryReason, Metric.Metric.Counter<number>> = {
-  session: Metric.tagged(SqlMetrics.retries, "reason", "session"),
-  token: Metric.tagged(SqlMetrics.retries, "reason", "token"),
-  link_expired: Metric.tagged(SqlMetrics.retries, "reason", "link_expired"),
-  warehouse: Metric.tagged(SqlMetrics.retries, "reason", "warehouse"),
-  rate_limit: Metric.tagged(SqlMetrics.retries, "reason", "rate_limit"),
-  timeout: Metric.tagged(SqlMetrics.retries, "reason", "timeout"),
-  network: Metric.tagged(SqlMetrics.retries, "reason", "network")
+  session: Metric.tagged(Metrics.retries, "reason", "session"),
+  token: Metric.tagged(Metrics.retries, "reason", "token"),
+  link_expired: Metric.tagged(Metrics.retries, "reason", "link_expired"),
+  warehouse: Metric.tagged(Metrics.retries, "reason", "warehouse"),
+  rate_limit: Metric.tagged(Metrics.retries, "reason", "rate_limit"),
+  timeout: Metric.tagged(Metrics.retries, "reason", "timeout"),
+  network: Metric.tagged(Metrics.retries, "reason", "network")
 }
 
 /**
