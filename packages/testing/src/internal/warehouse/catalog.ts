@@ -16,6 +16,7 @@ import type { Column } from "./columns.js"
 import * as Dialect from "./dialect.js"
 import type { Session } from "./engine.js"
 import * as Errors from "./errors.js"
+import * as Transactions from "./transactions.js"
 
 /** What the engine does with a statement. */
 export type Plan =
@@ -72,6 +73,8 @@ export class Catalog {
 
   /** What to do with a statement of the session: the catalog answers the ones about itself, DuckDB the rest. */
   async plan(session: Session, sql: string): Promise<Plan> {
+    const transaction = await Transactions.plan(session, sql)
+    if (transaction !== undefined) return transaction
     const context = this.context(session)
     const answer = await Commands.command(context, sql)
     if (answer !== undefined) return answer

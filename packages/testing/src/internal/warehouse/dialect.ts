@@ -15,7 +15,7 @@ import { extract, type TableClauses } from "./dialect/clauses.js"
 import * as DatabricksCalls from "./dialect/databricksCalls.js"
 import { aggregateFirstLast, emulatorTemplates } from "./dialect/emulatorCalls.js"
 import { callRewriter, functionTemplates, templates } from "./dialect/functions.js"
-import { isWord, join, nextSignificant, type Token, tokenize } from "./dialect/lexer.js"
+import { isSymbol, isWord, join, nextSignificant, previousSignificant, type Token, tokenize } from "./dialect/lexer.js"
 import * as Rules from "./dialect/rules.js"
 import { subscripts } from "./dialect/subscripts.js"
 import { failure, type SqlFailure } from "./errors.js"
@@ -135,6 +135,9 @@ const statementKeywords = [
   "LOAD"
 ]
 
+/** Whether a statement starts with a word a Databricks statement may start with (else it is a syntax error). */
+export const isStatementKeyword = (token: Token | undefined): boolean => isWord(token, ...statementKeywords)
+
 /** Keywords after which a statement may not end: a parse error there is "at end of input". */
 const expressionKeywords = new Set([
   "SELECT",
@@ -209,6 +212,26 @@ const syntaxError = (near: string | undefined) =>
     `Syntax error at or near ${near === undefined ? "end of input" : `'${near}'`}.`
   )
 
+/** Words after which `returning` is a name (a column, an alias), not a clause. */
+const beforeName = new Set(["SELECT", "SET", "WHERE", "AND", "OR", "NOT", "BY", "ON", "WHEN", "THEN", "ELSE", "AS"])
+
+/** A DML statement's top-level `RETURNING` keyword, if it has one. */
+const returningClause = (tokens: ReadonlyArray<Token>): Token | undefined => {
+  let depth = 0
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]
+    if (isSymbol(token, "(")) depth++
+    else if (isSymbol(token, ")")) depth--
+    else if (depth === 0 && isWord(token, "RETURNING")) {
+      const previous = tokens[previousSignificant(tokens, i)]
+      const isName = previous === undefined || (previous.kind === "symbol" && previous.text !== ")") ||
+        (previous.kind === "word" && beforeName.has(previous.text.toUpperCase()))
+      if (!isName) return token
+    }
+  }
+  return undefined
+}
+
 /** The DuckDB text of one statement the transpiler wrote: our rules after it. */
 const afterTranspiler = (duckSql: string): string => {
   // Each rule runs only when the text has what it looks for (a cheap test: translation is on every query's path).
@@ -278,6 +301,11 @@ const translateOnce = (sql: string): Translation => {
     if (first === undefined) return { sql }
     if (isWord(first, ...catalogStatements)) return { sql: passThrough(tokens) }
     if (isWord(first, ...unsupported)) return { failure: unsupportedFeature(first.text.toUpperCase()) }
+    // Databricks SQL has no RETURNING clause (SQL reference: INSERT, UPDATE, DELETE FROM, MERGE INTO); DuckDB has.
+    if (isWord(first, "INSERT", "UPDATE", "DELETE", "MERGE", "WITH")) {
+      const returning = returningClause(tokens)
+      if (returning !== undefined) return { failure: syntaxError(returning.text) }
+    }
     // Identity and generated columns: DuckDB has neither, and a column that silently stays NULL would mislead.
     if (isWord(first, "CREATE", "ALTER") && tokens.some((token) => isWord(token, "GENERATED"))) {
       return { failure: unsupportedFeature("generated or identity columns") }

@@ -7,6 +7,7 @@ import type { Column } from "./columns.js"
 import * as Dialect from "./dialect.js"
 import * as Errors from "./errors.js"
 import type * as Parameters from "./parameters.js"
+import * as Transactions from "./transactions.js"
 
 export type State = Emulator.StatementLog["state"] | "CLOSED"
 
@@ -135,6 +136,8 @@ export interface Session {
   schema: string
   /** `SET key = value` of this session, as `SET` lists them. */
   readonly settings: Map<string, string>
+  /** The session's interactive transaction (`BEGIN TRANSACTION`), if one is open. */
+  transaction: Transactions.State | undefined
   /** The protocol version agreed at OpenSession: the lower of the client's and the emulator's. */
   readonly protocolVersion: number
   readonly operations: Map<string, Operation>
@@ -169,6 +172,7 @@ const newSession = (
     catalog: options.catalog,
     schema: options.schema,
     settings: new Map(),
+    transaction: undefined,
     protocolVersion: options.protocolVersion,
     operations: new Map(),
     lock: new Lock(),
@@ -382,6 +386,8 @@ export class Engine {
       }
     } finally {
       operation.completed = this.options.now()
+      // A failed statement aborts the session's transaction until ROLLBACK (SQL reference, ROLLBACK).
+      if (operation.state === "ERROR") Transactions.failed(session)
     }
   }
 

@@ -146,6 +146,43 @@ export const castOverflow = (value: string, from: string, to: string): SqlFailur
       "tolerate overflow and return NULL instead."
   )
 
+/**
+ * Interactive transactions (SQL reference: BEGIN TRANSACTION, COMMIT, ROLLBACK; error conditions
+ * TRANSACTION_NOT_SUPPORTED and TRANSACTION_ROLLBACK_REQUIRED_AFTER_ABORT). A class with sub-classes words its
+ * message as Spark does: the class's text, then the sub-class's.
+ */
+export const nestedTransaction = (): SqlFailure =>
+  failure(
+    "TRANSACTION_NOT_SUPPORTED.NESTED_TRANSACTION",
+    "0A000",
+    "Failed to execute the statement. Nested transactions are not supported."
+  )
+
+/** A statement other than a query, DML or DESCRIBE TABLE inside a transaction; `command` is its leading words. */
+export const commandInTransaction = (command: string): SqlFailure =>
+  failure(
+    "TRANSACTION_NOT_SUPPORTED.COMMAND",
+    "0A000",
+    `Failed to execute the statement. Command ${command} is not supported in a transaction. Only SELECT / INSERT / ` +
+      "MERGE / UPDATE / DELETE / DESCRIBE TABLE are supported."
+  )
+
+/** Any statement but ROLLBACK after a statement of the transaction failed. */
+export const rollbackRequired = (): SqlFailure =>
+  failure(
+    "TRANSACTION_ROLLBACK_REQUIRED_AFTER_ABORT.PREVIOUS_QUERY_FAILURE",
+    "40000",
+    "The current transaction has been aborted. Please run ROLLBACK TRANSACTION before continuing. Abort reason: " +
+      "The previous query in the transaction failed."
+  )
+
+/**
+ * COMMIT with no transaction open. The class is documented (SQL reference, COMMIT); its SQLSTATE and text are not:
+ * 25000 is the SQL standard's "invalid transaction state".
+ */
+export const noActiveTransaction = (): SqlFailure =>
+  failure("NO_ACTIVE_TRANSACTION", "25000", "There is no active transaction to commit.")
+
 /** Spark's word for an overflowing integer type, in `ARITHMETIC_OVERFLOW` messages. */
 const overflowKind = (duckType: string) =>
   /INT64|BIGINT|INT128|HUGEINT/i.test(duckType)
@@ -183,6 +220,12 @@ export const fromDuckDB = (error: unknown): SqlFailure => {
   // A failure raised on purpose inside DuckDB (a translated statement's `error('[CLASS] ... SQLSTATE: x')`).
   const embedded = /\[([A-Z_.]+)\] (.*?) SQLSTATE: ([0-9A-Z]{5})/s.exec(raw)
   if (embedded !== null) return failure(embedded[1], embedded[3], embedded[2])
+  // DuckDB's own transaction errors (the emulator's transaction state normally answers before DuckDB sees these).
+  if (/^TransactionContext Error: Current transaction is aborted/.test(raw)) return rollbackRequired()
+  if (/^TransactionContext Error: cannot start a transaction within a transaction/.test(raw)) {
+    return nestedTransaction()
+  }
+  if (/^TransactionContext Error: cannot commit - no transaction is active/.test(raw)) return noActiveTransaction()
   const lines = raw.split("\n")
   const first = lines[0].trim()
   const kind = /^([A-Za-z ]+?) Error: /.exec(first)?.[1] ?? ""
