@@ -20,9 +20,9 @@ import { stats, until, withEmulator } from "./utils.js"
  *   (TRANSACTION_NOT_SUPPORTED.COMMAND): no DDL.
  * - A failed statement aborts the transaction until ROLLBACK; a failed COMMIT needs a ROLLBACK too. ROLLBACK with
  *   no transaction open is not an error.
- * The emulator (DuckDB) accepts BEGIN TRANSACTION / COMMIT / ROLLBACK per session, with the same isolation and
- * aborted state, but does not check the table and statement rules above, and answers a nested BEGIN with
- * INTERNAL_ERROR rather than NESTED_TRANSACTION.
+ * The emulator runs BEGIN TRANSACTION / COMMIT / ROLLBACK per session with the same isolation, aborted state,
+ * statement rules and error classes (packages/testing/test/Transactions.test.ts); it does not check the table
+ * rules (catalog-managed commits).
  */
 
 class Oops extends Data.TaggedError("Oops") {}
