@@ -108,44 +108,48 @@ for (const api of apis) {
 
     // Ours only: `retryAfterIsAFloor` (utils.ts) calls SqlClient.query itself, and the template's read is that same
     // call (its 429 retried: EffectSqlFaults.test.ts; a 429 through it: "catchTags" and the secret scan below).
-    it.scoped.runIf(ours)("a 429 with Retry-After: 3 waits at least 3 s (TestClock)", () =>
-      Effect.gen(function*() {
-        // The log line, the retry's sleep on the TestClock and the clock held 1 ms short of 3 s: see the helper
-        // (and there why not 2 s).
-        const retries = yield* retryAfterIsAFloor({
-          retryAfter: 3,
-          marker: "limited",
-          client: { retry: { base: "20 millis", maxDelay: "5 seconds" } }
-        })
-        assert.deepStrictEqual(retries, ["query: rate limited by the warehouse; retrying in 3s (attempt 2 of 8)"])
-        assert.deepStrictEqual(yield* statements("'limited'"), ["FINISHED"], "the 429 proves it never ran")
-        // A Retry-After beyond maxDelay is not waited for (Hostile.test.ts): this one is within it.
-      }).pipe(Effect.provide(withEmulator())))
+    if (ours) {
+      it.scoped("a 429 with Retry-After: 3 waits at least 3 s (TestClock)", () =>
+        Effect.gen(function*() {
+          // The log line, the retry's sleep on the TestClock and the clock held 1 ms short of 3 s: see the helper
+          // (and there why not 2 s).
+          const retries = yield* retryAfterIsAFloor({
+            retryAfter: 3,
+            marker: "limited",
+            client: { retry: { base: "20 millis", maxDelay: "5 seconds" } }
+          })
+          assert.deepStrictEqual(retries, ["query: rate limited by the warehouse; retrying in 3s (attempt 2 of 8)"])
+          assert.deepStrictEqual(yield* statements("'limited'"), ["FINISHED"], "the 429 proves it never ran")
+          // A Retry-After beyond maxDelay is not waited for (Hostile.test.ts): this one is within it.
+        }).pipe(Effect.provide(withEmulator())))
+    }
 
     // Ours only (slow, nothing more through the template): the startup's retries are our query's, which the
     // template's read is; the lost-answer cases below prove the template's reads take those retries.
-    it.scoped.runIf(ours)(
-      "a warehouse starting for 30 s: the query succeeds once it is up, with progress logs",
-      () =>
-        Effect.gen(function*() {
-          const lines: Array<string> = []
-          const capture = Logger.make(({ message }) => lines.push(String(message)))
-          yield* addFault({ target: "warehouse", startingMs: 30_000 })
-          const rows = yield* withClient(
-            drive(Effect.flatMap(client, (c) => c.query("SELECT 'up' AS state")), "1 second"),
-            { retry: {} }
-          ).pipe(
-            Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
-            Logger.withMinimumLogLevel(LogLevel.Warning)
-          )
-          assert.deepStrictEqual(rows, [{ state: "up" }])
-          const progress = lines.filter((line) => line.includes("warehouse is starting; retrying in"))
-          assert.isAtLeast(progress.length, 4)
-          assert.match(progress[1], /\(attempt 3 of 8\)/)
-          assert.deepStrictEqual(yield* statements("'up'"), ["FINISHED"], "run once, after the warehouse was up")
-        }).pipe(Effect.provide(withEmulator())),
-      { timeout: 60_000 }
-    )
+    if (ours) {
+      it.scoped(
+        "a warehouse starting for 30 s: the query succeeds once it is up, with progress logs",
+        () =>
+          Effect.gen(function*() {
+            const lines: Array<string> = []
+            const capture = Logger.make(({ message }) => lines.push(String(message)))
+            yield* addFault({ target: "warehouse", startingMs: 30_000 })
+            const rows = yield* withClient(
+              drive(Effect.flatMap(client, (c) => c.query("SELECT 'up' AS state")), "1 second"),
+              { retry: {} }
+            ).pipe(
+              Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+              Logger.withMinimumLogLevel(LogLevel.Warning)
+            )
+            assert.deepStrictEqual(rows, [{ state: "up" }])
+            const progress = lines.filter((line) => line.includes("warehouse is starting; retrying in"))
+            assert.isAtLeast(progress.length, 4)
+            assert.match(progress[1], /\(attempt 3 of 8\)/)
+            assert.deepStrictEqual(yield* statements("'up'"), ["FINISHED"], "run once, after the warehouse was up")
+          }).pipe(Effect.provide(withEmulator())),
+        { timeout: 60_000 }
+      )
+    }
 
     it.scopedLive("a lost answer to execute (an INSERT) is a NetworkError, and the row exists exactly once", () =>
       Effect.gen(function*() {
@@ -174,104 +178,112 @@ for (const api of apis) {
 
     // Ours only (slow, nothing more through the template): an empty 200 through the template is a TimeoutError
     // ("catchTags" and the secret scan below), followed there by calls that need a fresh session.
-    it.scopedLive.runIf(ours)(
-      "an empty HTTP 200 is a TimeoutError, and the next query gets a fresh session",
-      () =>
-        Effect.gen(function*() {
-          yield* withClient(
-            Effect.gen(function*() {
-              const c = yield* client
-              yield* c.query("SELECT 1")
-              yield* addFault({ target: "ExecuteStatement", emptyBody: true })
-              const error = yield* Effect.flip(c.execute("SELECT 'hang' AS marker"))
-              assert.strictEqual(error._tag, "TimeoutError")
-              assert.deepStrictEqual(yield* c.query("SELECT 2 AS two"), [{ two: 2 }])
-              assert.strictEqual((yield* stats).rpc.OpenSession, 2)
-              assert.deepStrictEqual(yield* statements("'hang'"), [])
-            }),
-            { timeouts: { rpc: "1 second" } }
-          )
-        }).pipe(Effect.provide(withEmulator())),
-      { timeout: 20_000 }
-    )
+    if (ours) {
+      it.scopedLive(
+        "an empty HTTP 200 is a TimeoutError, and the next query gets a fresh session",
+        () =>
+          Effect.gen(function*() {
+            yield* withClient(
+              Effect.gen(function*() {
+                const c = yield* client
+                yield* c.query("SELECT 1")
+                yield* addFault({ target: "ExecuteStatement", emptyBody: true })
+                const error = yield* Effect.flip(c.execute("SELECT 'hang' AS marker"))
+                assert.strictEqual(error._tag, "TimeoutError")
+                assert.deepStrictEqual(yield* c.query("SELECT 2 AS two"), [{ two: 2 }])
+                assert.strictEqual((yield* stats).rpc.OpenSession, 2)
+                assert.deepStrictEqual(yield* statements("'hang'"), [])
+              }),
+              { timeouts: { rpc: "1 second" } }
+            )
+          }).pipe(Effect.provide(withEmulator())),
+        { timeout: 20_000 }
+      )
+    }
 
     // Ours only (slow, nothing more through the template): status polls and their retries happen inside our
     // query; a TimeoutError through the template: "catchTags" below.
-    it.scopedLive.runIf(ours)(
-      "empty HTTP 200s on status polls until the retries run out: a TimeoutError, and only then is the statement cancelled",
-      () =>
-        Effect.gen(function*() {
-          yield* withClient(
-            Effect.gen(function*() {
-              const c = yield* client
-              // A poll with no answer is sent again (Hostile.test.ts); here every one of the 2 attempts gets none.
-              yield* addFault({ target: "GetOperationStatus", emptyBody: true, count: 2 })
-              const error = yield* Effect.flip(c.query(`SELECT 1 ${untilCancelled}`))
-              assert.strictEqual(error._tag === "TimeoutError" && error.operation, "wait")
-              // Ended by timeouts.rpc: not by timeouts.query (60 s), nor by the driver's socket timeout ("during wait").
-              assert.strictEqual(error.message, "The SQL warehouse did not answer within 1s (wait)")
-              const after = yield* stats
-              assert.strictEqual(after.faultsInjected.GetOperationStatus, 2)
-              assert.strictEqual(after.rpc.CancelOperation, 1)
-              assert.strictEqual(after.rpc.CloseOperation, 1)
-              assert.strictEqual(after.openOperations, 0)
-              assert.deepStrictEqual(yield* statements(untilCancelled), ["CANCELED"])
-            }),
-            { timeouts: { rpc: "1 second", query: "60 seconds" }, retry: { base: "20 millis", maxAttempts: 2 } }
-          )
-        }).pipe(Effect.provide(withEmulator())),
-      { timeout: 20_000 }
-    )
+    if (ours) {
+      it.scopedLive(
+        "empty HTTP 200s on status polls until the retries run out: a TimeoutError, and only then is the statement cancelled",
+        () =>
+          Effect.gen(function*() {
+            yield* withClient(
+              Effect.gen(function*() {
+                const c = yield* client
+                // A poll with no answer is sent again (Hostile.test.ts); here every one of the 2 attempts gets none.
+                yield* addFault({ target: "GetOperationStatus", emptyBody: true, count: 2 })
+                const error = yield* Effect.flip(c.query(`SELECT 1 ${untilCancelled}`))
+                assert.strictEqual(error._tag === "TimeoutError" && error.operation, "wait")
+                // Ended by timeouts.rpc: not by timeouts.query (60 s), nor by the driver's socket timeout ("during wait").
+                assert.strictEqual(error.message, "The SQL warehouse did not answer within 1s (wait)")
+                const after = yield* stats
+                assert.strictEqual(after.faultsInjected.GetOperationStatus, 2)
+                assert.strictEqual(after.rpc.CancelOperation, 1)
+                assert.strictEqual(after.rpc.CloseOperation, 1)
+                assert.strictEqual(after.openOperations, 0)
+                assert.deepStrictEqual(yield* statements(untilCancelled), ["CANCELED"])
+              }),
+              { timeouts: { rpc: "1 second", query: "60 seconds" }, retry: { base: "20 millis", maxAttempts: 2 } }
+            )
+          }).pipe(Effect.provide(withEmulator())),
+        { timeout: 20_000 }
+      )
+    }
 
     // Ours only (slow, nothing more through the template): the deadline and the cancel after it are our query's;
     // a TimeoutError through the template: "catchTags" below; a cancel through it: the interruption cases.
-    it.scopedLive.runIf(ours)(
-      "a query past timeouts.query is a TimeoutError, and the statement is cancelled on the server",
-      () =>
-        Effect.gen(function*() {
-          yield* withClient(
-            Effect.gen(function*() {
-              const c = yield* client
-              const error = yield* Effect.flip(c.query(`SELECT 1 ${untilCancelled}`))
-              assert.strictEqual(error._tag, "TimeoutError")
-              assert.strictEqual(error.message, "query did not finish within 1s")
-              assert.deepStrictEqual(yield* statements(untilCancelled), ["CANCELED"])
-              assert.strictEqual((yield* stats).openOperations, 0)
-            }),
-            { timeouts: { query: "1 second" } }
-          )
-        }).pipe(Effect.provide(withEmulator())),
-      { timeout: 20_000 }
-    )
+    if (ours) {
+      it.scopedLive(
+        "a query past timeouts.query is a TimeoutError, and the statement is cancelled on the server",
+        () =>
+          Effect.gen(function*() {
+            yield* withClient(
+              Effect.gen(function*() {
+                const c = yield* client
+                const error = yield* Effect.flip(c.query(`SELECT 1 ${untilCancelled}`))
+                assert.strictEqual(error._tag, "TimeoutError")
+                assert.strictEqual(error.message, "query did not finish within 1s")
+                assert.deepStrictEqual(yield* statements(untilCancelled), ["CANCELED"])
+                assert.strictEqual((yield* stats).openOperations, 0)
+              }),
+              { timeouts: { query: "1 second" } }
+            )
+          }).pipe(Effect.provide(withEmulator())),
+        { timeout: 20_000 }
+      )
+    }
 
     // Ours only (slow, nothing more through the template): the polling backoff is inside our query.
-    it.scoped.runIf(ours)(
-      "a long statement is polled with backoff and logs progress every 30 s (TestClock)",
-      () =>
-        Effect.gen(function*() {
-          const lines: Array<string> = []
-          const capture = Logger.make(({ message }) => lines.push(String(message)))
-          const rows = yield* withClient(
-            drive(
-              Effect.flatMap(client, (c) => c.query("SELECT 'done' AS state /* emulator:sleep=65000 */")),
-              "1 second"
+    if (ours) {
+      it.scoped(
+        "a long statement is polled with backoff and logs progress every 30 s (TestClock)",
+        () =>
+          Effect.gen(function*() {
+            const lines: Array<string> = []
+            const capture = Logger.make(({ message }) => lines.push(String(message)))
+            const rows = yield* withClient(
+              drive(
+                Effect.flatMap(client, (c) => c.query("SELECT 'done' AS state /* emulator:sleep=65000 */")),
+                "1 second"
+              )
+            ).pipe(
+              Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+              Logger.withMinimumLogLevel(LogLevel.Info)
             )
-          ).pipe(
-            Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
-            Logger.withMinimumLogLevel(LogLevel.Info)
-          )
-          assert.deepStrictEqual(rows, [{ state: "done" }])
-          // Two lines, 30 s apart; the clock moves a second per step, so a slow poll can push one a second or two.
-          const seconds = lines.filter((line) => line.startsWith("statement still running")).map((line) =>
-            Number(/after (\d+)s$/.exec(line)?.[1])
-          )
-          assert.strictEqual(seconds.length, 2, lines.join("\n"))
-          assert.isTrue(seconds[0] >= 30 && seconds[0] <= 32 && seconds[1] - seconds[0] >= 30, seconds.join(", "))
-          // The driver's own wait polls every 100 ms: 650 status calls for this statement.
-          assert.isBelow((yield* stats).rpc.GetOperationStatus ?? 0, 100)
-        }).pipe(Effect.provide(withEmulator())),
-      { timeout: 60_000 }
-    )
+            assert.deepStrictEqual(rows, [{ state: "done" }])
+            // Two lines, 30 s apart; the clock moves a second per step, so a slow poll can push one a second or two.
+            const seconds = lines.filter((line) => line.startsWith("statement still running")).map((line) =>
+              Number(/after (\d+)s$/.exec(line)?.[1])
+            )
+            assert.strictEqual(seconds.length, 2, lines.join("\n"))
+            assert.isTrue(seconds[0] >= 30 && seconds[0] <= 32 && seconds[1] - seconds[0] >= 30, seconds.join(", "))
+            // The driver's own wait polls every 100 ms: 650 status calls for this statement.
+            assert.isBelow((yield* stats).rpc.GetOperationStatus ?? 0, 100)
+          }).pipe(Effect.provide(withEmulator())),
+        { timeout: 60_000 }
+      )
+    }
 
     it.scopedLive("an interrupted query is cancelled, then closed, on the server", () =>
       Effect.gen(function*() {
@@ -304,29 +316,33 @@ for (const api of apis) {
       }).pipe(Effect.provide(withEmulator())))
 
     // Ours only: about identities (one client per TokenSource); the template is built on its layer's client.
-    it.scopedLive.runIf(ours)("two concurrent viewers never share a session", () =>
-      Effect.gen(function*() {
-        const emulator = yield* Emulator.Emulator
-        const bob = yield* emulator.registerUser({ userName: "bob@example.com", displayName: "Bob" })
-        const bobPat = yield* emulator.registerPat({ principal: bob })
-        // One client per viewer, concurrently; the leak check comes after both are closed.
-        const asViewer = (token: Redacted.Redacted<string>) =>
-          Effect.scoped(
-            Effect.flatMap(
-              client,
-              (c) =>
-                Effect.all(Array.from({ length: 15 }, () => c.query("SELECT current_user() AS me")), { concurrency: 4 })
-            ).pipe(
-              Effect.provide(clientLayer({}, () => Pat.layer({ token })))
+    if (ours) {
+      it.scopedLive("two concurrent viewers never share a session", () =>
+        Effect.gen(function*() {
+          const emulator = yield* Emulator.Emulator
+          const bob = yield* emulator.registerUser({ userName: "bob@example.com", displayName: "Bob" })
+          const bobPat = yield* emulator.registerPat({ principal: bob })
+          // One client per viewer, concurrently; the leak check comes after both are closed.
+          const asViewer = (token: Redacted.Redacted<string>) =>
+            Effect.scoped(
+              Effect.flatMap(
+                client,
+                (c) =>
+                  Effect.all(Array.from({ length: 15 }, () => c.query("SELECT current_user() AS me")), {
+                    concurrency: 4
+                  })
+              ).pipe(
+                Effect.provide(clientLayer({}, () => Pat.layer({ token })))
+              )
             )
-          )
-        const [ada, bobs] = yield* Effect.all([asViewer(emulator.pat), asViewer(bobPat)], { concurrency: 2 })
-        const after = yield* stats
-        assert.strictEqual(after.openSessions, 0)
-        assert.strictEqual(after.openOperations, 0)
-        assert.isTrue(ada.every((rows) => rows[0].me === "ada@example.com"))
-        assert.isTrue(bobs.every((rows) => rows[0].me === "bob@example.com"))
-      }).pipe(Effect.provide(withEmulator())))
+          const [ada, bobs] = yield* Effect.all([asViewer(emulator.pat), asViewer(bobPat)], { concurrency: 2 })
+          const after = yield* stats
+          assert.strictEqual(after.openSessions, 0)
+          assert.strictEqual(after.openOperations, 0)
+          assert.isTrue(ada.every((rows) => rows[0].me === "ada@example.com"))
+          assert.isTrue(bobs.every((rows) => rows[0].me === "bob@example.com"))
+        }).pipe(Effect.provide(withEmulator())))
+    }
   })
 }
 
