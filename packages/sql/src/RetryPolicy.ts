@@ -270,6 +270,10 @@ export const isRetryable = (failure: Failure, idempotent: boolean, pinned = fals
   // The result's links expired while it was read: running the statement again gives fresh ones. Only a
   // statement that may run twice; a stream that emitted rows never gets here (its fetches are not retried).
   if (failure.linkExpired) return idempotent
+  // An ExecuteStatement with no answer within `timeouts.rpc` (an empty HTTP 200, a stalled connection) is a lost
+  // answer like a reset: an idempotent statement is sent again, on a fresh session (the one it went to is
+  // closed, which ends it there if it did arrive); any other statement never is.
+  if (failure.callTimedOut && isLostAnswer(failure)) return idempotent
   if (!isTransient(failure)) return false
   return idempotent || failure.notExecuted
 }

@@ -48,6 +48,15 @@ describe("RetryPolicy", () => {
     // A lost answer is sent again only for an idempotent statement.
     assert.isTrue(RetryPolicy.isRetryable(failure(), true))
     assert.isFalse(RetryPolicy.isRetryable(failure(), false))
+    // No answer to a submit within timeouts.rpc is a lost answer too: sent again only for an idempotent statement.
+    const unanswered = failure({
+      error: new SqlError.TimeoutError({ message: "x", operation: "submit" }),
+      callTimedOut: true
+    })
+    assert.isTrue(RetryPolicy.isLostAnswer(unanswered))
+    assert.isTrue(RetryPolicy.isRetryable(unanswered, true))
+    assert.isFalse(RetryPolicy.isRetryable(unanswered, false))
+    assert.isFalse(RetryPolicy.isRetryable(unanswered, true, true), "not on a reserved session")
     // A fetch failure never spoils the session by its phase alone; a timeout does.
     assert.isFalse(RetryPolicy.spoilsSession(failure({ phase: "fetch" })))
     assert.isTrue(
