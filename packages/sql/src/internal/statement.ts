@@ -167,13 +167,13 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
       ([statement, driverParams]) =>
         retried(
           connection,
+          // One scope for the lease and the statement: the statement's close was added last, so it runs first,
+          // and the session goes back to the pool (or is thrown away) after it.
           Effect.scoped(
             lease((session) =>
-              Effect.scoped(
-                Effect.flatMap(
-                  submit(session, statement, driverParams, 10_000, operation),
-                  ({ operation, schema }) => fetchAll(operation, schema)
-                )
+              Effect.flatMap(
+                submit(session, statement, driverParams, 10_000, operation),
+                ({ operation, schema }) => fetchAll(operation, schema)
               )
             )
           ),
