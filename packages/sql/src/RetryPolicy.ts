@@ -281,19 +281,56 @@ export const isRetryable = (failure: Failure, idempotent: boolean, pinned = fals
 /** Retries that fix the cause at once rather than wait for it to pass. */
 const immediate = (failure: Failure) => failure.sessionInvalid || failure.expiredToken || failure.linkExpired
 
-const why = (failure: Failure): string => {
-  const error = failure.error
-  if (failure.sessionInvalid) return "the session expired; reopening it"
-  if (failure.expiredToken) return "the token expired; refreshing it"
-  if (failure.linkExpired) return "a result file's link expired; running the statement again for fresh links"
-  switch (error._tag) {
+/**
+ * Why a failed call is retried: the `reason` tag of `SqlMetrics.retries` and the `retry.reason` of a retry
+ * event on the statement's span.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type Reason = "session" | "token" | "link_expired" | "warehouse" | "rate_limit" | "timeout" | "network"
+
+/**
+ * The reason a failure is retried for: a fresh session, a fresh token and fresh links first (what the retry
+ * fixes at once), then what the failure is.
+ *
+ * @since 0.3.0
+ * @category decisions
+ */
+export const reason = (failure: Failure): Reason => {
+  if (failure.sessionInvalid) return "session"
+  if (failure.expiredToken) return "token"
+  if (failure.linkExpired) return "link_expired"
+  switch (failure.error._tag) {
     case "WarehouseError":
-      return error.reason === "Starting" ? "warehouse is starting" : "warehouse is unavailable"
+      return "warehouse"
     case "RateLimitError":
-      return "rate limited by the warehouse"
+      return "rate_limit"
     case "TimeoutError":
-      return "no answer in time"
+      return "timeout"
     default:
+      return "network"
+  }
+}
+
+/** The reason, worded for a progress line. */
+const why = (failure: Failure): string => {
+  switch (reason(failure)) {
+    case "session":
+      return "the session expired; reopening it"
+    case "token":
+      return "the token expired; refreshing it"
+    case "link_expired":
+      return "a result file's link expired; running the statement again for fresh links"
+    case "warehouse":
+      return failure.error._tag === "WarehouseError" && failure.error.reason === "Starting"
+        ? "warehouse is starting"
+        : "warehouse is unavailable"
+    case "rate_limit":
+      return "rate limited by the warehouse"
+    case "timeout":
+      return "no answer in time"
+    case "network":
       return "network error"
   }
 }

@@ -7,9 +7,7 @@
 import type { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
 import type * as TokenSource from "@effect-databricks/auth/TokenSource"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as RetryPolicy from "../RetryPolicy.js"
 import type { Options, SqlClient } from "../SqlClient.js"
 import { WarehouseError } from "../SqlError.js"
@@ -85,16 +83,8 @@ export const make = (
     const pool = yield* SessionPool.make(connection)
 
     const reserve: SqlClient["reserve"] = Effect.gen(function*() {
-      const outer = yield* Effect.scope
       // Each attempt holds its session in a scope of its own, closed if the attempt fails.
-      const attempt = Effect.gen(function*() {
-        const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-        return yield* pool.reserve.pipe(
-          Scope.extend(scope),
-          Effect.onError(() => Scope.close(scope, Exit.void))
-        )
-      })
-      const session = yield* Statement.retried(connection, attempt, {
+      const session = yield* Statement.retried(connection, Statement.holding(pool.reserve), {
         idempotent: true,
         operation: "reserve",
         pinned: false

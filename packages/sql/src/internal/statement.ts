@@ -109,6 +109,23 @@ export const retried = <A, R>(
   )
 }
 
+/**
+ * `acquire`, what it holds kept in a scope of its own under the caller's: closed at once when `acquire` fails
+ * (so the next attempt of a retry starts clean), else held until the caller's scope closes.
+ */
+export const holding = <A, E, R>(
+  acquire: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+  Effect.flatMap(
+    Effect.scope,
+    (outer) =>
+      Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) =>
+        acquire.pipe(
+          Scope.extend(scope),
+          Effect.onError(() => Scope.close(scope, Exit.void))
+        ))
+  )
+
 /** The statement methods on the sessions `lease` gives; `pinned` when that is one reserved session. */
 export const make = (connection: Connection, lease: Lease, pinned: boolean): Statements => {
   const { release, repeated, target } = connection
@@ -239,18 +256,14 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
         // Each attempt leases its own session (a spoiled one is thrown away before the next); the one
         // that succeeds keeps its session and statement until the stream ends.
         const outer = yield* Effect.scope
-        const attempt = Effect.gen(function*() {
-          const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-          return yield* lease((session, invalidate) =>
+        const attempt = holding(
+          lease((session, invalidate) =>
             Effect.map(
               submit(session, statement, driverParams, chunkSize, "stream"),
               (opened) => ({ ...opened, invalidate })
             )
-          ).pipe(
-            Scope.extend(scope),
-            Effect.onError(() => Scope.close(scope, Exit.void))
           )
-        })
+        )
         const { invalidate, operation: started, schema } = yield* retried(connection, attempt, {
           idempotent: true,
           operation: "stream",

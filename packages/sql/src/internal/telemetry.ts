@@ -23,6 +23,7 @@ import * as Schedule from "effect/Schedule"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import * as RetryPolicy from "../RetryPolicy.js"
 import * as Metrics from "./metrics.js"
 
 /** The span names, by operation. */
@@ -257,35 +258,7 @@ export const closeSession = <A, E, R>(close: Effect.Effect<A, E, R>, target: Tar
     target.rootSpanOptions
   )
 
-/** What a retry event and the retries metric read of a failure (`RetryPolicy.Failure` has these). */
-export interface RetryFailure {
-  readonly error: { readonly _tag: string }
-  readonly sessionInvalid: boolean
-  readonly expiredToken: boolean
-  readonly linkExpired: boolean
-}
-
-/** Why a call was retried: the `reason` tag of `SqlMetrics.retries` and the `retry.reason` of a retry event. */
-export type RetryReason = "session" | "token" | "link_expired" | "warehouse" | "rate_limit" | "timeout" | "network"
-
-/** The reason, in the order `RetryPolicy` words it (a session first, then a token, then a link). */
-export const retryReason = (failure: RetryFailure): RetryReason => {
-  if (failure.sessionInvalid) return "session"
-  if (failure.expiredToken) return "token"
-  if (failure.linkExpired) return "link_expired"
-  switch (failure.error._tag) {
-    case "WarehouseError":
-      return "warehouse"
-    case "RateLimitError":
-      return "rate_limit"
-    case "TimeoutError":
-      return "timeout"
-    default:
-      return "network"
-  }
-}
-
-const retriesByReason: Record<RetryReason, Metric.Metric.Counter<number>> = {
+const retriesByReason: Record<RetryPolicy.Reason, Metric.Metric.Counter<number>> = {
   session: Metric.tagged(Metrics.retries, "reason", "session"),
   token: Metric.tagged(Metrics.retries, "reason", "token"),
   link_expired: Metric.tagged(Metrics.retries, "reason", "link_expired"),
@@ -300,10 +273,12 @@ const retriesByReason: Record<RetryReason, Metric.Metric.Counter<number>> = {
  * on the current span, with `retry.reason`, `error.type` and `retry.delay_ms` (the wait before the next
  * attempt). The schedule decides as before: this only observes its decisions, on the failure path.
  */
-export const observeRetries = <F extends RetryFailure>(schedule: Schedule.Schedule<F, F>): Schedule.Schedule<F, F> =>
+export const observeRetries = <F extends RetryPolicy.Failure>(
+  schedule: Schedule.Schedule<F, F>
+): Schedule.Schedule<F, F> =>
   Schedule.onDecision(schedule, (failure, decision) =>
     decision._tag === "Done" ? Effect.void : Effect.gen(function*() {
-      const reason = retryReason(failure)
+      const reason = RetryPolicy.reason(failure)
       yield* Metric.increment(retriesByReason[reason])
       const span = yield* Effect.option(Effect.currentSpan)
       if (span._tag === "None") return
