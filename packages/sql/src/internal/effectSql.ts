@@ -72,11 +72,16 @@ const valuesOf = (rows: ReadonlyArray<Ours.Row>): ReadonlyArray<ReadonlyArray<un
  * (sent again after a lost answer), anything else to `execute` (never sent twice): see `Compiler.isRead`.
  */
 export const makeConnection = (client: Ours.SqlClient): Connection => {
-  const run = (sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<Ours.Row>, SqlError> =>
+  /** The statement through `query` (a read) or `execute`, as our `ExecuteResult`. */
+  const raw = (sql: string, params: ReadonlyArray<unknown>): Effect.Effect<Ours.ExecuteResult, SqlError> =>
     Effect.flatMap(toParams(params), (bound) =>
-      Compiler.isRead(sql)
-        ? Effect.mapError(client.query(sql, bound), toSqlError)
-        : Effect.mapError(Effect.map(client.execute(sql, bound), (result) => result.rows), toSqlError))
+      Effect.mapError(
+        Compiler.isRead(sql)
+          ? Effect.map(client.query(sql, bound), (rows): Ours.ExecuteResult => ({ rows, affectedRows: undefined }))
+          : client.execute(sql, bound),
+        toSqlError
+      ))
+  const run = (sql: string, params: ReadonlyArray<unknown>) => Effect.map(raw(sql, params), (result) => result.rows)
   const execute = (sql: string, params: ReadonlyArray<unknown>, transformRows: TransformRows) =>
     transformRows === undefined ? run(sql, params) : Effect.map(run(sql, params), transformRows)
   return {
@@ -84,14 +89,7 @@ export const makeConnection = (client: Ours.SqlClient): Connection => {
     executeUnprepared: execute,
     executeValues: (sql, params) => Effect.map(run(sql, params), valuesOf),
     // Our ExecuteResult: the rows, and the count of affected rows the warehouse reported for a write.
-    executeRaw: (sql, params) =>
-      Effect.flatMap(toParams(params), (bound) =>
-        Compiler.isRead(sql)
-          ? Effect.mapError(
-            Effect.map(client.query(sql, bound), (rows): Ours.ExecuteResult => ({ rows, affectedRows: undefined })),
-            toSqlError
-          )
-          : Effect.mapError(client.execute(sql, bound), toSqlError)),
+    executeRaw: raw,
     executeStream: (sql, params, transformRows) =>
       Stream.unwrap(Effect.map(toParams(params), (bound) => {
         // A write is not streamed: a stream's statement is sent again after a lost answer.
