@@ -21,9 +21,21 @@ interface RefreshGrant {
 
 /** What a bearer token on a protected endpoint turned out to be. */
 export type Authentication =
-  | { readonly _tag: "Valid"; readonly principal: Principal; readonly via: "oauth" | "pat" }
+  | { readonly _tag: "Valid"; readonly principal: Principal; readonly via: "oauth" | "pat" | "entra" }
   | { readonly _tag: "Expired" }
   | { readonly _tag: "Unknown" }
+  /** A valid token of someone the workspace does not admit (an Entra ID identity not added to it): HTTP 403. */
+  | { readonly _tag: "Forbidden"; readonly message: string }
+
+/**
+ * Another issuer whose tokens the workspace accepts (Entra ID, `entra.ts`): the answer for a bearer it issued,
+ * or `undefined` for one it did not. It sees the request's headers, as Azure Databricks reads its Azure ones.
+ */
+export type BearerVerifier = (
+  bearer: string,
+  now: number,
+  headers: Readonly<Record<string, string | undefined>>
+) => Authentication | undefined
 
 const codeLifetime = 60_000
 
@@ -45,6 +57,8 @@ export class Registry {
   readonly userSessions = new Map<string, { readonly principalId: string; expired: boolean }>()
   readonly contentSessions = new Map<string, { readonly contentGuid: string; expired: boolean }>()
   approval: { principalId: string; decision: "approve" | "deny" } = { principalId: "", decision: "approve" }
+  /** Consulted, in order, for a bearer that is neither a PAT nor a token of this workspace. */
+  readonly verifiers: Array<BearerVerifier> = []
 
   constructor(
     readonly issuer: string,
@@ -127,7 +141,7 @@ export class Registry {
     return { token, expiresIn }
   }
 
-  authenticate(bearer: string, now: number): Authentication {
+  authenticate(bearer: string, now: number, headers: Readonly<Record<string, string | undefined>> = {}): Authentication {
     const pat = this.pats.get(bearer)
     if (pat !== undefined) {
       const principal = this.principals.get(pat.principalId)
@@ -135,8 +149,15 @@ export class Registry {
       return now >= pat.expiresAt ? { _tag: "Expired" } : { _tag: "Valid", principal, via: "pat" }
     }
     const claims = Jwt.verify(this.key, bearer)
-    const principal = claims === undefined ? undefined : this.principals.get(claims.sub)
-    if (claims === undefined || principal === undefined) return { _tag: "Unknown" }
+    if (claims === undefined) {
+      for (const verify of this.verifiers) {
+        const result = verify(bearer, now, headers)
+        if (result !== undefined) return result
+      }
+      return { _tag: "Unknown" }
+    }
+    const principal = this.principals.get(claims.sub)
+    if (principal === undefined) return { _tag: "Unknown" }
     return now >= claims.exp * 1000 ? { _tag: "Expired" } : { _tag: "Valid", principal, via: "oauth" }
   }
 

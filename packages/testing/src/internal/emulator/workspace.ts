@@ -51,7 +51,14 @@ export const authenticate = (registry: Registry, info: RequestInfo) =>
         message: "Credential was not sent or was of an unsupported type for this API."
       }, { "www-authenticate": "Bearer" })
     }
-    const result = registry.authenticate(bearer, yield* Clock.currentTimeMillis)
+    const result = registry.authenticate(
+      bearer,
+      yield* Clock.currentTimeMillis,
+      request.headers as Readonly<Record<string, string | undefined>>
+    )
+    if (result._tag === "Forbidden") {
+      return yield* fail(403, { error_code: "PERMISSION_DENIED", message: result.message })
+    }
     if (result._tag === "Expired") {
       return yield* fail(403, { error_code: "PERMISSION_DENIED", message: "Invalid access token." })
     }
