@@ -151,6 +151,8 @@ export interface Stats {
   readonly statements: ReadonlyArray<StatementLog>
   /** CloudFetch: links handed out, result files served and refused. */
   readonly cloudFetch: CloudFetchStats
+  /** Workload identity federation: token exchanges accepted and refused (by reason), GitHub ID tokens issued. */
+  readonly federation: FederationStats
 }
 
 /**
@@ -212,6 +214,8 @@ export interface Options {
   readonly port?: number | undefined
   /** The Connect server's port; 0 (the default) picks a free one. */
   readonly connectPort?: number | undefined
+  /** The workload identity provider's port (test issuers, GitHub Actions stand-in); 0 (the default) picks a free one. */
+  readonly federationPort?: number | undefined
   /** Lifetime of the access tokens the identity provider issues. Default 3600 seconds. */
   readonly tokenLifetime?: Duration.DurationInput | undefined
   /** The user the authorize endpoint approves as, and who owns the default PAT. */
@@ -378,8 +382,140 @@ export interface Emulator {
     readonly list: Effect.Effect<ReadonlyArray<Fault>>
   }
   readonly stats: Effect.Effect<Stats>
+  /** Workload identity federation: test issuers, the workspace's federation policies, GitHub Actions' ID tokens. */
+  readonly federation: Federation
   /** Clears faults and stats; principals and credentials stay. */
   readonly reset: Effect.Effect<void>
+}
+
+/**
+ * Federation counters. Token-exchange requests also count in `tokenRequests` under their grant type.
+ *
+ * @since 0.3.0
+ * @category stats
+ */
+export interface FederationStats {
+  /** Exchanges that returned a workspace token. */
+  readonly accepted: number
+  /**
+   * Refused exchanges by the check that refused them: `malformed`, `algorithm`, `issuer`, `signature`,
+   * `expired`, `not_yet_valid`, `audience`, `subject`, `unknown_client`.
+   */
+  readonly rejected: Readonly<Record<string, number>>
+  /** ID tokens the GitHub Actions stand-in issued. */
+  readonly idTokens: number
+}
+
+/**
+ * What a test issuer puts in a token it signs. Times are on Effect's `Clock`.
+ *
+ * @since 0.3.0
+ * @category federation
+ */
+export interface MintOptions {
+  /** The `sub` claim. */
+  readonly subject?: string | undefined
+  /** The `aud` claim: one audience, or several. */
+  readonly audience?: string | ReadonlyArray<string> | undefined
+  /** Another `iss` than the issuer's own URL (a token that claims the wrong issuer). */
+  readonly issuer?: string | undefined
+  /** From `iat` to `exp`. Default 5 minutes. */
+  readonly lifetime?: Duration.DurationInput | undefined
+  /** Moves `iat` (and `nbf`, `exp`) this far into the past: `issuedAgo` beyond `lifetime` mints an expired token. */
+  readonly issuedAgo?: Duration.DurationInput | undefined
+  /** `nbf` this long after `iat` (a token not valid yet). Default 0. */
+  readonly notBefore?: Duration.DurationInput | undefined
+  /** More claims, or ones that replace those above. */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined
+  /**
+   * Default: the issuer's own. `"none"` mints an unsigned token; `"HS256"` one signed with HMAC keyed by the
+   * issuer's public key (the key-confusion forgery); the other of RS256/ES256 a token its JWKS cannot verify.
+   */
+  readonly algorithm?: "RS256" | "ES256" | "HS256" | "none" | undefined
+  /** Signed with a key of the right kind that is not in the issuer's JWKS, under its `kid`. */
+  readonly forged?: boolean | undefined
+}
+
+/**
+ * A test issuer, as GitHub Actions or a Kubernetes cluster would be one: it serves OIDC discovery at
+ * `{url}/.well-known/openid-configuration` and its keys at `{url}/jwks`, on loopback.
+ *
+ * @since 0.3.0
+ * @category federation
+ */
+export interface FederationIssuer {
+  /** The issuer URL: the `iss` of its tokens, and what a policy names. */
+  readonly url: string
+  readonly algorithm: "RS256" | "ES256"
+  /** Its public keys (a JWKS). */
+  readonly jwks: Effect.Effect<{ readonly keys: ReadonlyArray<JsonWebKey> }>
+  /** Signs a token with the given claims. */
+  readonly mint: (options: MintOptions) => Effect.Effect<Redacted.Redacted<string>>
+  /** Replaces its signing key: tokens it signed before stop verifying. */
+  readonly rotateKey: Effect.Effect<void>
+}
+
+/**
+ * A federation policy of the workspace's account, as Databricks defines one. With `servicePrincipal` (a client
+ * id) it is that service principal's policy and accepts tokens whose subject claim is `subject`, exchanged with
+ * `client_id`; without, it is account-wide and maps the subject claim to the user or service principal of that
+ * name (`userName`), exchanged with no `client_id`.
+ *
+ * @since 0.3.0
+ * @category federation
+ */
+export interface FederationPolicy {
+  /** The issuer URL it trusts (`FederationIssuer.url`, or another issuer with `jwks`). */
+  readonly issuer: string
+  /**
+   * The `aud` values it accepts. Default: the workspace's token endpoint, `{host}/oidc/v1/token`, the audience
+   * the Databricks SDKs request by default (Databricks' own default is the account id, which the emulator has not).
+   */
+  readonly audiences?: ReadonlyArray<string> | undefined
+  /** Default `sub`. */
+  readonly subjectClaim?: string | undefined
+  /** A service principal's client id: makes this that principal's policy. */
+  readonly servicePrincipal?: string | undefined
+  /** The one subject a service principal's policy accepts (required with `servicePrincipal`). */
+  readonly subject?: string | undefined
+  /** The issuer's keys, for an issuer the emulator does not run. */
+  readonly jwks?: { readonly keys: ReadonlyArray<JsonWebKey> } | undefined
+}
+
+/**
+ * Workload identity federation on loopback: the issuers, the policies, and the GitHub Actions stand-in.
+ *
+ * @since 0.3.0
+ * @category federation
+ */
+export interface Federation {
+  /** The workload identity provider's base URL (HTTPS, the workspace host's certificate). */
+  readonly url: string
+  /** Adds a test issuer (default RS256) at `{url}/issuers/{name}`. */
+  readonly addIssuer: (options?: {
+    readonly name?: string | undefined
+    readonly algorithm?: "RS256" | "ES256" | undefined
+  }) => Effect.Effect<FederationIssuer>
+  /** Adds a policy; fails for a service principal the workspace does not know, or one without `subject`. */
+  readonly addPolicy: (policy: FederationPolicy) => Effect.Effect<void, EmulatorError>
+  /** Removes every policy. */
+  readonly clearPolicies: Effect.Effect<void>
+  /**
+   * The GitHub Actions ID-token endpoint: `requestUrl` and `requestToken` are what a job sees in
+   * `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`. Its tokens come from `issuer` (RS256),
+   * with the `audience` asked for and `subject` (default `repo:octo-org/octo-repo:environment:prod`).
+   */
+  readonly githubActions: {
+    readonly requestUrl: string
+    readonly requestToken: Redacted.Redacted<string>
+    readonly issuer: FederationIssuer
+    /** The `sub`, extra claims and lifetime of the tokens it issues from now on. */
+    readonly configure: (options: {
+      readonly subject?: string | undefined
+      readonly claims?: Readonly<Record<string, unknown>> | undefined
+      readonly lifetime?: Duration.DurationInput | undefined
+    }) => Effect.Effect<void>
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ import * as Warehouse from "../warehouse/warehouse.js"
 import * as Connect from "./connect.js"
 import type { Fault } from "./fault.js"
 import { Faults } from "./faults.js"
+import * as WorkloadIdentity from "./federationApi.js"
 import * as Random from "./random.js"
 import { Registry } from "./registry.js"
 import { Stats } from "./stats.js"
@@ -115,6 +116,11 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
       "workspace host"
     )
     const connect = yield* listen(() => Http.createServer(), options?.connectPort ?? 0, "Connect server")
+    const federationServer = yield* listen(
+      () => Https.createServer({ cert: certificate.certPem, key: certificate.keyPem }),
+      options?.federationPort ?? 0,
+      "workload identity provider"
+    )
     const host = `https://127.0.0.1:${workspace.port}`
     const connectUrl = `http://127.0.0.1:${connect.port}`
 
@@ -161,13 +167,22 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
     if (options?.samples === true) {
       yield* warehouse.sql(sampleTrips).pipe(Effect.orDie)
     }
-    const snapshot = () => ({ ...stats.snapshot(), ...warehouse.stats() })
+    const federation = WorkloadIdentity.make({
+      url: `https://127.0.0.1:${federationServer.port}`,
+      host,
+      registry,
+      faults,
+      stats
+    })
+    yield* federationServer.server.serve(federation.app)
+    const snapshot = () => ({ ...stats.snapshot(), ...warehouse.stats(), federation: federation.state.stats() })
     const addFault = (fault: Fault) =>
       fault.target === "warehouse" ? warehouse.applyWarehouseFault(fault) : Effect.sync(() => faults.add(fault))
     const reset = () => {
       faults.clear()
       stats.reset()
       warehouse.reset()
+      federation.state.resetStats()
     }
     const workspaceRoutes = Workspace.router({
       host,
@@ -178,7 +193,8 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
       warehouse,
       snapshot,
       addFault,
-      reset
+      reset,
+      federation: federation.state
     })
     const workspacePaths = new Set(Array.from(workspaceRoutes.routes, (route) => route.path as string))
     const workspaceApp = workspaceRoutes.pipe(
@@ -290,6 +306,7 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
         list: Effect.sync(() => faults.list())
       },
       stats: Effect.sync(snapshot),
+      federation: federation.api,
       reset: Effect.sync(reset)
     }
     return emulator

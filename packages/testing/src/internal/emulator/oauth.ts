@@ -4,11 +4,14 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Crypto from "node:crypto"
 import type { Principal } from "../../Emulator.js"
+import type { Federation } from "./federation.js"
 import { credential, json, readForm, Reply, type RequestInfo } from "./http.js"
 import type { Registry } from "./registry.js"
 import type { Stats } from "./stats.js"
 
-const grantTypes = ["client_credentials", "authorization_code", "refresh_token"] as const
+const tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+const jwtTokenType = "urn:ietf:params:oauth:token-type:jwt"
+const grantTypes = ["client_credentials", "authorization_code", "refresh_token", tokenExchange] as const
 const machineScopes = new Set(["all-apis", "sql"])
 const userScopes = new Set(["all-apis", "sql", "offline_access", "openid", "email", "profile"])
 const verifierPattern = /^[A-Za-z0-9\-._~]{43,128}$/
@@ -133,8 +136,11 @@ const tokenResponse = (
   }, { "cache-control": "no-store" })
 }
 
-/** `POST /oidc/v1/token`: client_credentials, authorization_code with PKCE, and rotating refresh_token. */
-export const token = (registry: Registry, stats: Stats) => (info: RequestInfo) =>
+/**
+ * `POST /oidc/v1/token`: client_credentials, authorization_code with PKCE, rotating refresh_token, and RFC 8693
+ * token exchange of a federated JWT (workload identity federation, `federation.ts`).
+ */
+export const token = (registry: Registry, stats: Stats, federation: Federation) => (info: RequestInfo) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const form = yield* readForm(invalidRequest)
@@ -204,6 +210,33 @@ export const token = (registry: Registry, stats: Stats) => (info: RequestInfo) =
         const principal = registry.principals.get(grant.principalId)!
         info.principal = principal.userName
         return tokenResponse(registry, principal, scope, grant.clientId, now, true)
+      }
+      case tokenExchange: {
+        // RFC 8693 §2.2.2: a subject token that is invalid or unacceptable by policy is `invalid_request`.
+        const subjectToken = yield* required(form, "subject_token")
+        const subjectTokenType = yield* required(form, "subject_token_type")
+        if (subjectTokenType !== jwtTokenType) {
+          return yield* Effect.fail(
+            invalidRequest(400, `Unsupported subject_token_type ${subjectTokenType}; use ${jwtTokenType}`)
+          )
+        }
+        const scope = form.get("scope") ?? "all-apis"
+        const bad = checkScope(scope, machineScopes)
+        if (bad !== undefined) return yield* Effect.fail(oauthError(400, "invalid_scope", bad))
+        const clientId = auth.clientId === undefined || auth.clientId === "" ? undefined : auth.clientId
+        const result = federation.exchange(
+          subjectToken,
+          clientId === undefined ? undefined : { clientId, principal: registry.principalByClientId(clientId) },
+          (userName) => [...registry.principals.values()].find((principal) => principal.userName === userName),
+          now
+        )
+        if ("_tag" in result) {
+          return yield* Effect.fail(
+            oauthError(result.error === "invalid_client" ? 401 : 400, result.error, result.description)
+          )
+        }
+        info.principal = result.userName
+        return tokenResponse(registry, result, scope, clientId ?? "account-federation", now, false)
       }
       default:
         return yield* Effect.fail(oauthError(400, "unsupported_grant_type", `Unsupported grant_type: ${grantType}`))

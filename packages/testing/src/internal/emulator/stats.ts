@@ -37,7 +37,7 @@ export class Stats {
 
   snapshot(): Omit<
     StatsSnapshot,
-    "rpc" | "openSessions" | "openOperations" | "sessions" | "statements" | "cloudFetch"
+    "rpc" | "openSessions" | "openOperations" | "sessions" | "statements" | "cloudFetch" | "federation"
   > {
     return {
       tokenRequests: { ...this.tokenRequests },

@@ -10,6 +10,7 @@ import type { Principal } from "../../Emulator.js"
 import type { Warehouse } from "../warehouse/warehouse.js"
 import { Fault } from "./fault.js"
 import type { Faults } from "./faults.js"
+import type { Federation } from "./federation.js"
 import { credential, endpoint, endpointsOf, fail, json, readJson, Reply, type RequestInfo } from "./http.js"
 import * as OAuth from "./oauth.js"
 import * as Random from "./random.js"
@@ -28,6 +29,8 @@ export interface Deps {
   /** Adds a fault, applying a warehouse-wide one at once. */
   readonly addFault: (fault: Fault) => Effect.Effect<void>
   readonly reset: () => void
+  /** Workload identity federation: the policies the token endpoint's exchange checks. */
+  readonly federation: Federation
 }
 
 /**
@@ -154,7 +157,7 @@ export const router = (deps: Deps) => {
   return HttpRouter.empty.pipe(
     HttpRouter.get("/oidc/.well-known/oauth-authorization-server", discovery),
     HttpRouter.get("/oidc/.well-known/openid-configuration", discovery),
-    HttpRouter.post("/oidc/v1/token", on("token", OAuth.token(deps.registry, deps.stats))),
+    HttpRouter.post("/oidc/v1/token", on("token", OAuth.token(deps.registry, deps.stats, deps.federation))),
     HttpRouter.get("/oidc/v1/authorize", on("authorize", OAuth.authorize(deps.registry))),
     HttpRouter.get("/api/2.0/preview/scim/v2/Me", on("scim", me(deps.registry))),
     HttpRouter.get("/api/2.0/sql/warehouses", on("sql_warehouses", listWarehouses(deps))),
