@@ -384,6 +384,10 @@ export interface Emulator {
   readonly stats: Effect.Effect<Stats>
   /** Workload identity federation: test issuers, the workspace's federation policies, GitHub Actions' ID tokens. */
   readonly federation: Federation
+  /** Azure around the workspace: an Entra ID authority, a managed-identity endpoint, and an `az` for tests. */
+  readonly azure: Azure
+  /** The Databricks metadata service: a local token server for `DATABRICKS_METADATA_SERVICE_URL`. */
+  readonly metadataService: MetadataService
   /** Clears faults and stats; principals and credentials stay. */
   readonly reset: Effect.Effect<void>
 }
@@ -592,3 +596,170 @@ export const connectionInfo = (emulator: Emulator): ConnectionInfo => ({
     contentSessionToken: Redacted.value(emulator.connect.contentSessionToken)
   }
 })
+
+/**
+ * What the emulated workspace makes of an Entra ID identity: `"member"` has
+ * been added to it; `"contributor"` has not, but holds Contributor (or Owner)
+ * on the workspace's Azure resource, so Azure Databricks adds it on first use
+ * (a user at once, a service principal when it sends its management token in
+ * `X-Databricks-Azure-SP-Management-Token` with the workspace's resource id in
+ * `X-Databricks-Azure-Workspace-Resource-Id`); `"none"` is refused with
+ * HTTP 403.
+ *
+ * @since 0.3.0
+ * @category azure
+ */
+export type AzureWorkspaceAccess = "member" | "contributor" | "none"
+
+/**
+ * An Entra ID application (service principal) with a client secret.
+ *
+ * @since 0.3.0
+ * @category azure
+ */
+export interface AzureServicePrincipal {
+  readonly tenantId: string
+  /** The application (client) id; the workspace knows it by this `userName`. */
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  readonly displayName: string
+}
+
+/**
+ * How the test `az` is logged in: as a service principal (`az login
+ * --service-principal`), as a user (`az login --username`), or not at all.
+ *
+ * @since 0.3.0
+ * @category azure
+ */
+export type AzureCliLogin =
+  | { readonly servicePrincipal: AzureServicePrincipal }
+  | {
+    readonly user: {
+      readonly tenantId: string
+      readonly userName: string
+      readonly password: Redacted.Redacted<string>
+    }
+  }
+  | "none"
+
+/**
+ * A test `az` executable: put `directory` first on the `PATH`, or pass `path`
+ * as the CLI path.
+ *
+ * @since 0.3.0
+ * @category azure
+ */
+export interface AzureCli {
+  readonly path: string
+  readonly directory: string
+  /** The arguments of every run so far, one line per run. */
+  readonly calls: Effect.Effect<ReadonlyArray<string>>
+}
+
+/**
+ * Microsoft Entra ID and Azure's managed-identity endpoint, on loopback.
+ *
+ * - The **authority** (`authorityHost`, HTTPS with the workspace host's
+ *   certificate) serves each tenant's token endpoint,
+ *   `/{tenant}/oauth2/v2.0/token` (`scope={resource}/.default`) and the v1
+ *   `/{tenant}/oauth2/token` (`resource=`), for client credentials and (with
+ *   the Azure CLI's client id) the password grant. It answers errors as Entra
+ *   ID does: `{ error, error_description: "AADSTS…", error_codes, … }`.
+ *   Fault target `"entra_token"`.
+ * - The **managed-identity endpoint** (`managedIdentityEndpoint`, HTTP, as
+ *   IMDS is) serves `GET /metadata/identity/oauth2/token` with
+ *   `Metadata: true`, `api-version`, `resource` and an optional `client_id`,
+ *   for one virtual machine's identities. Fault target `"managed_identity"`.
+ * - Resources: the Azure Databricks application
+ *   `2ff814a6-3304-4ab8-85cb-cd0e6f879c1d` (tokens the workspace accepts as
+ *   the mapped principal: a service principal by client id, a user by user
+ *   name), `https://management.core.windows.net/` and
+ *   `https://management.azure.com/`.
+ *
+ * @since 0.3.0
+ * @category azure
+ */
+export interface Azure {
+  /** `https://127.0.0.1:PORT`: what `AZURE_AUTHORITY_HOST` names. */
+  readonly authorityHost: string
+  /** The default tenant. */
+  readonly tenantId: string
+  readonly subscriptionId: string
+  /** The workspace's Azure resource id, `/subscriptions/…/providers/Microsoft.Databricks/workspaces/emulator`. */
+  readonly workspaceResourceId: string
+  /** An application in the default tenant that is a member of the workspace. */
+  readonly servicePrincipal: AzureServicePrincipal
+  /** The workspace's default user as an Entra ID user, for a user login of the test `az`. */
+  readonly user: { readonly tenantId: string; readonly userName: string; readonly password: Redacted.Redacted<string> }
+  /** `http://127.0.0.1:PORT`: the managed-identity endpoint's base, in place of `http://169.254.169.254`. */
+  readonly managedIdentityEndpoint: string
+  /** The machine's system-assigned identity, a member of the workspace. */
+  readonly managedIdentity: { readonly clientId: string }
+  /** Another tenant; its id. */
+  readonly registerTenant: Effect.Effect<string>
+  readonly registerServicePrincipal: (options?: {
+    readonly tenantId?: string | undefined
+    readonly clientId?: string | undefined
+    readonly clientSecret?: Redacted.Redacted<string> | undefined
+    readonly displayName?: string | undefined
+    /** Default `"member"`. */
+    readonly workspace?: AzureWorkspaceAccess | undefined
+  }) => Effect.Effect<AzureServicePrincipal>
+  readonly registerUser: (options: {
+    readonly userName: string
+    readonly displayName?: string | undefined
+    readonly password?: Redacted.Redacted<string> | undefined
+    readonly tenantId?: string | undefined
+    /** Default `"member"`. */
+    readonly workspace?: AzureWorkspaceAccess | undefined
+  }) => Effect.Effect<
+    { readonly tenantId: string; readonly userName: string; readonly password: Redacted.Redacted<string> }
+  >
+  /** A managed identity of the machine: user-assigned (the default) or the system-assigned one. */
+  readonly registerManagedIdentity: (options?: {
+    readonly assignment?: "user" | "system" | undefined
+    readonly tenantId?: string | undefined
+    readonly displayName?: string | undefined
+    /** Default `"member"`. */
+    readonly workspace?: AzureWorkspaceAccess | undefined
+  }) => Effect.Effect<{ readonly clientId: string }>
+  /** Detaches the system-assigned identity (`systemAssigned: false`) or replaces the user-assigned ones. */
+  readonly setManagedIdentities: (options: {
+    readonly systemAssigned?: false | undefined
+    readonly userAssigned?: ReadonlyArray<string> | undefined
+  }) => Effect.Effect<void>
+  /** Rotates an application's secret, or marks it expired (`AADSTS7000222`). */
+  readonly setServicePrincipalSecret: (
+    clientId: string,
+    options: { readonly clientSecret?: Redacted.Redacted<string> | undefined; readonly expired?: boolean | undefined }
+  ) => Effect.Effect<void>
+  /** Changes what the workspace makes of an identity (by client id or user name). */
+  readonly setWorkspaceAccess: (clientIdOrUserName: string, access: AzureWorkspaceAccess) => Effect.Effect<void>
+  /**
+   * Writes a test `az` into a temporary directory (removed with the scope), logged in as `login` (default: the
+   * default service principal). It runs with the Node.js that runs the tests and asks this authority for tokens.
+   */
+  readonly cli: (options?: { readonly login?: AzureCliLogin | undefined }) => Effect.Effect<AzureCli, never, Scope.Scope>
+}
+
+/**
+ * The Databricks metadata service on loopback (HTTP): `GET {url}` with
+ * `X-Databricks-Metadata-Version: 1` and `X-Databricks-Host` answers
+ * `{ access_token, token_type, expires_on }` with a workspace token of the
+ * bound principal; a missing version is a 400 and another host a 404. Each
+ * URL's path is a secret, as IDE extensions make it. Fault target
+ * `"metadata_service"`.
+ *
+ * @since 0.3.0
+ * @category azure
+ */
+export interface MetadataService {
+  /** Serves tokens of `user` for the workspace host. */
+  readonly url: string
+  /** Another URL, for another host (default the workspace's) or principal (default `user`). */
+  readonly register: (options?: {
+    readonly host?: string | undefined
+    readonly principal?: Principal | undefined
+  }) => Effect.Effect<string>
+}

@@ -16,6 +16,7 @@ import { EmulatorError } from "../../EmulatorError.js"
 import * as LoopbackCertificate from "../../LoopbackCertificate.js"
 import * as CloudFetch from "../warehouse/cloudFetch.js"
 import * as Warehouse from "../warehouse/warehouse.js"
+import * as AzureServers from "./azure.js"
 import * as Connect from "./connect.js"
 import type { Fault } from "./fault.js"
 import { Faults } from "./faults.js"
@@ -217,6 +218,19 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
     })
     yield* connect.server.serve(connectRoutes.pipe(Effect.catchTag("RouteNotFound", () => Connect.notFound)))
 
+    // Entra ID, the managed-identity endpoint and the metadata service, each on its own port (azure.ts).
+    const azure = yield* AzureServers.make({
+      listen,
+      certificate,
+      caCertPath,
+      registry,
+      faults,
+      stats,
+      host,
+      user,
+      tokenLifetimeMs: lifetimeMs
+    })
+
     const lookup = (principal: Principal | undefined) => principal?.id ?? user.id
 
     const emulator: Emulator = {
@@ -306,6 +320,8 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
         list: Effect.sync(() => faults.list())
       },
       stats: Effect.sync(snapshot),
+      azure: azure.azure,
+      metadataService: azure.metadataService,
       federation: federation.api,
       reset: Effect.sync(reset)
     }
