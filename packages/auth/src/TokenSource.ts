@@ -54,6 +54,16 @@ export interface TokenSource {
   readonly authType: string
   readonly token: Effect.Effect<AccessToken, AuthenticationError>
   readonly invalidate: Effect.Effect<void>
+  /**
+   * Headers this credential sends with every request besides `Authorization`,
+   * when it has any: Azure's `X-Databricks-Azure-SP-Management-Token` and
+   * `X-Databricks-Azure-Workspace-Resource-Id`. `WorkspaceClient` and
+   * `toDriverAuthentication` (so `SqlClient`) send them. Their values are
+   * secrets, like the token.
+   *
+   * @since 0.3.0
+   */
+  readonly headers?: Effect.Effect<Readonly<Record<string, string>>, AuthenticationError> | undefined
 }
 
 /**
@@ -241,6 +251,7 @@ export const bearerHeader = (token: AccessToken): { readonly Authorization: stri
 /**
  * Adapts a source to the `authenticate()` provider shape of
  * `@databricks/sql` (`authType: "custom"`), for users of the plain driver.
+ * The source's `headers`, if it has any, go with every RPC too.
  *
  * The driver calls `authenticate()` once per RPC, so the cache in the source
  * decides how often a token is really fetched. A failure rejects with the
@@ -262,9 +273,11 @@ export const toDriverAuthentication = (
   const headers = Effect.flatMap(
     source.token,
     (token): Effect.Effect<Record<string, string>, AuthenticationError> =>
-      Effect.map(
+      Effect.zipWith(
         TokenValue.issued(token.value, `The ${source.authType} TokenSource`),
-        (value) => ({ Authorization: `Bearer ${Redacted.value(value)}` })
+        // The driver sends whatever headers `authenticate()` returns on every Thrift RPC (dbsql-driver.md).
+        source.headers ?? Effect.succeed({}),
+        (value, extra) => ({ ...extra, Authorization: `Bearer ${Redacted.value(value)}` })
       )
   )
   return {

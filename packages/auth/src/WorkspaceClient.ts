@@ -184,21 +184,26 @@ export const make = (options?: Options): Effect.Effect<
     const base = yield* HttpClient.HttpClient
     const requestTimeout = Duration.decode(options?.requestTimeout ?? Duration.seconds(60))
 
+    // A credential's own headers (Azure's management token), asked for on every request as the token is.
+    const extraHeaders = source.headers ?? Effect.succeed({})
     const exchange = (request: HttpClientRequest.HttpClientRequest, token: TokenSource.AccessToken, what: string) =>
-      Redirects.execute(base, HttpClientRequest.bearerToken(request, token.value)).pipe(
-        Effect.mapError((error) => HttpErrors.fromTransport(error, what)),
-        Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => HttpErrors.timeout(what, requestTimeout) }),
-        // The token goes only to the workspace's origin, so a redirect is never followed (internal/redirects.ts).
-        Effect.filterOrFail(
-          (response) => Redirects.refusal(request, response, what) === undefined,
-          (response): WorkspaceError =>
-            new ApiError({
-              message: Redirects.refusal(request, response, what)!,
-              status: response.status,
-              hint: Redirects.hint
-            })
+      Effect.flatMap(extraHeaders, (extra) =>
+        Redirects.execute(
+          base,
+          HttpClientRequest.bearerToken(HttpClientRequest.setHeaders(request, extra), token.value)
+        ).pipe(Effect.mapError((error) => HttpErrors.fromTransport(error, what)))).pipe(
+          Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => HttpErrors.timeout(what, requestTimeout) }),
+          // The token goes only to the workspace's origin, so a redirect is never followed (internal/redirects.ts).
+          Effect.filterOrFail(
+            (response) => Redirects.refusal(request, response, what) === undefined,
+            (response): WorkspaceError =>
+              new ApiError({
+                message: Redirects.refusal(request, response, what)!,
+                status: response.status,
+                hint: Redirects.hint
+              })
+          )
         )
-      )
 
     const failure = (details: HttpErrors.ErrorDetails, what: string, refreshed: boolean): WorkspaceError => {
       if (details.status === 401 || HttpErrors.looksLikeExpiredToken(details)) {
