@@ -1,19 +1,19 @@
 /**
- * Resolves the credential from the environment, the way the Databricks SDKs'
- * unified auth does, and provides it as a `TokenSource`.
+ * Resolves the credential the way the Databricks SDKs' unified auth does, and provides it as a `TokenSource`.
  *
- * 1. `APP_AUTH_TYPE` picks the method outright: `pat`, `oauth_m2m`/`m2m`,
- *    `oauth_u2m`/`u2m`, `token_env` or `databricks_cli`.
- * 2. Otherwise each setting is taken from explicit options, then environment
- *    variables, then a `~/.databrickscfg` profile (skipped when no profile is
- *    named and the options or environment already configure something), and
- *    the method is `DATABRICKS_AUTH_TYPE` (or the profile's `auth_type`), or
- *    the one method that is configured. Two configured methods with no choice
- *    made, or none at all, is a `ConfigurationError` that says what to do.
+ * 1. Each setting is taken from explicit options, then environment variables, then a `~/.databrickscfg`
+ *    profile: the one named (`profile`, `DATABRICKS_CONFIG_PROFILE`), else `[__settings__] default_profile`,
+ *    else `[DEFAULT]`; no profile is read when none is named and the options or environment already set a host
+ *    or a credential.
+ * 2. `APP_AUTH_TYPE`, else `DATABRICKS_AUTH_TYPE` (or `authType`, or the profile's `auth_type`) picks the
+ *    method outright. Otherwise two configured methods are a conflict, and the default chain (`defaultChain`,
+ *    the SDKs' order) takes the first method whose settings are there: a host alone falls back to the
+ *    Databricks CLI when it is installed. None is a `ConfigurationError` that lists what was tried, in order.
+ * 3. Every method needs the workspace host, as in the SDKs.
  *
- * What was resolved (method, host, and where each setting came from, never a
- * secret) is logged once at info level and provided as the `AuthConfig`
- * service.
+ * What was resolved (method, principal when it is known without a request, host, warehouse, and where each
+ * setting came from, never a secret) is logged once at info level and provided as the `AuthConfig` service.
+ * `resolveWorkspace` gives the host and warehouse from the same settings, for `SqlClient.layerConfig`.
  *
  * @since 0.1.0
  */
@@ -21,41 +21,82 @@ import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as DatabricksCli from "./DatabricksCli.js"
 import { ConfigurationError } from "./DatabricksError.js"
-import * as Settings from "./internal/config.js"
+import * as Env from "./internal/config.js"
 import * as M2M from "./internal/m2m.js"
-import * as Profile from "./internal/profile.js"
+import * as Resolution from "./internal/resolution.js"
+import * as Settings from "./internal/settings.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as U2M from "./internal/u2m.js"
 import type * as LocalM2M from "./LocalM2M.js"
 import * as Pat from "./Pat.js"
-import * as Redaction from "./Redaction.js"
 import * as TokenEnv from "./TokenEnv.js"
 import * as TokenSource from "./TokenSource.js"
 import type * as U2MPkce from "./U2MPkce.js"
 import * as WorkspaceHost from "./WorkspaceHost.js"
 
 /**
- * The credential methods `AuthConfig` can resolve to.
+ * The credential methods `AuthConfig` can resolve to, by the SDKs' `DATABRICKS_AUTH_TYPE` names (`oauth-u2m` is
+ * their `external-browser`, which is accepted as a spelling; `token-env` is this library's).
  *
  * @since 0.1.0
  * @category models
  */
-export type Method = "pat" | "oauth-m2m" | "oauth-u2m" | "token-env" | "databricks-cli"
+export type Method = Resolution.Method
 
 /**
- * Where a setting came from: an explicit option, an environment variable, or
- * a profile (`profile:NAME`).
+ * The default chain, in order: without an explicit auth type, the first method whose settings are all there
+ * is used. databricks-sdk-py's order, without the methods this library does not have, with `token-env` after
+ * `pat` and `azure-msi` before `azure-client-secret` (the Go SDK's place for it). `oauth-u2m` is used only when
+ * asked for.
+ *
+ * @since 0.3.0
+ * @category resolution
+ */
+export const defaultChain: ReadonlyArray<Method> = Resolution.defaultChain
+
+/**
+ * Where a setting came from: an explicit option, an environment variable, or a profile (`profile:NAME`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Source = "option" | "env" | `profile:${string}`
+export type Source = Settings.Source
+
+/**
+ * A setting as resolved: its value (never a secret), where it came from, and how to name it to the user
+ * (`DATABRICKS_WAREHOUSE_ID`, `httpPath`, `warehouse_id in profile dev (…)`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface Resolved {
+  readonly value: string
+  readonly source: Source
+  readonly name: string
+}
+
+/**
+ * The workspace the settings point at: the normalised host URL and the SQL warehouse's HTTP path
+ * (`warehouse_id` becomes `/sql/1.0/warehouses/<id>`; `http_path` is taken as it is).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface Workspace {
+  readonly host: Option.Option<Resolved>
+  readonly httpPath: Option.Option<Resolved>
+  /** The profile that was read, if any, and its file. */
+  readonly profile: Option.Option<{ readonly name: string; readonly file: string }>
+}
 
 /**
  * What was resolved. Holds no secret.
@@ -65,16 +106,28 @@ export type Source = "option" | "env" | `profile:${string}`
  */
 export interface AuthConfig {
   readonly authType: Method
-  /** How the method was chosen: `APP_AUTH_TYPE`, `DATABRICKS_AUTH_TYPE`, a profile's `auth_type`, or `only one configured`. */
+  /**
+   * How the method was chosen: `APP_AUTH_TYPE`, `DATABRICKS_AUTH_TYPE`, `authType`, a profile's `auth_type`, or
+   * `default chain`.
+   */
   readonly chosenBy: string
-  /** The normalised workspace URL, when one is configured. */
+  /** The methods of the default chain tried before this one, each with why it did not apply. */
+  readonly tried: ReadonlyArray<string>
+  /** The normalised workspace URL. */
   readonly host: Option.Option<string>
-  /** The service principal, for `oauth-m2m`. */
+  /** The OAuth client: the service principal for `oauth-m2m`, the app for `oauth-u2m`. */
   readonly clientId: Option.Option<string>
+  /**
+   * Who the credential is, when that is known without a request: the service principal's client id, the
+   * Azure client id, or the `sub` of a token that is a JWT. Otherwise it is logged with the first token.
+   */
+  readonly principal: Option.Option<string>
   /** The profile that was read, if any, and its file. */
   readonly profile: Option.Option<{ readonly name: string; readonly file: string }>
   /** Where each setting that was used came from, by setting name (`host`, `token`, `client_id`, ...). */
   readonly sources: Readonly<Record<string, Source>>
+  /** The host and SQL warehouse from the same settings (what `SqlClient.layerConfig` uses). */
+  readonly workspace: Workspace
 }
 
 /**
@@ -97,162 +150,42 @@ export interface Options {
   readonly clientId?: string | undefined
   readonly clientSecret?: Redacted.Redacted<string> | undefined
   readonly accessToken?: Redacted.Redacted<string> | undefined
-  /** `pat`, `oauth-m2m`, `oauth-u2m`, `token-env`, `databricks-cli` (spellings such as `oauth_m2m` work too). */
+  /** A method of `Method`, or an SDK spelling of one (`oauth_m2m`, `external-browser`, ...). */
   readonly authType?: string | undefined
   readonly profile?: string | undefined
   readonly configFile?: string | undefined
+  /** `env-oidc`: the variable that holds the federated token. Default `DATABRICKS_OIDC_TOKEN`. @since 0.3.0 */
+  readonly oidcTokenEnv?: string | undefined
+  /** `file-oidc`: the file that holds the federated token. @since 0.3.0 */
+  readonly oidcTokenFilepath?: string | undefined
+  /** Workload identity federation: the audience of the federated token. @since 0.3.0 */
+  readonly tokenAudience?: string | undefined
+  /** @since 0.3.0 */
+  readonly accountId?: string | undefined
+  /** `metadata-service`: the local token server's URL. @since 0.3.0 */
+  readonly metadataServiceUrl?: string | undefined
+  /** @since 0.3.0 */
+  readonly azureWorkspaceResourceId?: string | undefined
+  /** `azure-msi`: use the managed identity. @since 0.3.0 */
+  readonly azureUseMsi?: boolean | undefined
+  /** @since 0.3.0 */
+  readonly azureClientId?: string | undefined
+  /** @since 0.3.0 */
+  readonly azureClientSecret?: Redacted.Redacted<string> | undefined
+  /** @since 0.3.0 */
+  readonly azureTenantId?: string | undefined
+  /** @since 0.3.0 */
+  readonly azureEnvironment?: string | undefined
+  /** The SQL warehouse: becomes `/sql/1.0/warehouses/<id>` in `workspace.httpPath`. @since 0.3.0 */
+  readonly warehouseId?: string | undefined
+  /** The SQL warehouse's HTTP path (wins over `warehouseId` from the same source). @since 0.3.0 */
+  readonly httpPath?: string | undefined
   /** Passed to `LocalM2M` when the method is `oauth-m2m`. */
   readonly m2m?: Omit<LocalM2M.Options, "host" | "clientId" | "clientSecret"> | undefined
   /** Passed to `U2MPkce` when the method is `oauth-u2m` (its `clientId` etc. win over the environment). */
   readonly u2m?: Partial<Omit<U2MPkce.Options, "host">> | undefined
-  /** Passed to `DatabricksCli` when the method is `databricks-cli`. */
+  /** Passed to `DatabricksCli` when the method is `databricks-cli` (its `cliPath` is looked for in the chain). */
   readonly cli?: Omit<DatabricksCli.Options, "host" | "profile"> | undefined
-}
-
-type Key =
-  | "host"
-  | "token"
-  | "client_id"
-  | "client_secret"
-  | "access_token"
-  | "auth_type"
-  | "u2m_client_id"
-  | "u2m_client_secret"
-  | "redirect_uri"
-
-interface Setting {
-  readonly value: string
-  readonly source: Source
-  /** How to name it to the user: `DATABRICKS_TOKEN`, `token`, or `token in profile dev (~/.databrickscfg)`. */
-  readonly name: string
-}
-
-const envNames: Record<Key, string> = {
-  host: "DATABRICKS_HOST",
-  token: "DATABRICKS_TOKEN",
-  client_id: "DATABRICKS_CLIENT_ID",
-  client_secret: "DATABRICKS_CLIENT_SECRET",
-  access_token: "DATABRICKS_ACCESS_TOKEN",
-  auth_type: "DATABRICKS_AUTH_TYPE",
-  u2m_client_id: "DATABRICKS_U2M_CLIENT_ID",
-  u2m_client_secret: "DATABRICKS_U2M_CLIENT_SECRET",
-  redirect_uri: "DATABRICKS_REDIRECT_URI"
-}
-const optionNames: Record<Key, string> = {
-  host: "host",
-  token: "token",
-  client_id: "clientId",
-  client_secret: "clientSecret",
-  access_token: "accessToken",
-  auth_type: "authType",
-  u2m_client_id: "u2m.clientId",
-  u2m_client_secret: "u2m.clientSecret",
-  redirect_uri: "u2m.redirectUri"
-}
-const keys = Object.keys(envNames) as ReadonlyArray<Key>
-const credentialKeys: ReadonlyArray<Key> = [
-  "host",
-  "token",
-  "client_id",
-  "client_secret",
-  "access_token",
-  "u2m_client_id",
-  "u2m_client_secret"
-]
-const secretKeys: ReadonlySet<Key> = new Set(["token", "client_secret", "access_token", "u2m_client_secret"])
-
-// A Map, not an object literal: a lookup by user text ("constructor", "__proto__") must never reach a prototype.
-const methodNames: ReadonlyMap<string, Method> = new Map<string, Method>([
-  ["pat", "pat"],
-  ["oauth-m2m", "oauth-m2m"],
-  ["oauth_m2m", "oauth-m2m"],
-  ["m2m", "oauth-m2m"],
-  ["oauth-u2m", "oauth-u2m"],
-  ["oauth_u2m", "oauth-u2m"],
-  ["u2m", "oauth-u2m"],
-  ["external-browser", "oauth-u2m"],
-  ["token-env", "token-env"],
-  ["token_env", "token-env"],
-  ["databricks-cli", "databricks-cli"],
-  ["databricks_cli", "databricks-cli"]
-])
-
-const nothingConfigured = (file: string) =>
-  new ConfigurationError({
-    setting: "credentials",
-    message: "No Databricks credentials are configured",
-    hint: [
-      "Set one of:",
-      "a personal access token with DATABRICKS_HOST and DATABRICKS_TOKEN;",
-      "OAuth M2M with DATABRICKS_HOST, DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET;",
-      "a pre-obtained token with DATABRICKS_ACCESS_TOKEN;",
-      `or a profile in ${file}, chosen with DATABRICKS_CONFIG_PROFILE`
-    ].join(" ")
-  })
-
-/**
- * The settings that are sent in a header or a token request, with the check of the one rule for credential
- * values (`internal/tokenValue.ts`): a value with a control character, a character beyond Latin-1, or more
- * than 8 KiB is a `ConfigurationError` naming the setting that never shows the value. Only the settings of
- * the chosen method are checked: a stray variable for another method does not block this one.
- */
-const credentialChecks: ReadonlyMap<Key, (setting: Setting) => Effect.Effect<unknown, ConfigurationError>> = new Map<
-  Key,
-  (setting: Setting) => Effect.Effect<unknown, ConfigurationError>
->([
-  [
-    "token",
-    (s) =>
-      TokenValue.configuredSecret(Redacted.make(s.value), {
-        name: s.name,
-        hint: `Set ${s.name} to a personal access token (dapi…)`
-      })
-  ],
-  [
-    "access_token",
-    (s) =>
-      TokenValue.configuredSecret(Redacted.make(s.value), {
-        name: s.name,
-        hint: `Set ${s.name} to an access token obtained beforehand`
-      })
-  ],
-  [
-    "client_id",
-    (s) =>
-      TokenValue.configuredText(s.value, {
-        name: s.name,
-        hint: `Set ${s.name} to the service principal's application (client) id`
-      })
-  ],
-  [
-    "client_secret",
-    (s) =>
-      TokenValue.configuredSecret(Redacted.make(s.value), {
-        name: s.name,
-        hint: `Set ${s.name} to an OAuth secret of the service principal`
-      })
-  ],
-  [
-    "u2m_client_id",
-    (s) =>
-      TokenValue.configuredText(s.value, {
-        name: s.name,
-        hint: `Set ${s.name} to the client id of the OAuth app registered for user login`
-      })
-  ],
-  [
-    "u2m_client_secret",
-    (s) =>
-      TokenValue.configuredSecret(Redacted.make(s.value), {
-        name: s.name,
-        hint: `Set ${s.name} to the OAuth app's secret, or unset it for a public app`
-      })
-  ]
-])
-
-interface Resolution {
-  readonly config: AuthConfig
-  readonly settings: ReadonlyMap<Key, Setting>
 }
 
 const wrongType = (setting: string, expected: string) =>
@@ -270,26 +203,49 @@ const checkOptions = (options: unknown): Effect.Effect<void, ConfigurationError>
     if (options === undefined) return
     if (typeof options !== "object" || options === null) return yield* wrongType("options", "an object")
     const given = options as Record<string, unknown>
-    const u2m = given.u2m
-    if (u2m !== undefined && (typeof u2m !== "object" || u2m === null)) return yield* wrongType("u2m", "an object")
-    const nested = (u2m ?? {}) as Record<string, unknown>
+    for (const nested of ["u2m", "cli"]) {
+      const value = given[nested]
+      if (value !== undefined && (typeof value !== "object" || value === null)) {
+        return yield* wrongType(nested, "an object")
+      }
+    }
+    const u2m = (given.u2m ?? {}) as Record<string, unknown>
+    const cli = (given.cli ?? {}) as Record<string, unknown>
     const strings: ReadonlyArray<readonly [string, unknown]> = [
-      ["host", given.host],
-      ["clientId", given.clientId],
-      ["authType", given.authType],
-      ["profile", given.profile],
-      ["configFile", given.configFile],
-      ["u2m.clientId", nested.clientId],
-      ["u2m.redirectUri", nested.redirectUri]
+      ...[
+        "host",
+        "clientId",
+        "authType",
+        "profile",
+        "configFile",
+        "oidcTokenEnv",
+        "oidcTokenFilepath",
+        "tokenAudience",
+        "accountId",
+        "metadataServiceUrl",
+        "azureWorkspaceResourceId",
+        "azureClientId",
+        "azureTenantId",
+        "azureEnvironment",
+        "warehouseId",
+        "httpPath"
+      ].map((name) => [name, given[name]] as const),
+      ["u2m.clientId", u2m.clientId],
+      ["u2m.redirectUri", u2m.redirectUri],
+      ["cli.cliPath", cli.cliPath]
     ]
     for (const [name, value] of strings) {
       if (value !== undefined && typeof value !== "string") return yield* wrongType(name, "a string")
+    }
+    if (given.azureUseMsi !== undefined && typeof given.azureUseMsi !== "boolean") {
+      return yield* wrongType("azureUseMsi", "true or false")
     }
     const secrets: ReadonlyArray<readonly [string, unknown]> = [
       ["token", given.token],
       ["clientSecret", given.clientSecret],
       ["accessToken", given.accessToken],
-      ["u2m.clientSecret", nested.clientSecret]
+      ["azureClientSecret", given.azureClientSecret],
+      ["u2m.clientSecret", u2m.clientSecret]
     ]
     for (const [name, value] of secrets) {
       if (value !== undefined && !(Redacted.isRedacted(value) && typeof Redacted.value(value) === "string")) {
@@ -298,131 +254,132 @@ const checkOptions = (options: unknown): Effect.Effect<void, ConfigurationError>
     }
   })
 
+const optionValues = (options: Options | undefined): Settings.OptionValues => ({
+  host: options?.host,
+  token: options?.token,
+  client_id: options?.clientId,
+  client_secret: options?.clientSecret,
+  access_token: options?.accessToken,
+  auth_type: options?.authType,
+  u2m_client_id: options?.u2m?.clientId,
+  u2m_client_secret: options?.u2m?.clientSecret,
+  redirect_uri: options?.u2m?.redirectUri,
+  oidc_token_env: options?.oidcTokenEnv,
+  oidc_token_filepath: options?.oidcTokenFilepath,
+  token_audience: options?.tokenAudience,
+  account_id: options?.accountId,
+  metadata_service_url: options?.metadataServiceUrl,
+  azure_workspace_resource_id: options?.azureWorkspaceResourceId,
+  azure_use_msi: options?.azureUseMsi === true ? "true" : undefined,
+  azure_client_id: options?.azureClientId,
+  azure_client_secret: options?.azureClientSecret,
+  azure_tenant_id: options?.azureTenantId,
+  azure_environment: options?.azureEnvironment,
+  databricks_cli_path: options?.cli?.cliPath,
+  warehouse_id: options?.warehouseId,
+  http_path: options?.httpPath,
+  profile: options?.profile,
+  configFile: options?.configFile
+})
+
+/**
+ * The settings sent in a header or a token request, with the check of the one rule for credential values
+ * (`internal/tokenValue.ts`): a control character, a character beyond Latin-1, or more than 8 KiB is a
+ * `ConfigurationError` naming the setting that never shows the value. Only the chosen method's settings are
+ * checked: a stray variable for another method does not block this one.
+ */
+const credentialChecks: ReadonlyMap<
+  Settings.Key,
+  (setting: Settings.Setting) => Effect.Effect<unknown, ConfigurationError>
+> = new Map<Settings.Key, (setting: Settings.Setting) => Effect.Effect<unknown, ConfigurationError>>([
+  ["token", secretCheck("a personal access token (dapi…)")],
+  ["access_token", secretCheck("an access token obtained beforehand")],
+  ["client_id", textCheck("the service principal's application (client) id")],
+  ["client_secret", secretCheck("an OAuth secret of the service principal")],
+  ["u2m_client_id", textCheck("the client id of the OAuth app registered for user login")],
+  ["u2m_client_secret", secretCheck("the OAuth app's secret, or unset it for a public app")],
+  ["azure_client_id", textCheck("the Entra ID application (client) id")],
+  ["azure_client_secret", secretCheck("a client secret of the Entra ID application")]
+])
+
+function secretCheck(what: string) {
+  return (s: Settings.Setting) =>
+    TokenValue.configuredSecret(Redacted.make(s.value), { name: s.name, hint: `Set ${s.name} to ${what}` })
+}
+function textCheck(what: string) {
+  return (s: Settings.Setting) => TokenValue.configuredText(s.value, { name: s.name, hint: `Set ${s.name} to ${what}` })
+}
+
+interface Resolution {
+  readonly config: AuthConfig
+  readonly collected: Settings.Collected
+}
+
+/** The `sub` claim of a token that is a JWT (read, not verified: it only names who the token is for). */
+const subject = (token: string): Option.Option<string> => {
+  const parts = token.split(".")
+  if (parts.length !== 3) return Option.none()
+  return Encoding.decodeBase64UrlString(parts[1]).pipe(
+    Either.getRight,
+    Option.flatMap((json) => {
+      try {
+        const claims: unknown = JSON.parse(json)
+        const sub = typeof claims === "object" && claims !== null ? (claims as { sub?: unknown }).sub : undefined
+        return typeof sub === "string" && sub !== "" ? Option.some(sub) : Option.none()
+      } catch {
+        return Option.none()
+      }
+    })
+  )
+}
+
+const warehouseIdPattern = /^[A-Za-z0-9]+$/
+
+/** The host and warehouse of collected settings, normalised, each with where it came from. */
+const workspaceOf = (collected: Settings.Collected): Effect.Effect<Workspace, ConfigurationError> =>
+  Effect.gen(function*() {
+    const { settings } = collected
+    const hostSetting = settings.get("host")
+    const host = hostSetting === undefined
+      ? Option.none<Resolved>()
+      : Option.some({ ...hostSetting, value: (yield* WorkspaceHost.make(hostSetting.value, { setting: hostSetting.name })).url })
+    // The higher-precedence source wins (option, env, profile); from the same source, http_path.
+    const rank = (setting: Settings.Setting) =>
+      setting.source === "option" ? 0 : setting.source === "env" ? 1 : 2
+    const path = settings.get("http_path")
+    const id = settings.get("warehouse_id")
+    let httpPath = Option.none<Resolved>()
+    if (id !== undefined && (path === undefined || rank(id) < rank(path))) {
+      if (!warehouseIdPattern.test(id.value)) {
+        return yield* Effect.fail(
+          new ConfigurationError({
+            setting: id.name,
+            message: `${id.name} is not a warehouse id (letters and digits, such as 1234567890abcdef)`,
+            hint: "Copy the id from the warehouse's Overview page, or set the HTTP path instead"
+          })
+        )
+      }
+      httpPath = Option.some({ ...id, value: `/sql/1.0/warehouses/${id.value}` })
+    } else if (path !== undefined) {
+      httpPath = Option.some({ ...path, value: path.value.startsWith("/") ? path.value : `/${path.value}` })
+    }
+    const profile = collected.profile === undefined
+      ? Option.none()
+      : Option.some({ name: collected.profile.name, file: collected.profile.file })
+    return { host, httpPath, profile }
+  })
+
 const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution, ConfigurationError> =>
   Effect.gen(function*() {
     yield* checkOptions(options)
-    const settings = new Map<Key, Setting>()
-    const put = (key: Key, value: string | undefined, source: Source, name: string) => {
-      if (!settings.has(key) && value !== undefined && value.trim() !== "") {
-        settings.set(key, { value: value.trim(), source, name })
-      }
-    }
-    const optionValues: Record<Key, string | undefined> = {
-      host: options?.host,
-      token: options?.token === undefined ? undefined : Redacted.value(options.token),
-      client_id: options?.clientId,
-      client_secret: options?.clientSecret === undefined ? undefined : Redacted.value(options.clientSecret),
-      access_token: options?.accessToken === undefined ? undefined : Redacted.value(options.accessToken),
-      auth_type: options?.authType,
-      u2m_client_id: options?.u2m?.clientId,
-      u2m_client_secret: options?.u2m?.clientSecret === undefined
-        ? undefined
-        : Redacted.value(options.u2m.clientSecret),
-      redirect_uri: options?.u2m?.redirectUri
-    }
-    for (const key of keys) put(key, optionValues[key], "option", optionNames[key])
-    for (const key of keys) {
-      const value = secretKeys.has(key)
-        ? Option.getOrUndefined(
-          Option.map(Option.fromNullable(yield* Settings.envSecret(envNames[key])), Redacted.value)
-        )
-        : yield* Settings.env(envNames[key])
-      put(key, value, "env", envNames[key])
-    }
-
-    // Profiles: the explicitly named one, or the defaults when nothing else configures a credential.
-    const profileOption = options?.profile?.trim() || undefined
-    const profileEnv = (yield* Settings.env("DATABRICKS_CONFIG_PROFILE"))?.trim() || undefined
-    const named = profileOption !== undefined
-      ? { name: profileOption, from: "profile" }
-      : profileEnv !== undefined
-      ? { name: profileEnv, from: "DATABRICKS_CONFIG_PROFILE" }
-      : undefined
-    const fileOption = options?.configFile?.trim() || undefined
-    const fileSetting = fileOption ?? (yield* Settings.env("DATABRICKS_CONFIG_FILE"))?.trim()
-    const path = Profile.expandHome(fileSetting || Profile.defaultPath())
-    let profile: Option.Option<{ readonly name: string; readonly file: string }> = Option.none()
-    if (named !== undefined || !credentialKeys.some((key) => settings.has(key))) {
-      const file = yield* Profile.load(path, fileOption === undefined ? "DATABRICKS_CONFIG_FILE" : "configFile")
-      if (file === undefined && named !== undefined) {
-        return yield* Effect.fail(
-          new ConfigurationError({
-            setting: named.from,
-            message: `The profile ${named.name} was asked for by ${named.from}, but ${path} does not exist`,
-            hint: "Create it (databricks configure), or set DATABRICKS_CONFIG_FILE to the file that has the profile"
-          })
-        )
-      }
-      const selected = file === undefined ? undefined : yield* Profile.select(file, named)
-      if (selected !== undefined) {
-        profile = Option.some({ name: selected.name, file: path })
-        for (const key of keys) {
-          put(key, selected.keys.get(key), `profile:${selected.name}`, `${key} in profile ${selected.name} (${path})`)
-        }
-      }
-    }
-
-    // The method.
-    const appAuthType = (yield* Settings.env("APP_AUTH_TYPE"))?.trim()
-    const explicit = appAuthType !== undefined && appAuthType !== ""
-      ? { value: appAuthType, name: "APP_AUTH_TYPE" }
-      : Option.getOrUndefined(
-        Option.map(Option.fromNullable(settings.get("auth_type")), (s) => ({ value: s.value, name: s.name }))
-      )
-    let authType: Method
-    let chosenBy: string
-    if (explicit !== undefined) {
-      const method = methodNames.get(explicit.value.toLowerCase())
-      if (method === undefined) {
-        return yield* Effect.fail(
-          new ConfigurationError({
-            setting: explicit.name,
-            message: `${explicit.name} is ${
-              JSON.stringify(Redaction.redact(explicit.value, { maxLength: 40 }))
-            }, which is not a supported method. Valid values: ${[...methodNames.keys()].join(", ")}`,
-            hint: "Use pat, oauth_m2m (or m2m), oauth_u2m (or u2m), token_env or databricks_cli"
-          })
-        )
-      }
-      authType = method
-      chosenBy = explicit.name
-    } else {
-      const families: Array<readonly [Method, Setting]> = []
-      const m2m = settings.get("client_id") ?? settings.get("client_secret")
-      if (settings.has("token")) families.push(["pat", settings.get("token")!])
-      if (m2m !== undefined) families.push(["oauth-m2m", m2m])
-      if (settings.has("access_token")) families.push(["token-env", settings.get("access_token")!])
-      if (families.length === 0) return yield* Effect.fail(nothingConfigured(path))
-      if (families.length > 1) {
-        const described = families.map(([method, setting]) => `${method} (${setting.name})`)
-        return yield* Effect.fail(
-          new ConfigurationError({
-            setting: "DATABRICKS_AUTH_TYPE",
-            message: `More than one authorization method is configured: ${described.join(" and ")}`,
-            hint:
-              "Choose one with DATABRICKS_AUTH_TYPE or APP_AUTH_TYPE, or unset the others (for example run with env -i)"
-          })
-        )
-      }
-      authType = families[0][0]
-      chosenBy = "only one configured"
-    }
-
-    const host = settings.get("host")
-    const normalised = host === undefined
-      ? Option.none<string>()
-      : Option.some((yield* WorkspaceHost.make(host.value, { setting: host.name })).url)
-    const used: ReadonlyArray<Key> = authType === "pat"
-      ? ["host", "token"]
-      : authType === "oauth-m2m"
-      ? ["host", "client_id", "client_secret"]
-      : authType === "token-env"
-      ? ["host", "access_token"]
-      : authType === "oauth-u2m"
-      ? ["host", "u2m_client_id", "u2m_client_secret", "redirect_uri"]
-      : ["host"]
+    const collected = yield* Settings.collect(optionValues(options))
+    const { settings } = collected
+    const choice = yield* Resolution.choose(collected, yield* Env.env("APP_AUTH_TYPE"), options?.cli?.cliPath)
+    const method = choice.method
+    const workspace = yield* workspaceOf(collected)
+    const spec = Resolution.methods.get(method)!
     const sources: Record<string, Source> = {}
-    for (const key of used) {
+    for (const key of [...spec.needs, ...spec.uses, "warehouse_id", "http_path"] as ReadonlyArray<Settings.Key>) {
       const setting = settings.get(key)
       if (setting === undefined) continue
       sources[key] = setting.source
@@ -431,20 +388,39 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
       const check = credentialChecks.get(key)
       if (check !== undefined) yield* check(setting)
     }
-    const clientId = authType === "oauth-m2m"
-      ? Option.fromNullable(settings.get("client_id")?.value)
-      : authType === "oauth-u2m"
-      ? Option.fromNullable(settings.get("u2m_client_id")?.value)
+    const value = (key: Settings.Key) => Option.fromNullable(settings.get(key)?.value)
+    const clientId = method === "oauth-m2m"
+      ? value("client_id")
+      : method === "oauth-u2m"
+      ? Option.orElse(value("u2m_client_id"), () => value("client_id"))
+      : Option.none()
+    const principal = method === "oauth-m2m" || method === "env-oidc" || method === "file-oidc" ||
+        method === "github-oidc"
+      ? value("client_id")
+      : method === "azure-client-secret" || method === "azure-msi"
+      ? value("azure_client_id")
+      : method === "token-env"
+      ? Option.flatMap(value("access_token"), subject)
       : Option.none()
     return {
-      config: { authType, chosenBy, host: normalised, clientId, profile, sources },
-      settings
+      config: {
+        authType: method,
+        chosenBy: choice.chosenBy,
+        tried: choice.tried,
+        host: Option.map(workspace.host, (host) => host.value),
+        clientId,
+        principal,
+        profile: workspace.profile,
+        sources,
+        workspace
+      },
+      collected
     }
   })
 
 /**
- * Resolves what would be used, without building a credential. Useful to show
- * users what the app will authenticate as.
+ * Resolves what would be used, without building a credential and without any request. Useful to show users
+ * what the app will authenticate as.
  *
  * @since 0.1.0
  * @category resolution
@@ -453,7 +429,20 @@ export const resolve = (options?: Options): Effect.Effect<AuthConfig, Configurat
   Effect.map(resolveSettings(options), (resolution) => resolution.config)
 
 /**
- * One line, no secrets: `oauth-m2m for https://… (chosen by DATABRICKS_AUTH_TYPE; host from env, ...)`.
+ * The host and SQL warehouse from the same settings as the credential (options, environment, profile), without
+ * choosing a method: what `SqlClient.layerConfig` reads when no `AuthConfig` service is there.
+ *
+ * @since 0.3.0
+ * @category resolution
+ */
+export const resolveWorkspace = (options?: Options): Effect.Effect<Workspace, ConfigurationError> =>
+  Effect.gen(function*() {
+    yield* checkOptions(options)
+    return yield* workspaceOf(yield* Settings.collect(optionValues(options)))
+  })
+
+/**
+ * One line, no secrets: `oauth-m2m as <principal> for https://… (chosen by default chain; host from env, ...)`.
  *
  * @since 0.1.0
  * @category resolution
@@ -461,48 +450,42 @@ export const resolve = (options?: Options): Effect.Effect<AuthConfig, Configurat
 export const describe = (config: AuthConfig): string => {
   const from = Object.entries(config.sources).map(([key, source]) => `${key} from ${source}`).join(", ")
   const host = Option.getOrElse(config.host, () => "no host")
-  const who = Option.match(config.clientId, { onNone: () => "", onSome: (id) => ` as ${id}` })
+  const principal = Option.orElse(config.principal, () => config.clientId)
+  const who = Option.match(principal, { onNone: () => "", onSome: (id) => ` as ${id}` })
   return `${config.authType}${who} for ${host} (chosen by ${config.chosenBy}; ${from})`
 }
 
-const required = (settings: ReadonlyMap<Key, Setting>, key: Key, method: Method) => {
-  const setting = settings.get(key)
-  return setting === undefined
-    ? Effect.fail(
-      new ConfigurationError({
-        setting: envNames[key],
-        message: `${method} needs ${envNames[key]}, which is not set (nor ${
-          optionNames[key]
-        }, nor ${key} in a profile)`,
-        hint: `Set ${envNames[key]}`
-      })
-    )
-    : Effect.succeed(setting)
-}
+/** A setting the chosen method needs; the chain only chooses a method whose settings are there. */
+const get = (settings: ReadonlyMap<Settings.Key, Settings.Setting>, key: Settings.Key) => settings.get(key)!
+
+type Requirements = HttpClient.HttpClient | CommandExecutor.CommandExecutor | Scope.Scope
+
+/** The methods whose modules are not part of this build yet: resolved, reported, and refused when built. */
+const notAvailable = (method: Method) =>
+  Effect.fail(
+    new ConfigurationError({
+      setting: "DATABRICKS_AUTH_TYPE",
+      message: `${method} was resolved, but this version of effect-databricks cannot build it yet`,
+      hint: "Configure another method (DATABRICKS_AUTH_TYPE), or upgrade effect-databricks"
+    })
+  )
 
 const build = (
   resolution: Resolution,
   options: Options | undefined
-): Effect.Effect<
-  TokenSource.TokenSource,
-  ConfigurationError,
-  HttpClient.HttpClient | CommandExecutor.CommandExecutor | Scope.Scope
-> =>
+): Effect.Effect<TokenSource.TokenSource, ConfigurationError, Requirements> =>
   Effect.gen(function*() {
-    const { config, settings } = resolution
+    const { collected, config } = resolution
+    const { settings } = collected
     switch (config.authType) {
-      case "pat": {
-        const token = yield* required(settings, "token", "pat")
-        return yield* Pat.make({ token: Redacted.make(token.value) })
-      }
-      case "token-env": {
-        const token = yield* required(settings, "access_token", "token-env")
-        return yield* TokenEnv.make({ token: Redacted.make(token.value) })
-      }
+      case "pat":
+        return yield* Pat.make({ token: Redacted.make(get(settings, "token").value) })
+      case "token-env":
+        return yield* TokenEnv.make({ token: Redacted.make(get(settings, "access_token").value) })
       case "oauth-m2m": {
-        const host = yield* required(settings, "host", "oauth-m2m")
-        const clientId = yield* required(settings, "client_id", "oauth-m2m")
-        const clientSecret = yield* required(settings, "client_secret", "oauth-m2m")
+        const host = get(settings, "host")
+        const clientId = get(settings, "client_id")
+        const clientSecret = get(settings, "client_secret")
         return yield* M2M.make({
           ...options?.m2m,
           host: host.value,
@@ -511,38 +494,73 @@ const build = (
         }, { host: host.name, clientId: clientId.name, clientSecret: clientSecret.name })
       }
       case "oauth-u2m": {
-        const host = yield* required(settings, "host", "oauth-u2m")
-        const clientId = yield* required(settings, "u2m_client_id", "oauth-u2m")
-        const clientSecret = settings.get("u2m_client_secret")
+        const host = get(settings, "host")
+        // As the SDKs' external-browser: the configured client (DATABRICKS_CLIENT_ID with its secret when no
+        // U2M client is set), else the public databricks-cli app (U2MPkce's default).
+        const own = settings.get("u2m_client_id")
+        const clientId = own ?? settings.get("client_id")
+        const clientSecret = own !== undefined || settings.has("u2m_client_secret")
+          ? settings.get("u2m_client_secret")
+          : clientId === undefined
+          ? undefined
+          : settings.get("client_secret")
         const redirectUri = settings.get("redirect_uri")
         return yield* U2M.make({
           ...options?.u2m,
           host: host.value,
-          clientId: clientId.value,
+          ...(clientId === undefined ? {} : { clientId: clientId.value }),
           ...(clientSecret === undefined ? {} : { clientSecret: Redacted.make(clientSecret.value) }),
           ...(redirectUri === undefined ? {} : { redirectUri: redirectUri.value })
         }, {
           host: host.name,
-          clientId: clientId.name,
-          clientSecret: clientSecret?.name ?? envNames.u2m_client_secret,
-          redirectUri: redirectUri?.name ?? envNames.redirect_uri
+          clientId: clientId?.name ?? Settings.envName("u2m_client_id"),
+          clientSecret: clientSecret?.name ?? Settings.envName("u2m_client_secret"),
+          redirectUri: redirectUri?.name ?? Settings.envName("redirect_uri")
         })
       }
       case "databricks-cli": {
-        // A profile that was read is passed as --profile; otherwise the host as --host.
-        const profile = Option.getOrUndefined(Option.map(config.profile, (p) => p.name))
-        const host = settings.get("host")
+        // As the SDKs: a profile that was named (or is the default_profile) is passed as --profile; otherwise
+        // the host as --host.
+        const profile = collected.profile !== undefined && !collected.profile.fallback
+          ? collected.profile.name
+          : undefined
+        const cliPath = options?.cli?.cliPath ?? settings.get("databricks_cli_path")?.value
         return yield* DatabricksCli.make({
           ...options?.cli,
-          ...(profile !== undefined ? { profile } : host !== undefined ? { host: host.value } : {})
+          ...(cliPath === undefined ? {} : { cliPath }),
+          ...(profile !== undefined ? { profile } : { host: get(settings, "host").value })
         })
       }
+      case "metadata-service":
+      case "env-oidc":
+      case "file-oidc":
+      case "github-oidc":
+      case "azure-msi":
+      case "azure-client-secret":
+      case "azure-cli":
+        return yield* notAvailable(config.authType)
     }
   })
 
 /**
- * Resolves the credential and provides it as a `TokenSource`, with what was
- * resolved as `AuthConfig`.
+ * Logs who the credential belongs to with its first token, when the resolution could not tell (`oauth-u2m`,
+ * `metadata-service`, ...) and the token is a JWT: no request beyond the one the app makes anyway.
+ */
+const announcing = (source: TokenSource.TokenSource): Effect.Effect<TokenSource.TokenSource> =>
+  Effect.map(Ref.make(false), (announced) => ({
+    ...source,
+    token: Effect.tap(source.token, (token) =>
+      Effect.flatMap(Ref.getAndSet(announced, true), (done) =>
+        done
+          ? Effect.void
+          : Option.match(subject(Redacted.value(token.value)), {
+            onNone: () => Effect.void,
+            onSome: (sub) => Effect.logInfo(`Databricks auth: ${source.authType} token belongs to ${sub}`)
+          })))
+  }))
+
+/**
+ * Resolves the credential and provides it as a `TokenSource`, with what was resolved as `AuthConfig`.
  *
  * @since 0.1.0
  * @category layers
@@ -557,8 +575,15 @@ export const layer = (
   Layer.scopedContext(
     Effect.gen(function*() {
       const resolution = yield* resolveSettings(options)
-      yield* Effect.logInfo(`Databricks auth: ${describe(resolution.config)}`)
-      const source = yield* build(resolution, options)
-      return Context.make(TokenSource.TokenSource, source).pipe(Context.add(AuthConfig, resolution.config))
+      const { config } = resolution
+      yield* Effect.logInfo(`Databricks auth: ${describe(config)}`)
+      if (config.tried.length > 0) yield* Effect.logDebug(`Databricks auth: tried first ${config.tried.join("; ")}`)
+      const built = yield* build(resolution, options)
+      // PATs are opaque and the CLI logs its token's principal itself.
+      const source = Option.isNone(config.principal) && config.authType !== "pat" &&
+          config.authType !== "databricks-cli"
+        ? yield* announcing(built)
+        : built
+      return Context.make(TokenSource.TokenSource, source).pipe(Context.add(AuthConfig, config))
     })
   )

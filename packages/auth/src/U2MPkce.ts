@@ -2,6 +2,9 @@
  * OAuth user-to-machine: a person logs in once in a browser (authorization
  * code with PKCE S256), and the app keeps a refreshable token for them.
  *
+ * - **No app registration needed.** Without a `clientId`, the Databricks
+ *   CLI's public OAuth app (`databricks-cli`) is used with the redirect
+ *   `http://localhost:8020`, or the next free port up to 8040, as the CLI does.
  * - **Login.** A loopback server answers only the redirect path of
  *   `redirectUri` (other requests, such as a favicon, get 404 and do not end
  *   the wait); `state` is 32 random bytes compared in constant time; the login
@@ -40,11 +43,17 @@ import * as TokenSource from "./TokenSource.js"
 export interface Options {
   /** The workspace URL. */
   readonly host: string
-  /** The OAuth app's client id. */
-  readonly clientId: string
+  /**
+   * The OAuth app's client id. Default `databricks-cli`, the Databricks CLI's public app, which every workspace
+   * knows (with it, the redirect defaults to `http://localhost:8020`, or the next free port up to 8040).
+   */
+  readonly clientId?: string | undefined
   /** For a confidential app only. */
   readonly clientSecret?: Redacted.Redacted<string> | undefined
-  /** A loopback URL with a port, registered with the app. Default `http://localhost:8080/callback`. */
+  /**
+   * A loopback URL with a port, registered with the app, used as given. Default: `http://localhost:8020` (then
+   * 8021 to 8040 when busy) for `databricks-cli`, `http://localhost:8080/callback` for an app of one's own.
+   */
   readonly redirectUri?: string | undefined
   /** Default `["all-apis", "offline_access"]`; without `offline_access` there is no refresh token. */
   readonly scopes?: ReadonlyArray<string> | undefined
@@ -76,8 +85,8 @@ const checked = (options: Options, names: internal.Names): Effect.Effect<Options
       return yield* Effect.fail(
         new ConfigurationError({
           setting: "options",
-          message: "U2MPkce needs an options object with host and clientId",
-          hint: "Pass { host, clientId }, or use U2MPkce.layerConfig()"
+          message: "U2MPkce needs an options object with host",
+          hint: "Pass { host }, or use U2MPkce.layerConfig()"
         })
       )
     }
@@ -87,9 +96,9 @@ const checked = (options: Options, names: internal.Names): Effect.Effect<Options
       names.redirectUri,
       `Use a loopback URL such as ${internal.defaultRedirectUri}`
     )
-    const clientId = yield* TokenValue.configuredText(options.clientId, {
+    const clientId = options.clientId === undefined ? undefined : yield* TokenValue.configuredText(options.clientId, {
       name: names.clientId,
-      hint: "Use the client id of the OAuth app registered for user login"
+      hint: "Use the client id of the OAuth app registered for user login, or leave it out for databricks-cli"
     })
     const clientSecret = options.clientSecret === undefined ? undefined : yield* TokenValue.configuredSecret(
       options.clientSecret,
@@ -106,7 +115,11 @@ const checked = (options: Options, names: internal.Names): Effect.Effect<Options
         })
       )
     }
-    return { ...options, clientId, ...(clientSecret === undefined ? {} : { clientSecret }) }
+    return {
+      ...options,
+      ...(clientId === undefined ? {} : { clientId }),
+      ...(clientSecret === undefined ? {} : { clientSecret })
+    }
   })
 
 /**
@@ -133,9 +146,9 @@ export const layer = (
   Layer.scoped(TokenSource.TokenSource, make(options))
 
 /**
- * Reads `DATABRICKS_HOST`, `DATABRICKS_U2M_CLIENT_ID`, and optionally
- * `DATABRICKS_U2M_CLIENT_SECRET` and `DATABRICKS_REDIRECT_URI`; the other
- * options may be passed directly.
+ * Reads `DATABRICKS_HOST`, and optionally `DATABRICKS_U2M_CLIENT_ID` (default
+ * `databricks-cli`), `DATABRICKS_U2M_CLIENT_SECRET` and
+ * `DATABRICKS_REDIRECT_URI`; the other options may be passed directly.
  *
  * @since 0.1.0
  * @category layers
@@ -150,16 +163,14 @@ export const layerConfig = (
         name: "DATABRICKS_HOST",
         hint: "Set it to the workspace URL"
       })
-      const clientId = yield* TokenValue.configuredText(yield* Settings.env("DATABRICKS_U2M_CLIENT_ID"), {
-        name: "DATABRICKS_U2M_CLIENT_ID",
-        hint: "Set it to the client id of the OAuth app registered for user login"
-      })
+      const clientIdEnv = yield* Settings.env("DATABRICKS_U2M_CLIENT_ID")
+      const clientId = clientIdEnv === undefined || clientIdEnv.trim() === "" ? undefined : clientIdEnv
       const clientSecret = yield* Settings.envSecret("DATABRICKS_U2M_CLIENT_SECRET")
       const redirectUri = yield* Settings.env("DATABRICKS_REDIRECT_URI")
       const valid = yield* checked({
         ...options,
         host,
-        clientId,
+        ...(clientId === undefined ? {} : { clientId }),
         ...(clientSecret === undefined ? {} : { clientSecret }),
         ...(redirectUri === undefined || redirectUri.trim() === "" ? {} : { redirectUri })
       }, internal.envNames)

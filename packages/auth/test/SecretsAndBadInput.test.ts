@@ -189,7 +189,7 @@ describe("bad input gives a typed error, never a hang", () => {
     [
       "unknown DATABRICKS_AUTH_TYPE",
       AuthConfig.resolve().pipe(
-        Effect.provide(withEnv({ DATABRICKS_AUTH_TYPE: "azure-msi", DATABRICKS_CONFIG_FILE: "/nonexistent" }))
+        Effect.provide(withEnv({ DATABRICKS_AUTH_TYPE: "kerberos", DATABRICKS_CONFIG_FILE: "/nonexistent" }))
       ),
       "ConfigurationError",
       "DATABRICKS_AUTH_TYPE"
@@ -251,8 +251,8 @@ describe("bad input gives a typed error, never a hang", () => {
   const profiles: ReadonlyArray<readonly [string, string, string]> = [
     ["an unclosed section header", "[dev\nhost = h\n", "line 1"],
     ["a line that is not key = value", "[dev]\nhost h.example.com\n", "line 2"],
-    ["a section without a name", "[]\nhost = h\n", "line 1"],
-    ["a key with spaces", "[dev]\nmy host = h\n", "line 2"]
+    // A key with spaces is not here: the SDKs' INI readers accept it (AuthConfig.test.ts reads one).
+    ["a section without a name", "[]\nhost = h\n", "line 1"]
   ]
   for (const [what, text, line] of profiles) {
     it.scoped(`a profile file with ${what}`, () =>

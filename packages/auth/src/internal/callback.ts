@@ -7,13 +7,6 @@ import * as Http from "node:http"
 import { AuthenticationError } from "../DatabricksError.js"
 import * as Redaction from "../Redaction.js"
 
-/** What the redirect URI points at, and how to name it to the user when something goes wrong. */
-export interface Target {
-  readonly url: URL
-  /** `DATABRICKS_REDIRECT_URI` or `redirectUri`. */
-  readonly setting: string
-}
-
 const constantTimeEqual = (a: string, b: string) => {
   const left = Crypto.createHash("sha256").update(a).digest()
   const right = Crypto.createHash("sha256").update(b).digest()
@@ -45,25 +38,34 @@ const close = (server: Http.Server) =>
     server.close(() => resume(Effect.void))
   })
 
+/** Where the callback is served, and the redirect URI to send for it, exactly as the OAuth app registered it. */
+export interface Bound {
+  readonly code: Deferred.Deferred<string, AuthenticationError>
+  readonly redirectUri: string
+}
+
 /**
  * Serves the redirect URI on loopback for as long as the scope lives and
  * completes with the authorization `code` of the first callback, or fails
  * with why it cannot be used. Other paths get 404 and do not end the wait.
+ * With more than one candidate, a port in use moves on to the next (as the
+ * Databricks CLI does over 8020-8040); the first that binds is the one sent.
  */
 export const receive = (
-  target: Target,
+  candidates: ReadonlyArray<{ readonly url: URL; readonly redirectUri: string }>,
+  setting: string,
   expectedState: string,
   /** The secrets of this login, removed from any text the callback carries into an error. */
   secrets: ReadonlyArray<Redaction.Secret>
-): Effect.Effect<Deferred.Deferred<string, AuthenticationError>, AuthenticationError, Scope.Scope> =>
+): Effect.Effect<Bound, AuthenticationError, Scope.Scope> =>
   Effect.gen(function*() {
     const result = yield* Deferred.make<string, AuthenticationError>()
     const finish = (exit: Exit.Exit<string, AuthenticationError>) => Deferred.unsafeDone(result, exit)
     const fail = (error: AuthenticationError) => finish(Exit.fail(error))
 
-    const handler = (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+    const handler = (target: URL) => (request: Http.IncomingMessage, response: Http.ServerResponse) => {
       const url = new URL(request.url ?? "/", "http://loopback")
-      if (url.pathname !== target.url.pathname) return page(response, 404, "Not found")
+      if (url.pathname !== target.pathname) return page(response, 404, "Not found")
       if (request.method !== "GET") return page(response, 405, "Method not allowed")
       const params = url.searchParams
       const state = params.get("state")
@@ -110,24 +112,40 @@ export const receive = (
       finish(Exit.succeed(code))
     }
 
-    const port = Number(target.url.port)
-    const [primary, ...others] = bindAddresses(target.url.hostname)
-    const server = yield* Effect.acquireRelease(Effect.sync(() => Http.createServer(handler)), close)
-    yield* listen(server, primary, port).pipe(
-      Effect.mapError((error) =>
+    const bindOne = (url: URL) =>
+      Effect.gen(function*() {
+        const port = Number(url.port)
+        const [primary, ...others] = bindAddresses(url.hostname)
+        const server = yield* Effect.acquireRelease(Effect.sync(() => Http.createServer(handler(url))), close)
+        yield* listen(server, primary, port).pipe(
+          Effect.mapError((error) => ({ error, port, primary }))
+        )
+        for (const address of others) {
+          // Best effort: a machine without IPv6 still logs in over 127.0.0.1.
+          const extra = yield* Effect.acquireRelease(Effect.sync(() => Http.createServer(handler(url))), close)
+          yield* listen(extra, address, port).pipe(Effect.ignore)
+        }
+      })
+    const ports = candidates.length > 1
+      ? `${candidates[0].url.port}-${candidates[candidates.length - 1].url.port}`
+      : candidates.map((candidate) => candidate.url.port).join("")
+    for (const [index, candidate] of candidates.entries()) {
+      const bound = yield* Effect.either(bindOne(candidate.url))
+      if (bound._tag === "Right") return { code: result, redirectUri: candidate.redirectUri }
+      const { error, port, primary } = bound.left
+      if (error.code === "EADDRINUSE" && index < candidates.length - 1) continue
+      return yield* Effect.fail(
         new AuthenticationError({
           message: error.code === "EADDRINUSE"
-            ? `The login callback port ${port} on ${primary} is already in use`
+            ? candidates.length > 1
+              ? `The login callback ports ${ports} on ${primary} are all in use`
+              : `The login callback port ${port} on ${primary} is already in use`
             : `The login callback could not listen on ${primary}:${port} (${error.code ?? "error"})`,
-          hint:
-            `Free port ${port}, or choose another redirect URI in ${target.setting} (and register it with the OAuth app)`
+          hint: candidates.length > 1
+            ? `Free one of them, or choose a redirect URI in ${setting} (and register it with the OAuth app)`
+            : `Free port ${port}, or choose another redirect URI in ${setting} (and register it with the OAuth app)`
         })
       )
-    )
-    for (const address of others) {
-      // Best effort: a machine without IPv6 still logs in over 127.0.0.1.
-      const extra = yield* Effect.acquireRelease(Effect.sync(() => Http.createServer(handler)), close)
-      yield* listen(extra, address, port).pipe(Effect.ignore)
     }
-    return result
+    return yield* Effect.die("no redirect URI to serve")
   })

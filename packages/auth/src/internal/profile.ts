@@ -1,3 +1,8 @@
+/**
+ * `~/.databrickscfg`, read the way the Databricks SDKs read it.
+ *
+ * @internal
+ */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Os from "node:os"
@@ -5,11 +10,14 @@ import * as Path from "node:path"
 import { ConfigurationError } from "../DatabricksError.js"
 import * as BoundedRead from "./boundedRead.js"
 
-/** A parsed `.databrickscfg`: section name → keys (lower-cased) → values. */
+/** A parsed `.databrickscfg`: section name → keys (lower-cased) → values. `DEFAULT` holds Python's defaults. */
 export interface ConfigFile {
   readonly path: string
   readonly sections: ReadonlyMap<string, ReadonlyMap<string, string>>
 }
+
+/** The section the Databricks CLI keeps its own settings in (`default_profile`); never a profile. */
+export const settingsSection = "__settings__"
 
 export const defaultPath = (): string => Path.join(Os.homedir(), ".databrickscfg")
 
@@ -19,42 +27,83 @@ export const expandHome = (path: string): string =>
 const unquote = (value: string) =>
   value.length >= 2 && (value[0] === "\"" || value[0] === "'") && value.at(-1) === value[0] ? value.slice(1, -1) : value
 
+/** Python's `ConfigParser` option line: the key is everything before the first `=` or `:`. */
+const optionLine = /^(.*?)\s*([=:])\s*(.*)$/
+
 /**
- * The INI dialect the Databricks CLI and SDKs read: `[section]` headers,
- * `key = value` lines, `#` and `;` comments. Keys before the first header
- * belong to `DEFAULT`. Anything else is an error that names the line.
+ * The INI dialect of Python's `configparser` (what databricks-sdk-py reads the file with), with the Go SDK's
+ * leniency where Python fails the whole file on a line the Go SDK and the Databricks CLI accept:
+ *
+ * - `key = value` and `key: value` (the first `=` or `:` splits), keys lower-cased, values trimmed;
+ * - whole-line comments starting with `#` or `;` (after any indentation); text after a value is part of it,
+ *   as in Python (`token = abc # x` is `abc # x`);
+ * - a line indented deeper than its key continues the value (joined with a line break), as in Python;
+ * - `[DEFAULT]` holds defaults that are never merged into other profiles (the SDKs read each section alone);
+ * - keys before the first header belong to `DEFAULT`, a repeated section adds to the first, a repeated key
+ *   takes the last value (Python refuses these three; the Go SDK and the CLI accept them);
+ * - a value in matching quotes loses them (the Go SDK's reading; Python keeps them, and then fails to use them).
+ *
+ * A line that is none of these (no `=` or `:`, or a header without a name) is an error naming the line, as
+ * it is in both SDKs.
  */
 export const parse = (text: string, path: string): Either.Either<ConfigFile, ConfigurationError> => {
   const sections = new Map<string, Map<string, string>>()
-  let current = "DEFAULT"
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/)
+  const sectionFor = (name: string) => {
+    const existing = sections.get(name)
+    if (existing !== undefined) return existing
+    const created = new Map<string, string>()
+    sections.set(name, created)
+    return created
+  }
+  let current = sectionFor("DEFAULT")
+  // The key a continuation line adds to, and the indentation of its line.
+  let open: { readonly key: string; readonly indent: number; readonly lines: Array<string> } | undefined
+  const close = () => {
+    if (open === undefined) return
+    // Python keeps empty lines inside a value, but not at its end.
+    while (open.lines.length > 1 && open.lines.at(-1) === "") open.lines.pop()
+    current.set(open.key, unquote(open.lines.join("\n")))
+    open = undefined
+  }
+  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/)
   for (let index = 0; index < lines.length; index++) {
-    const line = lines[index].trim()
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue
+    const raw = lines[index]
+    const line = raw.trim()
+    if (line.startsWith("#") || line.startsWith(";")) continue
+    if (line === "") {
+      open?.lines.push("")
+      continue
+    }
+    const indent = raw.length - raw.trimStart().length
+    if (open !== undefined && indent > open.indent) {
+      open.lines.push(line)
+      continue
+    }
+    close()
     const bad = (problem: string) =>
       Either.left(
         new ConfigurationError({
           setting: "DATABRICKS_CONFIG_FILE",
           message: `${path} line ${index + 1}: ${problem}`,
-          hint: "Each line must be a [profile] header, a key = value pair, or a # comment"
+          hint: "Each line must be a [profile] header, a key = value (or key: value) pair, or a # comment"
         })
       )
-    if (line.startsWith("[")) {
-      const name = /^\[([^\]]*)\]$/.exec(line)?.[1]?.trim()
-      if (name === undefined) return bad("a section header must look like [name]")
+    const header = /^\[(.+)\]/.exec(line)
+    if (header !== null) {
+      const name = header[1].trim()
       if (name === "") return bad("a section header needs a name")
-      current = name
-      if (!sections.has(current)) sections.set(current, new Map())
+      current = sectionFor(name)
       continue
     }
-    const equals = line.indexOf("=")
-    if (equals <= 0) return bad("expected key = value")
-    const key = line.slice(0, equals).trim().toLowerCase()
-    if (!/^[a-z0-9_.-]+$/.test(key)) return bad(`"${key.slice(0, 40)}" is not a valid key`)
-    const section = sections.get(current) ?? new Map<string, string>()
-    sections.set(current, section)
-    section.set(key, unquote(line.slice(equals + 1).trim()))
+    const option = optionLine.exec(line)
+    if (option === null) {
+      return bad(line.startsWith("[") ? "a section header must look like [name]" : "expected key = value")
+    }
+    const key = option[1].trimEnd().toLowerCase()
+    if (key === "") return bad("a key is missing before the = or :")
+    open = { key, indent, lines: [option[3].trim()] }
   }
+  close()
   return Either.right({ path, sections })
 }
 
@@ -85,28 +134,50 @@ export const load = (
     Effect.flatMap((text) => text === undefined ? Effect.succeed(undefined) : parse(text, path))
   )
 
+/** The profile that applies, and its keys. */
+export interface Selected {
+  readonly name: string
+  readonly keys: ReadonlyMap<string, string>
+  /** `true` when it is `[DEFAULT]` taken because nothing named a profile (then no profile is recorded as named). */
+  readonly fallback: boolean
+}
+
+const reserved = (from: string) =>
+  Either.left(
+    new ConfigurationError({
+      setting: from,
+      message: `${settingsSection} is a reserved section name and cannot be used as a profile (asked for by ${from})`,
+      hint: "Name a profile of the file instead"
+    })
+  )
+
 /**
- * Which profile applies: the named one, else `[__settings__] default_profile`,
- * else `[DEFAULT]` if it has keys. A named profile that is missing is an error.
+ * Which profile applies, as the SDKs choose it: the named one, else `[__settings__] default_profile`, else
+ * `[DEFAULT]` if it has keys. A profile that was named (or is the `default_profile`) and is missing is an
+ * error; `__settings__` is never a profile.
  */
 export const select = (
   file: ConfigFile,
   named: { readonly name: string; readonly from: string } | undefined
-): Either.Either<
-  { readonly name: string; readonly keys: ReadonlyMap<string, string> } | undefined,
-  ConfigurationError
-> => {
-  const settingsDefault = file.sections.get("__settings__")?.get("default_profile")
+): Either.Either<Selected | undefined, ConfigurationError> => {
+  if (named?.name === settingsSection) return reserved(named.from)
+  const settingsDefault = file.sections.get(settingsSection)?.get("default_profile")?.trim()
   const chosen = named ?? (settingsDefault === undefined || settingsDefault === ""
     ? undefined
-    : { name: settingsDefault, from: `[__settings__] default_profile in ${file.path}` })
+    : { name: settingsDefault, from: `[${settingsSection}] default_profile in ${file.path}` })
+  if (chosen?.name === settingsSection) return reserved(chosen.from)
   if (chosen === undefined) {
     const fallback = file.sections.get("DEFAULT")
-    return Either.right(fallback === undefined || fallback.size === 0 ? undefined : { name: "DEFAULT", keys: fallback })
+    return Either.right(
+      fallback === undefined || fallback.size === 0 ? undefined : { name: "DEFAULT", keys: fallback, fallback: true }
+    )
   }
   const keys = file.sections.get(chosen.name)
-  if (keys === undefined) {
-    const available = [...file.sections.keys()].filter((name) => name !== "__settings__")
+  // An empty [DEFAULT] is no profile (Python keeps no defaults, so the SDK says it has no DEFAULT profile).
+  if (keys === undefined || (chosen.name === "DEFAULT" && keys.size === 0)) {
+    const available = [...file.sections.entries()]
+      .filter(([name, section]) => name !== settingsSection && !(name === "DEFAULT" && section.size === 0))
+      .map(([name]) => name)
     return Either.left(
       new ConfigurationError({
         setting: chosen.from,
@@ -117,5 +188,5 @@ export const select = (
       })
     )
   }
-  return Either.right({ name: chosen.name, keys })
+  return Either.right({ name: chosen.name, keys, fallback: false })
 }

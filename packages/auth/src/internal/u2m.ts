@@ -43,6 +43,16 @@ export const envNames: Names = {
   redirectUri: "DATABRICKS_REDIRECT_URI"
 }
 
+/** The Databricks CLI's public OAuth app, which every workspace knows: no app registration for local work. */
+export const publicClientId = "databricks-cli"
+
+/** The redirect URIs of the public app, as the Databricks CLI binds them: 8020, else the next free up to 8040. */
+export const publicRedirectUris: ReadonlyArray<string> = Array.from(
+  { length: 21 },
+  (_, index) => `http://localhost:${8020 + index}`
+)
+
+/** The default redirect URI for an app of one's own (registered with it). */
 export const defaultRedirectUri = "http://localhost:8080/callback"
 const defaultScopes = ["all-apis", "offline_access"] as const
 
@@ -100,18 +110,28 @@ export const make = (options: Options, names: Names): Effect.Effect<
     const host = yield* WorkspaceHost.make(options.host, { setting: names.host })
     // The client id goes into the login URL and the token requests, the secret into them too: the one rule for
     // credential values applies on every path here (U2MPkce, and AuthConfig from the environment or a profile).
-    const clientId = yield* TokenValue.configuredText(options.clientId, {
-      name: names.clientId,
-      hint: "Use the client id of the OAuth app registered for this workspace (Account console > App connections)"
-    })
+    const clientId = options.clientId === undefined ? publicClientId : yield* TokenValue.configuredText(
+      options.clientId,
+      {
+        name: names.clientId,
+        hint:
+          "Use the client id of the OAuth app registered for this workspace (Account console > App connections), or leave it out for the Databricks CLI's app"
+      }
+    )
     const clientSecret = options.clientSecret === undefined
       ? undefined
       : yield* TokenValue.configuredSecret(options.clientSecret, {
         name: names.clientSecret,
         hint: "Leave it out for a public client, or use the app's client secret"
       })
-    const redirectUri = options.redirectUri ?? defaultRedirectUri
-    const redirect = yield* checkRedirect(redirectUri, names.redirectUri)
+    // An explicit redirect URI is used as given; the public app's falls back over its ports when one is busy.
+    const redirectUris = options.redirectUri !== undefined
+      ? [options.redirectUri]
+      : clientId === publicClientId
+      ? publicRedirectUris
+      : [defaultRedirectUri]
+    const redirects = yield* Effect.forEach(redirectUris, (uri) =>
+      Effect.map(checkRedirect(uri, names.redirectUri), (url) => ({ url, redirectUri: uri.trim() })))
     const scopes = options.scopes ?? defaultScopes
     const scope = yield* Oidc.scopeParameter(scopes, defaultScopes)
     if (!scopes.includes("offline_access")) {
@@ -185,7 +205,7 @@ export const make = (options: Options, names: Names): Effect.Effect<
         const verifier = base64url(Crypto.randomBytes(32))
         const challenge = base64url(Crypto.createHash("sha256").update(verifier).digest())
         const state = base64url(Crypto.randomBytes(32))
-        const callback = yield* Callback.receive({ url: redirect, setting: names.redirectUri }, state, [
+        const { code: callback, redirectUri } = yield* Callback.receive(redirects, names.redirectUri, state, [
           clientSecret,
           verifier
         ])
