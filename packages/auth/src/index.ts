@@ -112,3 +112,10 @@ export * as ConnectContent from "./ConnectContent.js"
  * @since 0.3.0
  */
 export * as AuthMetrics from "./AuthMetrics.js"
+
+/**
+ * `azure-client-secret`: a Microsoft Entra ID service principal's client id and secret.
+ *
+ * @since 0.3.0
+ */
+export * as AzureClientSecret from "./AzureClientSecret.js"
