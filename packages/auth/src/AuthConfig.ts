@@ -21,8 +21,8 @@ import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Encoding from "effect/Encoding"
 import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -342,10 +342,12 @@ const workspaceOf = (collected: Settings.Collected): Effect.Effect<Workspace, Co
     const hostSetting = settings.get("host")
     const host = hostSetting === undefined
       ? Option.none<Resolved>()
-      : Option.some({ ...hostSetting, value: (yield* WorkspaceHost.make(hostSetting.value, { setting: hostSetting.name })).url })
+      : Option.some({
+        ...hostSetting,
+        value: (yield* WorkspaceHost.make(hostSetting.value, { setting: hostSetting.name })).url
+      })
     // The higher-precedence source wins (option, env, profile); from the same source, http_path.
-    const rank = (setting: Settings.Setting) =>
-      setting.source === "option" ? 0 : setting.source === "env" ? 1 : 2
+    const rank = (setting: Settings.Setting) => setting.source === "option" ? 0 : setting.source === "env" ? 1 : 2
     const path = settings.get("http_path")
     const id = settings.get("warehouse_id")
     let httpPath = Option.none<Resolved>()

@@ -105,7 +105,8 @@ token = PT0+IC9kZXYvdXJhbmRvbSA8PT0KYFZ
 host = https://dbc-XXXXXXXX-YYYY.cloud.databricks.com/`
 
 /** databricks-sdk-py tests/testdata/empty_default/.databrickscfg */
-const emptyDefault = `; The profile defined in the DEFAULT section is be used as fallback when no profile is explicitly specified.
+const emptyDefault =
+  `; The profile defined in the DEFAULT section is be used as fallback when no profile is explicitly specified.
 [DEFAULT]
 
 [abc]
@@ -203,7 +204,9 @@ const cases: ReadonlyArray<Case> = [
     sdk: "test_auth.py::test_config_conflicting_envs",
     env: { DATABRICKS_HOST: "x", DATABRICKS_PASSWORD: "x", DATABRICKS_TOKEN: "x", DATABRICKS_USERNAME: "x" },
     expect: {
-      error: ["More than one authorization method is configured: basic (DATABRICKS_USERNAME) and pat (DATABRICKS_TOKEN)"],
+      error: [
+        "More than one authorization method is configured: basic (DATABRICKS_USERNAME) and pat (DATABRICKS_TOKEN)"
+      ],
       setting: "DATABRICKS_AUTH_TYPE"
     }
   },
@@ -236,7 +239,11 @@ const cases: ReadonlyArray<Case> = [
     env: { DATABRICKS_CONFIG_PROFILE: "abc" },
     expect: { authType: "pat", host: "https://foo" }
   },
-  { sdk: "test_auth.py::test_config_pat_from_databricks_cfg", home: "testdata", expect: { authType: "pat", host: dbc } },
+  {
+    sdk: "test_auth.py::test_config_pat_from_databricks_cfg",
+    home: "testdata",
+    expect: { authType: "pat", host: dbc }
+  },
   {
     sdk: "test_auth.py::test_config_pat_from_databricks_cfg_dot_profile",
     home: "testdata",
@@ -259,7 +266,11 @@ const cases: ReadonlyArray<Case> = [
     sdk: "test_auth.py::test_config_config_profile_and_password",
     home: "testdata",
     env: { DATABRICKS_CONFIG_PROFILE: "nohost", DATABRICKS_USERNAME: "x" },
-    expect: { error: ["More than one authorization method is configured: basic (DATABRICKS_USERNAME) and pat (token in profile nohost"] }
+    expect: {
+      error: [
+        "More than one authorization method is configured: basic (DATABRICKS_USERNAME) and pat (token in profile nohost"
+      ]
+    }
   },
   {
     sdk: "test_auth.py::test_config_azure_pat",
@@ -292,7 +303,9 @@ const cases: ReadonlyArray<Case> = [
     home: "azure",
     path: ["az"],
     options: { token: Redacted.make("x"), azureWorkspaceResourceId: "/sub/rg/ws" },
-    expect: { error: ["More than one authorization method is configured: azure (azureWorkspaceResourceId) and pat (token)"] }
+    expect: {
+      error: ["More than one authorization method is configured: azure (azureWorkspaceResourceId) and pat (token)"]
+    }
   },
   {
     sdk: "test_auth.py::test_config_azure_cli_host_and_resource_id",
@@ -315,7 +328,11 @@ const cases: ReadonlyArray<Case> = [
     path: ["az"],
     env: { DATABRICKS_USERNAME: "x" },
     options: { host: adb, azureWorkspaceResourceId: "/sub/rg/ws" },
-    expect: { error: ["More than one authorization method is configured: azure (azureWorkspaceResourceId) and basic (DATABRICKS_USERNAME)"] }
+    expect: {
+      error: [
+        "More than one authorization method is configured: azure (azureWorkspaceResourceId) and basic (DATABRICKS_USERNAME)"
+      ]
+    }
   },
   {
     sdk: "test_auth.py::test_config_corrupt_config",
@@ -499,7 +516,10 @@ const cases: ReadonlyArray<Case> = [
     sdk: "credentials_provider.py databricks_cli requires host",
     env: { DATABRICKS_AUTH_TYPE: "databricks-cli" },
     path: ["databricks"],
-    expect: { error: ["DATABRICKS_AUTH_TYPE is databricks-cli, which needs DATABRICKS_HOST"], setting: "DATABRICKS_HOST" }
+    expect: {
+      error: ["DATABRICKS_AUTH_TYPE is databricks-cli, which needs DATABRICKS_HOST"],
+      setting: "DATABRICKS_HOST"
+    }
   },
   {
     sdk: "credentials_provider.py pat_auth requires host and token",

@@ -41,17 +41,14 @@
  *
  * @since 0.1.0
  */
+import * as AuthConfig from "@effect-databricks/auth/AuthConfig"
 import type * as ConnectViewer from "@effect-databricks/auth/ConnectViewer"
-import {
-  type AuthenticationError,
-  ConfigurationError,
-  type RateLimitError
-} from "@effect-databricks/auth/DatabricksError"
+import type { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
+import { type AuthenticationError, type RateLimitError } from "@effect-databricks/auth/DatabricksError"
 import type * as TokenSource from "@effect-databricks/auth/TokenSource"
 import * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as EffectSqlClient from "@effect/sql/SqlClient"
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -62,6 +59,7 @@ import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/client.js"
+import * as ClientOptions from "./internal/clientOptions.js"
 import * as EffectSql from "./internal/effectSql.js"
 import * as internalViewers from "./internal/viewers.js"
 import type * as RetryPolicy from "./RetryPolicy.js"
@@ -242,8 +240,12 @@ export const layer = (
   layerFrom(Effect.succeed(options))
 
 /**
- * Reads `DATABRICKS_HOST` and `DATABRICKS_HTTP_PATH`; the other options may be passed directly. Provides
- * `@effect/sql`'s `SqlClient` too, as `layer` does.
+ * Takes the host and the warehouse from the same settings as the credential: the `AuthConfig` service when
+ * `AuthConfig.layer` provides the `TokenSource` (so its options and profile apply), else
+ * `AuthConfig.resolveWorkspace()` (explicit options are none here: the environment, then a `~/.databrickscfg`
+ * profile). The host is `DATABRICKS_HOST` or the profile's `host`; the warehouse is `DATABRICKS_HTTP_PATH` /
+ * `http_path`, or `DATABRICKS_WAREHOUSE_ID` / `warehouse_id` as `/sql/1.0/warehouses/<id>`. The other options
+ * may be passed directly. Provides `@effect/sql`'s `SqlClient` too, as `layer` does.
  *
  * @since 0.1.0
  * @category layers
@@ -253,21 +255,9 @@ export const layerConfig = (
 ): Layer.Layer<SqlClient | EffectSqlClient.SqlClient, ConfigurationError, TokenSource.TokenSource> =>
   layerFrom(
     Effect.gen(function*() {
-      const read = (name: string) =>
-        Config.string(name).pipe(
-          Effect.mapError(() =>
-            new ConfigurationError({
-              setting: name,
-              message: `${name} is not set`,
-              hint: name === "DATABRICKS_HOST"
-                ? "Set it to the workspace URL"
-                : "Set it to the warehouse's HTTP path, /sql/1.0/warehouses/<id>"
-            })
-          )
-        )
-      const host = yield* read("DATABRICKS_HOST")
-      const httpPath = yield* read("DATABRICKS_HTTP_PATH")
-      return { ...options, host, httpPath }
+      const resolved = yield* Effect.serviceOption(AuthConfig.AuthConfig)
+      const workspace = resolved._tag === "Some" ? resolved.value.workspace : yield* AuthConfig.resolveWorkspace()
+      return { ...options, ...(yield* ClientOptions.fromWorkspace(workspace)) }
     })
   )
 

@@ -261,7 +261,9 @@ const probes: ReadonlyMap<Method, Probe> = new Map<Method, Probe>([
     (settings) =>
       Effect.sync(() => {
         const path = settings.get("oidc_token_filepath")!.value
-        return statFile(path) === undefined ? `${settings.get("oidc_token_filepath")!.name} is not a readable file` : undefined
+        return statFile(path) === undefined
+          ? `${settings.get("oidc_token_filepath")!.name} is not a readable file`
+          : undefined
       })
   ],
   [
@@ -311,9 +313,9 @@ const notSet = (keys: ReadonlyArray<Key>) => `${keys.map(Settings.envName).join(
 const nothingFound = (collected: Collected, tried: ReadonlyArray<string>) =>
   new ConfigurationError({
     setting: "credentials",
-    message: `No Databricks credentials are configured. Tried, in order: ${tried.join("; ")}. Config file: ${
-      collected.profileNote
-    }`,
+    message: `No Databricks credentials are configured. Tried, in order: ${
+      tried.join("; ")
+    }. Config file: ${collected.profileNote}`,
     hint: [
       "Set DATABRICKS_HOST and one of:",
       "DATABRICKS_TOKEN (a personal access token);",
@@ -413,14 +415,18 @@ export const choose = (
 
     // Host, username and password: the SDKs' chain takes basic auth (second, after pat), which this library
     // does not have, so that is the error rather than a later method.
-    if (configured.length === 1 && configured[0][0] === "basic" && ["host", "username", "password"].every((key) => settings.has(key as Key))) {
+    if (
+      configured.length === 1 && configured[0][0] === "basic" &&
+      ["host", "username", "password"].every((key) => settings.has(key as Key))
+    ) {
       const setting = configured[0][1]
       return yield* Effect.fail(
         new ConfigurationError({
           setting: setting.name,
-          message: `${setting.name} configures basic (username and password) auth, which effect-databricks does not support: ${
-            unsupported.get("basic")
-          }`,
+          message:
+            `${setting.name} configures basic (username and password) auth, which effect-databricks does not support: ${
+              unsupported.get("basic")
+            }`,
           hint: "Set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, instead"
         })
       )

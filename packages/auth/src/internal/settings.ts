@@ -7,7 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { ConfigurationError } from "../DatabricksError.js"
+import type { ConfigurationError } from "../DatabricksError.js"
 import * as Env from "./config.js"
 import * as Profile from "./profile.js"
 
@@ -142,7 +142,10 @@ export const collect = (options: OptionValues): Effect.Effect<Collected, Configu
       const names = keySpecs[key].env
       for (const name of names) {
         const value = (keySpecs[key] as KeySpec).secret === true
-          ? yield* Effect.map(Env.envSecret(name), (secret) => secret === undefined ? undefined : Redacted.value(secret))
+          ? yield* Effect.map(
+            Env.envSecret(name),
+            (secret) => secret === undefined ? undefined : Redacted.value(secret)
+          )
           : yield* Env.env(name)
         put(key, value, "env", name)
       }
@@ -174,7 +177,12 @@ export const collect = (options: OptionValues): Effect.Effect<Collected, Configu
     }
     const selected = yield* Profile.select(file, named)
     if (selected === undefined) {
-      return { settings, profile: undefined, file: path, profileNote: `${path} has no DEFAULT profile and none was named` }
+      return {
+        settings,
+        profile: undefined,
+        file: path,
+        profileNote: `${path} has no DEFAULT profile and none was named`
+      }
     }
     for (const key of keys) {
       put(key, selected.keys.get(key), `profile:${selected.name}`, `${key} in profile ${selected.name} (${path})`)

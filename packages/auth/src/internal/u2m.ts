@@ -272,7 +272,8 @@ export const make = (options: Options, names: Names): Effect.Effect<
       if (!current.loaded) {
         const cached = yield* cache.load(cacheKey)
         yield* Ref.set(held, {
-          refreshToken: Option.getOrUndefined(Option.flatMap(cached, (c) => Option.fromNullable(c.refreshToken))),
+          refreshToken: Option.getOrUndefined(Option.flatMap(cached, (c) =>
+            Option.fromNullable(c.refreshToken))),
           loaded: true
         })
         if (Option.isSome(cached)) {

@@ -3,10 +3,12 @@
  *
  * @internal
  */
+import type * as AuthConfig from "@effect-databricks/auth/AuthConfig"
 import { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
 import * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as RetryPolicy from "../RetryPolicy.js"
 import type { Options } from "../SqlClient.js"
 import * as Check from "./options.js"
@@ -35,6 +37,51 @@ const userAgentPattern = /^[A-Za-z0-9][A-Za-z0-9.-]*_[A-Za-z0-9][A-Za-z0-9.-]*\/
 
 const warehousePath =
   /^\/?sql\/[0-9.]+\/(warehouses|endpoints)\/[A-Za-z0-9]+\/?$|^\/?sql\/protocolv1\/o\/\d+\/[A-Za-z0-9-]+\/?$/
+
+/**
+ * The host and HTTP path of a resolved workspace (`AuthConfig`'s: options, environment, profile), or an error
+ * naming what to set; a path that is not a warehouse's names where it came from.
+ */
+export const fromWorkspace = (
+  workspace: AuthConfig.Workspace
+): Effect.Effect<{ readonly host: string; readonly httpPath: string }, ConfigurationError> =>
+  Effect.gen(function*() {
+    const where = Option.match(workspace.profile, {
+      onNone: () => "",
+      onSome: (profile) => ` (the profile read was ${profile.name} of ${profile.file})`
+    })
+    if (Option.isNone(workspace.host)) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "DATABRICKS_HOST",
+          message: `No workspace host is configured: DATABRICKS_HOST is not set, nor host in a profile${where}`,
+          hint: "Set DATABRICKS_HOST to the workspace URL, or name a profile with a host (DATABRICKS_CONFIG_PROFILE)"
+        })
+      )
+    }
+    if (Option.isNone(workspace.httpPath)) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: "DATABRICKS_HTTP_PATH",
+          message:
+            `No SQL warehouse is configured: DATABRICKS_HTTP_PATH and DATABRICKS_WAREHOUSE_ID are not set, nor http_path or warehouse_id in a profile${where}`,
+          hint:
+            "Set DATABRICKS_WAREHOUSE_ID to the warehouse's id, or DATABRICKS_HTTP_PATH to its HTTP path (/sql/1.0/warehouses/<id>)"
+        })
+      )
+    }
+    const path = workspace.httpPath.value
+    if (!warehousePath.test(path.value)) {
+      return yield* Effect.fail(
+        new ConfigurationError({
+          setting: path.name,
+          message: `${path.name} ${JSON.stringify(path.value.slice(0, 80))} is not a warehouse HTTP path`,
+          hint: "Copy it from the warehouse's Connection details: /sql/1.0/warehouses/<id>"
+        })
+      )
+    }
+    return { host: workspace.host.value.value, httpPath: path.value }
+  })
 
 /**
  * Every option, checked at the boundary: plain JavaScript or a config read as `any` can pass anything, and a
