@@ -119,3 +119,24 @@ export * as AuthMetrics from "./AuthMetrics.js"
  * @since 0.3.0
  */
 export * as AzureClientSecret from "./AzureClientSecret.js"
+
+/**
+ * Workload identity federation with the federated token in an environment variable (`env-oidc`).
+ *
+ * @since 0.3.0
+ */
+export * as EnvOidc from "./EnvOidc.js"
+
+/**
+ * Workload identity federation with the federated token in a file, re-read for every exchange (`file-oidc`).
+ *
+ * @since 0.3.0
+ */
+export * as FileOidc from "./FileOidc.js"
+
+/**
+ * Workload identity federation with a GitHub Actions job's OIDC ID token (`github-oidc`).
+ *
+ * @since 0.3.0
+ */
+export * as GitHubOidc from "./GitHubOidc.js"
