@@ -2,7 +2,8 @@ import { AuthConfig, TokenSource, WorkspaceClient } from "@effect-databricks/aut
 import { Emulator } from "@effect-databricks/testing"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Effect, Encoding, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { tempDir, withEnv, writeConfig } from "./utils.js"
 
@@ -23,7 +24,8 @@ describe("AuthConfig.resolve", () => {
       assert.strictEqual(config.authType, "pat")
       assert.deepStrictEqual(config.host, Option.some("https://adb-1.azuredatabricks.net"))
       assert.deepStrictEqual(config.sources, { host: "env", token: "env" })
-      assert.strictEqual(config.chosenBy, "only one configured")
+      assert.strictEqual(config.chosenBy, "default chain")
+      assert.deepStrictEqual(config.tried, [])
       assert.isTrue(Option.isNone(config.profile))
     }))
 
@@ -53,7 +55,8 @@ describe("AuthConfig.resolve", () => {
       assert.strictEqual(error._tag, "ConfigurationError")
       assert.include(error.message, "More than one authorization method")
       assert.include(error.message, "pat (DATABRICKS_TOKEN)")
-      assert.include(error.message, "oauth-m2m (DATABRICKS_CLIENT_ID)")
+      // The families the SDKs' validate names: pat and oauth (a client id alone counts).
+      assert.include(error.message, "oauth (DATABRICKS_CLIENT_ID) and pat (DATABRICKS_TOKEN)")
       assert.include(error.hint, "DATABRICKS_AUTH_TYPE")
       assert.notInclude(JSON.stringify(error), "dapi-1")
       assert.notInclude(JSON.stringify(error), "dose-1")
@@ -137,6 +140,10 @@ token = dapi-staging
       const noFileError = yield* Effect.flip(
         resolveWith({ DATABRICKS_CONFIG_FILE: yield* noFile, DATABRICKS_CONFIG_PROFILE: "prod" })
       )
+      // A named profile in a file that does not exist is no profile, as both SDKs have it: the error is that
+      // nothing is configured, and it says why the profile was not read.
+      assert.include(noFileError.message, "No Databricks credentials are configured")
+      assert.include(noFileError.message, "the profile prod was asked for by DATABRICKS_CONFIG_PROFILE, but")
       assert.include(noFileError.message, "does not exist")
     }))
 
@@ -247,22 +254,132 @@ describe("AuthConfig.layer", () => {
       assert.strictEqual(me.displayName, "Ada Lovelace")
     }).pipe(Effect.provide(Emulator.layer())))
 
-  it.scoped("U2M without a client id names DATABRICKS_U2M_CLIENT_ID", () =>
+  it.scoped("U2M without a client id resolves to the Databricks CLI's public app, not an error", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(
-        Layer.build(AuthConfig.layer()).pipe(
-          Effect.provide(withEnv({
-            APP_AUTH_TYPE: "u2m",
-            DATABRICKS_HOST: "https://h.example.com",
-            DATABRICKS_CONFIG_FILE: yield* noFile
-          })),
-          Effect.provide(NodeContext.layer),
-          Effect.provide(Emulator.httpClient),
-          Effect.provide(Emulator.layer())
-        )
-      )
-      if (error._tag !== "ConfigurationError") return assert.fail(`unexpected ${error._tag}`)
-      assert.strictEqual(error.setting, "DATABRICKS_U2M_CLIENT_ID")
-      assert.include(error.message, "oauth-u2m needs DATABRICKS_U2M_CLIENT_ID")
+      const config = yield* resolveWith({
+        DATABRICKS_AUTH_TYPE: "external-browser",
+        DATABRICKS_HOST: "https://h.example.com",
+        DATABRICKS_CONFIG_FILE: yield* noFile
+      })
+      assert.strictEqual(config.authType, "oauth-u2m")
+      assert.strictEqual(config.chosenBy, "DATABRICKS_AUTH_TYPE")
+      // No client id configured: U2MPkce uses databricks-cli (U2MDefaults.test.ts logs in with it).
+      assert.isTrue(Option.isNone(config.clientId))
     }))
+})
+
+/** A Databricks CLI of more than 1 MiB (the SDKs take a smaller one for the legacy Python CLI) that prints `json`. */
+const bigCli = (json: string) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    Fs.writeFileSync(
+      Path.join(dir, "databricks"),
+      `#!/bin/sh\necho '${json}'\nexit 0\n# ${"x".repeat(1024 * 1024)}\n`,
+      { mode: 0o755 }
+    )
+    return dir
+  })
+
+const jwt = (claims: object) =>
+  [{ alg: "none" }, claims].map((part) => Encoding.encodeBase64Url(JSON.stringify(part))).join(".") + ".sig"
+
+describe("AuthConfig: the resolution report", () => {
+  it.scoped("nothing found lists every method of the default chain, in order, with why it did not apply", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(resolveWith({
+        DATABRICKS_HOST: "https://h.example.com",
+        DATABRICKS_CONFIG_FILE: yield* noFile
+      }))
+      assert.strictEqual(error.setting, "credentials")
+      const positions = AuthConfig.defaultChain.map((method) => error.message.indexOf(`${method} (`))
+      for (const [index, position] of positions.entries()) {
+        assert.isAbove(position, -1, `${AuthConfig.defaultChain[index]} is listed`)
+        if (index > 0) assert.isAbove(position, positions[index - 1], "in the chain's order")
+      }
+      assert.include(error.message, "pat (DATABRICKS_TOKEN not set)")
+      assert.include(error.message, "oauth-m2m (DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET not set)")
+      assert.include(error.message, "azure-cli (the host is not an Azure Databricks workspace)")
+      assert.include(error.message, "databricks-cli (the Databricks CLI: databricks is not on PATH)")
+      // With a host set and no profile named, the config file is not read (as the SDKs' loader decides).
+      assert.include(error.message, "was not read (settings were given)")
+    }))
+
+  it.scoped("the default chain's order is the Python SDK's (credentials_provider.py DefaultCredentials)", () =>
+    Effect.sync(() =>
+      assert.deepStrictEqual(AuthConfig.defaultChain, [
+        "pat",
+        "token-env",
+        "metadata-service",
+        "oauth-m2m",
+        "env-oidc",
+        "file-oidc",
+        "github-oidc",
+        "azure-msi",
+        "azure-client-secret",
+        "azure-cli",
+        "databricks-cli"
+      ])
+    ))
+
+  it.scoped("the principal of a token-env JWT is its sub, read without a request", () =>
+    Effect.gen(function*() {
+      const config = yield* resolveWith({
+        DATABRICKS_HOST: "https://h.example.com",
+        DATABRICKS_ACCESS_TOKEN: jwt({ sub: "ada@example.com", exp: 4_102_444_800 }),
+        DATABRICKS_CONFIG_FILE: yield* noFile
+      })
+      assert.strictEqual(config.authType, "token-env")
+      assert.deepStrictEqual(config.principal, Option.some("ada@example.com"))
+      assert.include(AuthConfig.describe(config), "token-env as ada@example.com for https://h.example.com")
+    }))
+
+  it.scoped("sources name option, env and the profile; the warehouse is reported with them", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig("[dev]\nhost: https://dev.example.com\nclient_id: sp-dev\nwarehouse_id: abc123\n")
+      const config = yield* resolveWith(
+        { DATABRICKS_CONFIG_FILE: file, DATABRICKS_CONFIG_PROFILE: "dev", DATABRICKS_CLIENT_SECRET: "dose" },
+        { authType: "oauth-m2m" }
+      )
+      assert.deepStrictEqual(config.sources, {
+        host: "profile:dev",
+        client_id: "profile:dev",
+        client_secret: "env",
+        warehouse_id: "profile:dev"
+      })
+      assert.strictEqual(config.chosenBy, "authType")
+      assert.deepStrictEqual(
+        Option.map(config.workspace.httpPath, (path) => path.value),
+        Option.some("/sql/1.0/warehouses/abc123")
+      )
+      assert.deepStrictEqual(config.principal, Option.some("sp-dev"))
+    }))
+
+  it.scoped("a host alone falls back to the Databricks CLI: logged, exposed, and it works end to end", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const bin = yield* bigCli(`{"access_token": "${Redacted.value(emulator.pat)}", "token_type": "Bearer"}`)
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => lines.push(String(message)))
+      const layer = WorkspaceClient.layer().pipe(
+        Layer.provideMerge(AuthConfig.layer()),
+        Layer.provide(NodeContext.layer),
+        Layer.provide(withEnv({ DATABRICKS_HOST: emulator.host, PATH: bin, DATABRICKS_CONFIG_FILE: yield* noFile })),
+        Layer.provide(Emulator.httpClient),
+        Layer.provide(Layer.succeed(Emulator.Emulator, emulator))
+      )
+      const [config, me] = yield* Effect.all([AuthConfig.AuthConfig, WorkspaceClient.currentUser]).pipe(
+        Effect.provide(layer),
+        Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+        Logger.withMinimumLogLevel(LogLevel.Info)
+      )
+      assert.strictEqual(config.authType, "databricks-cli")
+      assert.strictEqual(config.chosenBy, "default chain")
+      assert.strictEqual(config.tried.length, AuthConfig.defaultChain.length - 1)
+      assert.strictEqual(me.displayName, "Ada Lovelace")
+      const resolved = lines.filter((line) => line.startsWith("Databricks auth:"))
+      assert.deepStrictEqual(resolved, [
+        `Databricks auth: databricks-cli for ${emulator.host} (chosen by default chain; host from env)`
+      ])
+      for (const line of lines) assert.notInclude(line, Redacted.value(emulator.pat))
+    }).pipe(Effect.provide(Emulator.layer())))
 })
