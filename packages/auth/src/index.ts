@@ -140,3 +140,17 @@ export * as FileOidc from "./FileOidc.js"
  * @since 0.3.0
  */
 export * as GitHubOidc from "./GitHubOidc.js"
+
+/**
+ * `azure-msi`: Entra ID tokens of an Azure managed identity.
+ *
+ * @since 0.3.0
+ */
+export * as AzureMsi from "./AzureMsi.js"
+
+/**
+ * `metadata-service`: tokens from a local Databricks metadata service (`DATABRICKS_METADATA_SERVICE_URL`).
+ *
+ * @since 0.3.0
+ */
+export * as MetadataService from "./MetadataService.js"

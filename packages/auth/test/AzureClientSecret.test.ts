@@ -55,7 +55,7 @@ describe("AzureClientSecret", () => {
       yield* source.token
       // The background refresh replaces the token: a new one, from a second request to Entra ID.
       yield* until(
-        Effect.map(source.token, (t) => Redacted.value(t.value) !== Redacted.value(first.value)),
+        Effect.map(Effect.orDie(source.token), (t) => Redacted.value(t.value) !== Redacted.value(first.value)),
         "the background refresh"
       )
       assert.strictEqual(yield* entraRequests, 2)
