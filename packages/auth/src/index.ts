@@ -154,3 +154,10 @@ export * as AzureMsi from "./AzureMsi.js"
  * @since 0.3.0
  */
 export * as MetadataService from "./MetadataService.js"
+
+/**
+ * `azure-cli`: Entra ID tokens from `az account get-access-token`.
+ *
+ * @since 0.3.0
+ */
+export * as AzureCli from "./AzureCli.js"
