@@ -28,8 +28,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
+import * as AzureClientSecret from "./AzureClientSecret.js"
+import * as AzureMsi from "./AzureMsi.js"
 import * as DatabricksCli from "./DatabricksCli.js"
 import { ConfigurationError } from "./DatabricksError.js"
+import * as EnvOidc from "./EnvOidc.js"
+import * as FileOidc from "./FileOidc.js"
+import * as GitHubOidc from "./GitHubOidc.js"
 import * as Env from "./internal/config.js"
 import * as M2M from "./internal/m2m.js"
 import * as Resolution from "./internal/resolution.js"
@@ -37,6 +42,7 @@ import * as Settings from "./internal/settings.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as U2M from "./internal/u2m.js"
 import type * as LocalM2M from "./LocalM2M.js"
+import * as MetadataService from "./MetadataService.js"
 import * as Pat from "./Pat.js"
 import * as TokenEnv from "./TokenEnv.js"
 import * as TokenSource from "./TokenSource.js"
@@ -186,6 +192,21 @@ export interface Options {
   readonly u2m?: Partial<Omit<U2MPkce.Options, "host">> | undefined
   /** Passed to `DatabricksCli` when the method is `databricks-cli` (its `cliPath` is looked for in the chain). */
   readonly cli?: Omit<DatabricksCli.Options, "host" | "profile"> | undefined
+  /** Passed to `EnvOidc`, `FileOidc` or `GitHubOidc` when the method is `env-oidc`, `file-oidc` or `github-oidc`. @since 0.3.0 */
+  readonly federation?:
+    | Pick<EnvOidc.Options, "scopes" | "tokenEndpoint" | "refreshAhead" | "requestTimeout" | "retry">
+    | undefined
+  /**
+   * Passed to `AzureClientSecret` or `AzureMsi` when the method is `azure-client-secret` or `azure-msi`
+   * (`authorityHost` defaults to `AZURE_AUTHORITY_HOST`, `endpoint` to `AZURE_POD_IDENTITY_AUTHORITY_HOST`).
+   * @since 0.3.0
+   */
+  readonly azure?:
+    | Pick<AzureClientSecret.Options, "authorityHost" | "resource" | "refreshAhead" | "requestTimeout" | "retry">
+      & Pick<AzureMsi.Options, "endpoint">
+    | undefined
+  /** Passed to `MetadataService` when the method is `metadata-service`. @since 0.3.0 */
+  readonly metadataService?: Pick<MetadataService.Options, "refreshAhead" | "requestTimeout" | "retry"> | undefined
 }
 
 const wrongType = (setting: string, expected: string) =>
@@ -203,7 +224,7 @@ const checkOptions = (options: unknown): Effect.Effect<void, ConfigurationError>
     if (options === undefined) return
     if (typeof options !== "object" || options === null) return yield* wrongType("options", "an object")
     const given = options as Record<string, unknown>
-    for (const nested of ["u2m", "cli"]) {
+    for (const nested of ["u2m", "cli", "federation", "azure", "metadataService"]) {
       const value = given[nested]
       if (value !== undefined && (typeof value !== "object" || value === null)) {
         return yield* wrongType(nested, "an object")
@@ -460,6 +481,23 @@ export const describe = (config: AuthConfig): string => {
 /** A setting the chosen method needs; the chain only chooses a method whose settings are there. */
 const get = (settings: ReadonlyMap<Settings.Key, Settings.Setting>, key: Settings.Key) => settings.get(key)!
 
+/** `{ [field]: value }` when the setting is set, else nothing: for optional fields of a method's options. */
+const optional = <F extends string>(
+  settings: ReadonlyMap<Settings.Key, Settings.Setting>,
+  key: Settings.Key,
+  field: F
+): { readonly [K in F]?: string } => {
+  const setting = settings.get(key)
+  return (setting === undefined ? {} : { [field]: setting.value }) as { readonly [K in F]?: string }
+}
+
+const pickAzure = (options: Options | undefined) => ({
+  ...(options?.azure?.resource === undefined ? {} : { resource: options.azure.resource }),
+  ...(options?.azure?.refreshAhead === undefined ? {} : { refreshAhead: options.azure.refreshAhead }),
+  ...(options?.azure?.requestTimeout === undefined ? {} : { requestTimeout: options.azure.requestTimeout }),
+  ...(options?.azure?.retry === undefined ? {} : { retry: options.azure.retry })
+})
+
 type Requirements = HttpClient.HttpClient | CommandExecutor.CommandExecutor | Scope.Scope
 
 /** The methods whose modules are not part of this build yet: resolved, reported, and refused when built. */
@@ -534,11 +572,80 @@ const build = (
         })
       }
       case "metadata-service":
+        return yield* MetadataService.make({
+          ...options?.metadataService,
+          host: get(settings, "host").value,
+          url: Redacted.make(get(settings, "metadata_service_url").value)
+        })
       case "env-oidc":
+        return yield* EnvOidc.make({
+          ...options?.federation,
+          host: get(settings, "host").value,
+          ...optional(settings, "client_id", "clientId"),
+          ...optional(settings, "oidc_token_env", "tokenEnv")
+        })
       case "file-oidc":
-      case "github-oidc":
-      case "azure-msi":
-      case "azure-client-secret":
+        return yield* FileOidc.make({
+          ...options?.federation,
+          host: get(settings, "host").value,
+          ...optional(settings, "client_id", "clientId"),
+          tokenFilepath: get(settings, "oidc_token_filepath").value
+        })
+      case "github-oidc": {
+        // Set by GitHub in a job with `permissions: id-token: write`; the chain only picks github-oidc then.
+        const requestUrl = yield* Env.env("ACTIONS_ID_TOKEN_REQUEST_URL")
+        const requestToken = yield* Env.envSecret("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        if (requestUrl === undefined || requestToken === undefined) {
+          return yield* Effect.fail(
+            new ConfigurationError({
+              setting: "ACTIONS_ID_TOKEN_REQUEST_URL",
+              message:
+                "github-oidc needs ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN, which are not set",
+              hint: "Run in a GitHub Actions job with `permissions: id-token: write`"
+            })
+          )
+        }
+        return yield* GitHubOidc.make({
+          ...options?.federation,
+          host: get(settings, "host").value,
+          ...optional(settings, "client_id", "clientId"),
+          ...optional(settings, "token_audience", "audience"),
+          requestUrl,
+          requestToken
+        })
+      }
+      case "azure-client-secret": {
+        const tenant = settings.get("azure_tenant_id")
+        if (tenant === undefined) {
+          return yield* Effect.fail(
+            new ConfigurationError({
+              setting: "ARM_TENANT_ID",
+              message: "azure-client-secret needs ARM_TENANT_ID (nor azureTenantId, nor azure_tenant_id in a profile)",
+              hint: "Set ARM_TENANT_ID to the Directory (tenant) ID of the app registration"
+            })
+          )
+        }
+        const authorityHost = options?.azure?.authorityHost ?? (yield* Env.env("AZURE_AUTHORITY_HOST"))
+        return yield* AzureClientSecret.make({
+          ...pickAzure(options),
+          clientId: get(settings, "azure_client_id").value,
+          clientSecret: Redacted.make(get(settings, "azure_client_secret").value),
+          tenantId: tenant.value,
+          ...optional(settings, "azure_workspace_resource_id", "workspaceResourceId"),
+          ...optional(settings, "azure_environment", "environment"),
+          ...(authorityHost === undefined || authorityHost.trim() === "" ? {} : { authorityHost })
+        })
+      }
+      case "azure-msi": {
+        const endpoint = options?.azure?.endpoint ?? (yield* Env.env("AZURE_POD_IDENTITY_AUTHORITY_HOST"))
+        return yield* AzureMsi.make({
+          ...pickAzure(options),
+          ...optional(settings, "azure_client_id", "clientId"),
+          ...optional(settings, "azure_workspace_resource_id", "workspaceResourceId"),
+          ...optional(settings, "azure_environment", "environment"),
+          ...(endpoint === undefined || endpoint.trim() === "" ? {} : { endpoint })
+        })
+      }
       case "azure-cli":
         return yield* notAvailable(config.authType)
     }

@@ -513,6 +513,18 @@ const cases: ReadonlyArray<Case> = [
     }
   },
   {
+    sdk: "config.py validate: client_id (oauth) and oidc_token_env (env-oidc) are two families",
+    env: {
+      DATABRICKS_HOST: "https://h.example.com",
+      DATABRICKS_CLIENT_ID: "sp",
+      DATABRICKS_OIDC_TOKEN_ENV: "CI_TOKEN",
+      CI_TOKEN: "jwt"
+    },
+    expect: {
+      error: ["More than one authorization method is configured: env-oidc (DATABRICKS_OIDC_TOKEN_ENV) and oauth"]
+    }
+  },
+  {
     sdk: "credentials_provider.py databricks_cli requires host",
     env: { DATABRICKS_AUTH_TYPE: "databricks-cli" },
     path: ["databricks"],
