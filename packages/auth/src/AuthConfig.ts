@@ -28,6 +28,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
+import * as AzureCli from "./AzureCli.js"
 import * as AzureClientSecret from "./AzureClientSecret.js"
 import * as AzureMsi from "./AzureMsi.js"
 import * as DatabricksCli from "./DatabricksCli.js"
@@ -205,6 +206,8 @@ export interface Options {
     | Pick<AzureClientSecret.Options, "authorityHost" | "resource" | "refreshAhead" | "requestTimeout" | "retry">
       & Pick<AzureMsi.Options, "endpoint">
     | undefined
+  /** Passed to `AzureCli` when the method is `azure-cli` (its `cliPath` is looked for in the chain). @since 0.3.0 */
+  readonly azureCli?: Pick<AzureCli.Options, "cliPath" | "timeout" | "refreshAhead" | "resource"> | undefined
   /** Passed to `MetadataService` when the method is `metadata-service`. @since 0.3.0 */
   readonly metadataService?: Pick<MetadataService.Options, "refreshAhead" | "requestTimeout" | "retry"> | undefined
 }
@@ -224,7 +227,7 @@ const checkOptions = (options: unknown): Effect.Effect<void, ConfigurationError>
     if (options === undefined) return
     if (typeof options !== "object" || options === null) return yield* wrongType("options", "an object")
     const given = options as Record<string, unknown>
-    for (const nested of ["u2m", "cli", "federation", "azure", "metadataService"]) {
+    for (const nested of ["u2m", "cli", "federation", "azure", "azureCli", "metadataService"]) {
       const value = given[nested]
       if (value !== undefined && (typeof value !== "object" || value === null)) {
         return yield* wrongType(nested, "an object")
@@ -253,7 +256,8 @@ const checkOptions = (options: unknown): Effect.Effect<void, ConfigurationError>
       ].map((name) => [name, given[name]] as const),
       ["u2m.clientId", u2m.clientId],
       ["u2m.redirectUri", u2m.redirectUri],
-      ["cli.cliPath", cli.cliPath]
+      ["cli.cliPath", cli.cliPath],
+      ["azureCli.cliPath", ((given.azureCli ?? {}) as Record<string, unknown>).cliPath]
     ]
     for (const [name, value] of strings) {
       if (value !== undefined && typeof value !== "string") return yield* wrongType(name, "a string")
@@ -397,7 +401,10 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
     yield* checkOptions(options)
     const collected = yield* Settings.collect(optionValues(options))
     const { settings } = collected
-    const choice = yield* Resolution.choose(collected, yield* Env.env("APP_AUTH_TYPE"), options?.cli?.cliPath)
+    const choice = yield* Resolution.choose(collected, yield* Env.env("APP_AUTH_TYPE"), {
+      databricks: options?.cli?.cliPath,
+      az: options?.azureCli?.cliPath
+    })
     const method = choice.method
     const workspace = yield* workspaceOf(collected)
     const spec = Resolution.methods.get(method)!
@@ -499,16 +506,6 @@ const pickAzure = (options: Options | undefined) => ({
 })
 
 type Requirements = HttpClient.HttpClient | CommandExecutor.CommandExecutor | Scope.Scope
-
-/** The methods whose modules are not part of this build yet: resolved, reported, and refused when built. */
-const notAvailable = (method: Method) =>
-  Effect.fail(
-    new ConfigurationError({
-      setting: "DATABRICKS_AUTH_TYPE",
-      message: `${method} was resolved, but this version of effect-databricks cannot build it yet`,
-      hint: "Configure another method (DATABRICKS_AUTH_TYPE), or upgrade effect-databricks"
-    })
-  )
 
 const build = (
   resolution: Resolution,
@@ -647,7 +644,12 @@ const build = (
         })
       }
       case "azure-cli":
-        return yield* notAvailable(config.authType)
+        return yield* AzureCli.make({
+          ...options?.azureCli,
+          ...optional(settings, "azure_tenant_id", "tenantId"),
+          ...optional(settings, "azure_workspace_resource_id", "workspaceResourceId"),
+          ...optional(settings, "azure_environment", "environment")
+        })
     }
   })
 

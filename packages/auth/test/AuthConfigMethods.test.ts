@@ -221,17 +221,34 @@ describe("AuthConfig builds the Azure methods and the metadata service", () => {
       assert.lengthOf(result.lines.filter((line) => line.includes("metadata-service token belongs to")), 1)
     }).pipe(Effect.provide(TestEmulator)))
 
-  it.scoped("azure-cli is resolved (an Azure host and az on PATH) but its module is not in this build yet", () =>
+  it.scoped("azure-cli from the default chain: the workspace resource id and az on PATH (the CLI runs only for a token)", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      Fs.writeFileSync(Path.join(dir, "az"), "#!/bin/sh\nexit 1\n", { mode: 0o755 })
-      const config = yield* AuthConfig.resolve().pipe(
-        Effect.provide(withEnv({
-          DATABRICKS_HOST: "https://adb-123.4.azuredatabricks.net",
-          PATH: dir,
-          DATABRICKS_CONFIG_FILE: Path.join(dir, "absent")
-        }))
+      const emulator = yield* Emulator.Emulator
+      const az = yield* emulator.azure.cli({ login: { user: emulator.azure.user } })
+      const result = yield* signIn({
+        DATABRICKS_HOST: emulator.host,
+        DATABRICKS_AZURE_RESOURCE_ID: emulator.azure.workspaceResourceId,
+        PATH: az.directory
+      })
+      assert.strictEqual(result.config.authType, "azure-cli")
+      assert.include(
+        result.config.tried.join("; "),
+        "azure-client-secret (ARM_CLIENT_ID and ARM_CLIENT_SECRET not set)"
       )
-      assert.strictEqual(config.authType, "azure-cli")
-    }))
+      assert.strictEqual(result.authType, "azure-cli")
+      assert.strictEqual(result.userName, emulator.azure.user.userName)
+      assert.isAbove((yield* az.calls).length, 0)
+    }).pipe(Effect.provide(TestEmulator)))
+
+  it.scoped("azure-cli needs an Azure host or resource id in the chain; chosen explicitly, any host", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const az = yield* emulator.azure.cli()
+      const error = yield* Effect.flip(signIn({ DATABRICKS_HOST: emulator.host, PATH: az.directory }))
+      assert.include(error.message, "azure-cli (the host is not an Azure Databricks workspace)")
+      const result = yield* signIn({ DATABRICKS_HOST: emulator.host, DATABRICKS_AUTH_TYPE: "azure-cli" }, {
+        azureCli: { cliPath: az.path }
+      })
+      assert.strictEqual(result.userName, emulator.azure.servicePrincipal.clientId)
+    }).pipe(Effect.provide(TestEmulator)))
 })

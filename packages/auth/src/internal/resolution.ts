@@ -238,7 +238,13 @@ export const findOnPath = (
     }
   })
 
-type Probe = (settings: ReadonlyMap<Key, Setting>, cliPath: string | undefined) => Effect.Effect<string | undefined>
+/** The executables given as options (`cli.cliPath`, `azureCli.cliPath`), which the chain looks for instead. */
+export interface CliPaths {
+  readonly databricks?: string | undefined
+  readonly az?: string | undefined
+}
+
+type Probe = (settings: ReadonlyMap<Key, Setting>, cliPaths: CliPaths) => Effect.Effect<string | undefined>
 
 const envSet = (name: string) => Effect.map(Env.env(name), (value) => value !== undefined && value.trim() !== "")
 
@@ -279,22 +285,25 @@ const probes: ReadonlyMap<Method, Probe> = new Map<Method, Probe>([
   ],
   [
     "azure-cli",
-    (settings, cliPath) =>
+    (settings, cliPaths) =>
       Effect.gen(function*() {
         const host = settings.get("host")!.value
         if (!isAzureHost(host) && !settings.has("azure_workspace_resource_id")) {
           return "the host is not an Azure Databricks workspace"
         }
-        if (cliPath !== undefined) return undefined
-        const found = yield* findOnPath("az")
+        const configured = cliPaths.az
+        if (configured !== undefined && configured.includes(Path.sep)) {
+          return statFile(configured) === undefined ? `${configured} does not exist` : undefined
+        }
+        const found = yield* findOnPath(configured ?? "az")
         return "problem" in found ? found.problem : undefined
       })
   ],
   [
     "databricks-cli",
-    (settings, cliPath) =>
+    (settings, cliPaths) =>
       Effect.gen(function*() {
-        const configured = cliPath ?? settings.get("databricks_cli_path")?.value
+        const configured = cliPaths.databricks ?? settings.get("databricks_cli_path")?.value
         // A path with a directory is used as given; a bare name is looked up on PATH (as the SDKs do).
         if (configured !== undefined && configured.includes(Path.sep)) {
           return statFile(configured) === undefined ? `${configured} does not exist` : undefined
@@ -346,7 +355,7 @@ const families = (settings: ReadonlyMap<Key, Setting>): ReadonlyArray<readonly [
 export const choose = (
   collected: Collected,
   appAuthType: string | undefined,
-  cliPath: string | undefined
+  cliPaths: CliPaths
 ): Effect.Effect<Choice, ConfigurationError> =>
   Effect.gen(function*() {
     const { settings } = collected
@@ -387,7 +396,7 @@ export const choose = (
       // An explicitly chosen method's own checks (a token variable, a file) fail here, naming what is missing;
       // the CLIs are looked for when they are run, with their own errors.
       const probe = method === "databricks-cli" || method === "azure-cli" ? undefined : probes.get(method)
-      const problem = probe === undefined ? undefined : yield* probe(settings, cliPath)
+      const problem = probe === undefined ? undefined : yield* probe(settings, cliPaths)
       if (problem !== undefined) {
         return yield* Effect.fail(
           new ConfigurationError({
@@ -440,7 +449,7 @@ export const choose = (
         continue
       }
       const probe = probes.get(method)
-      const problem = probe === undefined ? undefined : yield* probe(settings, cliPath)
+      const problem = probe === undefined ? undefined : yield* probe(settings, cliPaths)
       if (problem !== undefined) {
         tried.push(`${method} (${problem})`)
         continue
