@@ -54,7 +54,7 @@ export const fromWorkspace = (
       return yield* Effect.fail(
         new ConfigurationError({
           setting: "DATABRICKS_HOST",
-          message: `No workspace host is configured: DATABRICKS_HOST is not set, nor host in a profile${where}`,
+          message: `DATABRICKS_HOST is not set, nor host in a profile${where}: no workspace host is configured`,
           hint: "Set DATABRICKS_HOST to the workspace URL, or name a profile with a host (DATABRICKS_CONFIG_PROFILE)"
         })
       )
@@ -64,7 +64,7 @@ export const fromWorkspace = (
         new ConfigurationError({
           setting: "DATABRICKS_HTTP_PATH",
           message:
-            `No SQL warehouse is configured: DATABRICKS_HTTP_PATH and DATABRICKS_WAREHOUSE_ID are not set, nor http_path or warehouse_id in a profile${where}`,
+            `DATABRICKS_HTTP_PATH is not set, nor DATABRICKS_WAREHOUSE_ID, nor http_path or warehouse_id in a profile${where}: no SQL warehouse is configured`,
           hint:
             "Set DATABRICKS_WAREHOUSE_ID to the warehouse's id, or DATABRICKS_HTTP_PATH to its HTTP path (/sql/1.0/warehouses/<id>)"
         })
