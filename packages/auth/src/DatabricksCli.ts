@@ -15,9 +15,7 @@
  *
  * @since 0.1.0
  */
-import * as Command from "@effect/platform/Command"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -27,13 +25,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
+import * as Cli from "./internal/cli.js"
 import * as Settings from "./internal/config.js"
 import * as Expiry from "./internal/expiry.js"
+import * as Jwt from "./internal/jwt.js"
 import * as OptionChecks from "./internal/options.js"
 import * as TokenValue from "./internal/tokenValue.js"
-import * as Redaction from "./Redaction.js"
 import * as TokenSource from "./TokenSource.js"
 import * as WorkspaceHost from "./WorkspaceHost.js"
 
@@ -89,20 +87,6 @@ const optionalArgument = (value: unknown, setting: string, hint: string) =>
     )
     : Effect.succeed(value)
 
-const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
-  Stream.runCollect(Stream.decodeText(stream)).pipe(Effect.map((chunks) => Chunk.join(chunks, "")))
-
-const subject = (token: string): Option.Option<string> => {
-  const parts = token.split(".")
-  if (parts.length !== 3) return Option.none()
-  try {
-    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as { sub?: unknown }
-    return typeof claims.sub === "string" ? Option.some(claims.sub) : Option.none()
-  } catch {
-    return Option.none()
-  }
-}
-
 /**
  * @since 0.1.0
  * @category constructors
@@ -148,69 +132,37 @@ export const make = (options?: Options): Effect.Effect<
       "Set it to the path of the databricks executable"
     )
     const cli = cliOption?.trim() || cliEnv?.trim() || "databricks"
-    // The PATH goes through Effect's ConfigProvider, so the command is looked up where the app says.
-    const path = yield* Settings.env("PATH")
     const timeout = Duration.decode(options?.timeout ?? Duration.seconds(30))
     const args = profile !== undefined
       ? ["auth", "token", "--profile", profile]
       : ["auth", "token", "--host", host!.url]
     const shown = `${cli} ${args.join(" ")}`
     const target = profile !== undefined ? `--profile ${profile}` : `--host ${host!.url}`
-
-    const run = Effect.scoped(
-      Effect.gen(function*() {
-        const command = Command.make(cli, ...args).pipe(Command.env(path === undefined ? {} : { PATH: path }))
-        const process = yield* Command.start(command)
-        const [stdout, stderr, exitCode] = yield* Effect.all([
-          text(process.stdout),
-          text(process.stderr),
-          process.exitCode
-        ], {
-          concurrency: "unbounded"
-        })
-        return { stdout, stderr, exitCode: Number(exitCode) }
-      })
-    ).pipe(
-      Effect.mapError((error) =>
-        error._tag === "SystemError" && error.reason === "NotFound"
-          ? new AuthenticationError({
-            message: `The Databricks CLI was not found (${cli})`,
-            hint:
-              "Install the Databricks CLI (version 0.207.1 or later) or choose another auth type; set DATABRICKS_CLI_PATH if it is not on the PATH"
-          })
-          : new AuthenticationError({ message: `Could not run ${shown}: ${error.message}` })
-      ),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () =>
-          new AuthenticationError({
-            message: `${shown} did not finish within ${Duration.format(timeout)}`,
-            hint: "Run it by hand to see whether it waits for input; log in again with databricks auth login"
-          })
-      })
-    )
+    const run = yield* Cli.runner({
+      cli,
+      what: "The Databricks CLI",
+      notFoundHint:
+        "Install the Databricks CLI (version 0.207.1 or later) or choose another auth type; set DATABRICKS_CLI_PATH if it is not on the PATH",
+      timeoutHint: "Run it by hand to see whether it waits for input; log in again with databricks auth login",
+      timeout
+    })
 
     const fetch = Effect.gen(function*() {
-      const result = yield* run
-      if (result.exitCode !== 0) {
-        const output = Redaction.redact(`${result.stderr}\n${result.stdout}`)
-        return yield* Effect.fail(
-          new AuthenticationError({
-            message: `${shown} failed with exit code ${result.exitCode}${output === "" ? "" : `: ${output}`}`,
-            hint: /databricks OAuth is not/i.test(output)
-              ? `This profile or host has no OAuth login; run databricks auth login ${target}`
-              : `Run databricks auth login ${target}, then try again`
-          })
-        )
-      }
-      let json: unknown
-      try {
-        json = JSON.parse(result.stdout)
-      } catch {
-        json = undefined
-      }
+      const stdout = yield* run(args).pipe(
+        Effect.catchTag("Failed", (failed) =>
+          Effect.fail(
+            new AuthenticationError({
+              message: `${shown} failed with exit code ${failed.exitCode}${
+                failed.output === "" ? "" : `: ${failed.output}`
+              }`,
+              hint: /databricks OAuth is not/i.test(failed.output)
+                ? `This profile or host has no OAuth login; run databricks auth login ${target}`
+                : `Run databricks auth login ${target}, then try again`
+            })
+          ))
+      )
       // The decode error is not kept: it would print the output, token included.
-      const output = Schema.decodeUnknownOption(Output)(json)
+      const output = Schema.decodeUnknownOption(Output)(Cli.json(stdout))
       if (Option.isNone(output) || (output.value.token_type ?? "bearer").toLowerCase() !== "bearer") {
         return yield* Effect.fail(
           new AuthenticationError({
@@ -226,7 +178,7 @@ export const make = (options?: Options): Effect.Effect<
       // The `expiry` field, else the JWT exp; an absurd one is clamped by the one expiry rule, never thrown.
       const expiresAt = yield* Expiry.resolve({ expiresAt: output.value.expiry, token }, now)
       yield* Effect.logInfo(
-        Option.match(subject(token), {
+        Option.match(Jwt.subject(token), {
           onNone: () => `databricks-cli: token for ${target} (opaque; the principal is not visible)`,
           onSome: (sub) => `databricks-cli: token for ${target} belongs to ${sub}`
         })

@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -188,3 +188,47 @@ export type DatabricksError =
  * @category refinements
  */
 export const isDatabricksError = (u: unknown): u is DatabricksError => Predicate.hasProperty(u, TypeId)
+
+/**
+ * A `Retry-After` header as a duration from `now` (epoch milliseconds): delta-seconds (`120`) or an HTTP-date
+ * (RFC 9110 §10.2.3), a date in the past being zero. `None` when absent or unreadable. It is what
+ * `RateLimitError.retryAfter` holds, for the REST calls and the SQL driver alike.
+ *
+ * @example
+ * ```ts
+ * import { DatabricksError } from "@effect-databricks/auth"
+ *
+ * DatabricksError.parseRetryAfter("3", Date.now()) // Option.some(Duration.seconds(3))
+ * ```
+ *
+ * @since 0.3.0
+ * @category parsing
+ */
+export const parseRetryAfter = (
+  value: string | null | undefined,
+  now: number
+): Option.Option<Duration.Duration> => {
+  if (typeof value !== "string") return Option.none()
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Option.some(Duration.seconds(Number(trimmed)))
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? Option.none() : Option.some(Duration.millis(Math.max(0, date - now)))
+}
+
+/**
+ * Databricks' words for a token it no longer accepts: "Invalid access token." (an expired or revoked token),
+ * "Token is expiring within 30 seconds" (its refusal margin), "token expired", "expired token".
+ */
+const expiredTokenWords = /invalid access token|\btoken\b[^.]{0,20}\bexpir|\bexpired\b[^.]{0,20}\btoken\b/i
+
+/**
+ * Whether an answer is Databricks refusing an expired token. Databricks answers one with HTTP 403, not 401
+ * ("Invalid access token.", or "Token is expiring within 30 seconds" inside its refusal margin), so a 403
+ * with those words is worth one token refresh and one retry, while any other 403 is a `PermissionError`.
+ * `text` is the answer's body or message, as sent.
+ *
+ * @since 0.3.0
+ * @category refinements
+ */
+export const isExpiredTokenAnswer = (status: number, text: string): boolean =>
+  status === 403 && expiredTokenWords.test(text)

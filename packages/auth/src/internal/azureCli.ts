@@ -1,23 +1,18 @@
-import * as Command from "@effect/platform/Command"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import type { Options } from "../AzureCli.js"
 import { AuthenticationError, type ConfigurationError } from "../DatabricksError.js"
-import * as Redaction from "../Redaction.js"
 import * as TokenSource from "../TokenSource.js"
 import * as Azure from "./azure.js"
-import * as Settings from "./config.js"
+import * as Cli from "./cli.js"
 import * as Expiry from "./expiry.js"
+import * as Jwt from "./jwt.js"
 import * as OptionChecks from "./options.js"
 import * as TokenValue from "./tokenValue.js"
 
@@ -77,30 +72,8 @@ export const parseLocalExpiry = (text: string): number | undefined => {
   return Number.isNaN(millis) ? undefined : millis
 }
 
-const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
-  Stream.runCollect(Stream.decodeText(stream)).pipe(Effect.map((chunks) => Chunk.join(chunks, "")))
-
-const isUserToken = (token: string): boolean => {
-  const parts = token.split(".")
-  if (parts.length !== 3) return false
-  return Either.match(Encoding.decodeBase64UrlString(parts[1]), {
-    onLeft: () => false,
-    onRight: (json) => {
-      try {
-        const claims = JSON.parse(json) as { upn?: unknown }
-        return typeof claims.upn === "string"
-      } catch {
-        return false
-      }
-    }
-  })
-}
-
-/** A failed run, with what it said (secrets redacted) to choose the hint from. */
-class RunFailed {
-  readonly _tag = "RunFailed"
-  constructor(readonly exitCode: number, readonly output: string) {}
-}
+/** A user's token has `upn`; a service principal's, a managed identity's or a federated login's has none. */
+const isUserToken = (token: string): boolean => Option.isSome(Jwt.stringClaim(token, "upn"))
 
 export const make = (options: Options, names: Names): Effect.Effect<
   TokenSource.TokenSource,
@@ -123,59 +96,23 @@ export const make = (options: Options, names: Names): Effect.Effect<
     const subscription = resourceId === undefined ? undefined : Azure.subscriptionOf(resourceId)
     const resource = options.resource?.trim() || Azure.databricksResource
     const cli = options.cliPath?.trim() || "az"
-    // The PATH goes through Effect's ConfigProvider, so the command is looked up where the app says.
-    const path = yield* Settings.env("PATH")
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
-
-    const run = (args: ReadonlyArray<string>) => {
-      const shown = `${cli} ${args.join(" ")}`
-      return Effect.scoped(
-        Effect.gen(function*() {
-          const command = Command.make(cli, ...args).pipe(Command.env(path === undefined ? {} : { PATH: path }))
-          const process = yield* Command.start(command)
-          const [stdout, stderr, exitCode] = yield* Effect.all(
-            [text(process.stdout), text(process.stderr), process.exitCode],
-            { concurrency: "unbounded" }
-          )
-          return { stdout, stderr, exitCode: Number(exitCode) }
-        })
-      ).pipe(
-        Effect.mapError((error) =>
-          error._tag === "SystemError" && error.reason === "NotFound"
-            ? new AuthenticationError({
-              message: `The Azure CLI was not found (${cli})`,
-              hint: "Install the Azure CLI and run az login, or choose another auth type"
-            })
-            : new AuthenticationError({ message: `Could not run ${shown}: ${error.message}` })
-        ),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new AuthenticationError({
-              message: `${shown} did not finish within ${Duration.format(timeout)}`,
-              hint: "Run it by hand to see whether it waits for input; log in again with az login"
-            })
-        }),
-        Effect.flatMap((result) =>
-          result.exitCode === 0
-            ? Effect.succeed(result.stdout)
-            : Effect.fail(new RunFailed(result.exitCode, Redaction.redact(`${result.stderr}\n${result.stdout}`.trim())))
-        )
-      )
-    }
+    const run = yield* Cli.runner({
+      cli,
+      what: "The Azure CLI",
+      notFoundHint: "Install the Azure CLI and run az login, or choose another auth type",
+      timeoutHint: "Run it by hand to see whether it waits for input; log in again with az login",
+      timeout
+    })
 
     const accountIsServicePrincipal = run(["account", "show", "--output", "json"]).pipe(
-      Effect.map((stdout) => {
-        try {
-          return (JSON.parse(stdout) as { user?: { type?: unknown } }).user?.type === "servicePrincipal"
-        } catch {
-          return false
-        }
-      }),
+      Effect.map((stdout) =>
+        (Cli.json(stdout) as { user?: { type?: unknown } } | undefined)?.user?.type === "servicePrincipal"
+      ),
       Effect.orElseSucceed(() => false)
     )
 
-    const failed = (args: ReadonlyArray<string>, error: RunFailed) => {
+    const failed = (args: ReadonlyArray<string>, error: Cli.Failed) => {
       const code = Azure.aadstsCode(error.output)
       const login = `az login${tenant === undefined ? "" : ` --tenant ${tenant}`}`
       return new AuthenticationError({
@@ -197,7 +134,7 @@ export const make = (options: Options, names: Names): Effect.Effect<
         const attempt = (args: ReadonlyArray<string>) => Effect.map(run(args), (stdout) => ({ stdout, args }))
         const plain = attempt(withTenant).pipe(
           Effect.catchIf(
-            (error): error is RunFailed => error instanceof RunFailed && tenant !== undefined,
+            (error): error is Cli.Failed => error instanceof Cli.Failed && tenant !== undefined,
             (error) =>
               Effect.flatMap(accountIsServicePrincipal, (isServicePrincipal) =>
                 isServicePrincipal
@@ -213,7 +150,7 @@ export const make = (options: Options, names: Names): Effect.Effect<
         const result = subscription !== undefined && tenant === undefined
           ? yield* attempt([...base, "--subscription", subscription]).pipe(
             Effect.catchIf(
-              (error): error is RunFailed => error instanceof RunFailed,
+              (error): error is Cli.Failed => error instanceof Cli.Failed,
               () =>
                 Effect.zipRight(
                   Effect.logInfo("azure-cli: no token for the workspace's subscription; using a resource-only token"),
@@ -225,7 +162,7 @@ export const make = (options: Options, names: Names): Effect.Effect<
         return result
       }).pipe(
         Effect.catchIf(
-          (error): error is RunFailed => error instanceof RunFailed,
+          (error): error is Cli.Failed => error instanceof Cli.Failed,
           (error) => Effect.fail(failed(["account", "get-access-token", "--resource", forResource], error))
         )
       )
@@ -234,14 +171,8 @@ export const make = (options: Options, names: Names): Effect.Effect<
       Effect.gen(function*() {
         const { args, stdout } = yield* getToken(forResource)
         const shown = `${cli} ${args.join(" ")}`
-        let json: unknown
-        try {
-          json = JSON.parse(stdout)
-        } catch {
-          json = undefined
-        }
         // The decode error is not kept: it would print the output, token included.
-        const output = Schema.decodeUnknownOption(Output)(json)
+        const output = Schema.decodeUnknownOption(Output)(Cli.json(stdout))
         if (Option.isNone(output) || (output.value.tokenType ?? "bearer").toLowerCase() !== "bearer") {
           return yield* Effect.fail(
             new AuthenticationError({

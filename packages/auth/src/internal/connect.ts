@@ -208,7 +208,8 @@ export const make = (options?: ClientOptions): Effect.Effect<Client, Configurati
           status,
           errorCode: undefined,
           description: undefined,
-          retryAfter: Option.none()
+          retryAfter: Option.none(),
+          expiredToken: false
         }, "the Connect exchange")!
       }
       const body = Schema.decodeUnknownOption(ConnectErrorBody)(text)

@@ -9,6 +9,7 @@ import { AuthenticationError, ConfigurationError, type DatabricksError } from ".
 import * as Redaction from "../Redaction.js"
 import * as TokenSource from "../TokenSource.js"
 import * as WorkspaceHost from "../WorkspaceHost.js"
+import * as Jwt from "./jwt.js"
 import * as Oidc from "./oidc.js"
 import * as OptionChecks from "./options.js"
 import type * as Retry from "./retry.js"
@@ -34,21 +35,9 @@ export const jwtTokenType = "urn:ietf:params:oauth:token-type:jwt"
 /** A federated token is a JWT: three base64url parts. Far larger than any real one (a few KB) is refused. */
 export const maxJwtLength = 64 * 1024
 
-const base64url = /^[A-Za-z0-9_-]+$/
-
 /** The claims of a JWT without checking its signature (the workspace checks it), or undefined if it is none. */
-export const claimsOf = (jwt: string): Record<string, unknown> | undefined => {
-  const parts = jwt.split(".")
-  if (parts.length !== 3 || !base64url.test(parts[0]) || !base64url.test(parts[1])) return undefined
-  try {
-    const header: unknown = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"))
-    const claims: unknown = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"))
-    const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value)
-    return isObject(header) && isObject(claims) ? claims as Record<string, unknown> : undefined
-  } catch {
-    return undefined
-  }
-}
+export const claimsOf = (jwt: string): Readonly<Record<string, unknown>> | undefined =>
+  Option.getOrUndefined(Jwt.claims(jwt))
 
 /** What is wrong with a federated token, in words that never include it; undefined when it looks like a JWT. */
 export const jwtProblem = (value: string): string | undefined => {
@@ -144,7 +133,7 @@ const clean = (value: unknown) =>
  */
 const explain = (
   error: AuthenticationError,
-  claims: Record<string, unknown> | undefined,
+  claims: Readonly<Record<string, unknown>> | undefined,
   settings: Settings
 ): AuthenticationError => {
   // Every description names the subject_token: matched without it, so "subject" means the policy's subject.

@@ -9,7 +9,9 @@ import * as Schema from "effect/Schema"
 import {
   AuthenticationError,
   type DatabricksError,
+  isExpiredTokenAnswer,
   NetworkError,
+  parseRetryAfter,
   PermissionError,
   RateLimitError,
   ServerError,
@@ -22,15 +24,6 @@ import * as Redaction from "../Redaction.js"
  * every REST call the auth package makes (token endpoints, SCIM, the
  * WorkspaceClient).
  */
-
-/** `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-export const parseRetryAfter = (value: string | undefined, now: number): Option.Option<Duration.Duration> => {
-  if (value === undefined) return Option.none()
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Option.some(Duration.seconds(Number(trimmed)))
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? Option.none() : Option.some(Duration.millis(Math.max(0, date - now)))
-}
 
 const ErrorBody = Schema.Struct({
   error_code: Schema.optional(Schema.String),
@@ -46,6 +39,8 @@ export interface ErrorDetails {
   readonly errorCode: string | undefined
   readonly description: string | undefined
   readonly retryAfter: Option.Option<Duration.Duration>
+  /** Databricks refusing an expired token (`DatabricksError.isExpiredTokenAnswer`), read from the whole answer. */
+  readonly expiredToken: boolean
 }
 
 const maxDescription = 300
@@ -72,7 +67,9 @@ export const errorDetails = (
       status: response.status,
       errorCode: clean(Option.getOrUndefined(errorCode), 100),
       description: clean(Option.getOrUndefined(description), maxDescription),
-      retryAfter: parseRetryAfter(response.headers["retry-after"], now)
+      retryAfter: parseRetryAfter(response.headers["retry-after"], now),
+      // The whole text, not the description: an HTML error page ("Error 403 Invalid access token.") has none.
+      expiredToken: isExpiredTokenAnswer(response.status, text)
     }
   })
 
@@ -114,9 +111,8 @@ export const fromStatus = (details: ErrorDetails, what: string): DatabricksError
   return undefined
 }
 
-/** Databricks answers an expired token with 403 "Invalid access token" (or "... expiring ..."), not 401. */
-export const looksLikeExpiredToken = (details: ErrorDetails): boolean =>
-  details.status === 403 && /invalid access token|token (is )?expir|expired token/i.test(details.description ?? "")
+/** Databricks answers an expired token with 403 "Invalid access token." (or "... expiring ..."), not 401. */
+export const looksLikeExpiredToken = (details: ErrorDetails): boolean => details.expiredToken
 
 const systemCode = (cause: unknown): string | undefined => {
   for (let current = cause, depth = 0; current !== undefined && depth < 5; depth++) {

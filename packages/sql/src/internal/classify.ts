@@ -18,13 +18,16 @@ import {
   AuthenticationError,
   ConfigurationError,
   isDatabricksError,
+  isExpiredTokenAnswer,
   NetworkError,
+  parseRetryAfter,
   PermissionError,
   RateLimitError,
   ServerError,
   TimeoutError
 } from "@effect-databricks/auth/DatabricksError"
 import * as Redaction from "@effect-databricks/auth/Redaction"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -60,14 +63,6 @@ const operationStates = new Set(["CANCELED", "CLOSED", "ERROR", "TIMEOUT", "UNKN
 const field = <A>(u: unknown, key: string): A | undefined =>
   Predicate.hasProperty(u, key) ? (u as Record<string, A>)[key] : undefined
 
-/** `Retry-After` in seconds (the driver reads it as milliseconds), or an HTTP-date. */
-const retryAfter = (value: string | null | undefined): Option.Option<Duration.Duration> => {
-  if (value === null || value === undefined) return Option.none()
-  if (/^\s*\d+\s*$/.test(value)) return Option.some(Duration.seconds(Number(value)))
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? Option.none() : Option.some(Duration.millis(Math.max(0, date - Date.now())))
-}
-
 const bodyText = (response: unknown): Effect.Effect<string> => {
   const text = field<() => Promise<string>>(response, "text")
   return typeof text === "function"
@@ -84,7 +79,7 @@ type Secrets = Iterable<Redaction.Secret>
 const fromStatus = (
   status: number,
   body: string,
-  headers: { get?: (name: string) => string | null } | undefined,
+  retryAfter: Option.Option<Duration.Duration>,
   phase: Phase,
   secrets: Secrets
 ) => {
@@ -107,7 +102,7 @@ const fromStatus = (
   if (status === 429) {
     return new RateLimitError({
       message: `The SQL warehouse is rate limiting requests (HTTP 429)${said}`,
-      retryAfter: retryAfter(headers?.get?.("retry-after"))
+      retryAfter
     })
   }
   if (status === 502 || status === 503 || status === 504) {
@@ -179,11 +174,14 @@ export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): E
     if (typeof statusCode === "number") {
       const response = field<unknown>(cause, "response")
       const body = yield* bodyText(response)
-      const error = fromStatus(statusCode, body, field(response, "headers"), phase, secrets)
+      // Seconds or an HTTP-date (the driver itself reads seconds as milliseconds).
+      const headers = field<{ get?: (name: string) => string | null }>(response, "headers")
+      const retryAfter = parseRetryAfter(headers?.get?.("retry-after"), yield* Clock.currentTimeMillis)
+      const error = fromStatus(statusCode, body, retryAfter, phase, secrets)
       return classified(error, phase, {
         notExecuted: phase === "connect" || phase === "open" ||
           (phase === "submit" && (statusCode === 429 || statusCode === 503)),
-        expiredToken: statusCode === 403 && /invalid access token|expir/i.test(body)
+        expiredToken: isExpiredTokenAnswer(statusCode, body)
       })
     }
 
@@ -195,7 +193,7 @@ export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): E
       const status = Number(exhausted[1])
       return Number.isNaN(status)
         ? classified(new NetworkError({ message: "The SQL warehouse could not be reached; the driver gave up" }), phase)
-        : classified(fromStatus(status, "", undefined, phase, secrets), phase)
+        : classified(fromStatus(status, "", Option.none(), phase, secrets), phase)
     }
 
     // The driver's `RetryError` (errors/RetryError.js) thrown as it is, not wrapped in "Hive driver: …": a CloudFetch
@@ -206,7 +204,7 @@ export const classify = (cause: unknown, phase: Phase, secrets: Secrets = []): E
       const payload = field<unknown>(cause, "payload")
       const status = field<number>(field<unknown>(payload, "response"), "status")
       if (typeof status === "number") {
-        return classified(fromStatus(status, "", undefined, phase, secrets), phase)
+        return classified(fromStatus(status, "", Option.none(), phase, secrets), phase)
       }
       if (payload !== undefined && payload !== cause) return yield* classify(payload, phase, secrets)
     }
