@@ -93,4 +93,40 @@ describe("docs/examples, run against the emulator", () => {
       }).pipe(Effect.provide(SamplesLayer)),
     { timeout: 30_000 }
   )
+
+  it.scoped(
+    "auth-federation.ts exchanges a GitHub Actions ID token for the service principal's token",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const github = emulator.federation.githubActions
+        yield* Effect.orDie(emulator.federation.addPolicy({
+          issuer: github.issuer.url,
+          servicePrincipal: emulator.servicePrincipal.clientId,
+          subject: "repo:octo-org/octo-repo:environment:prod"
+        }))
+        const output = yield* runProgram("auth-federation.ts", {
+          DATABRICKS_CLIENT_ID: emulator.servicePrincipal.clientId,
+          ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: Redacted.value(github.requestToken)
+        })
+        assert.strictEqual(output, `Hello, ${emulator.servicePrincipal.principal.displayName}!`)
+        assert.strictEqual((yield* emulator.stats).federation.accepted, 1)
+      }).pipe(Effect.provide(TestLayer)),
+    { timeout: 30_000 }
+  )
+
+  it.scoped("auth-azure.ts signs in with an Entra ID client secret", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const sp = emulator.azure.servicePrincipal
+      const output = yield* runProgram("auth-azure.ts", {
+        ARM_CLIENT_ID: sp.clientId,
+        ARM_CLIENT_SECRET: Redacted.value(sp.clientSecret),
+        ARM_TENANT_ID: emulator.azure.tenantId,
+        AZURE_AUTHORITY_HOST: emulator.azure.authorityHost
+      })
+      assert.match(output, /^Hello, .+!$/)
+      assert.strictEqual((yield* emulator.stats).requests.entra_token, 1)
+    }).pipe(Effect.provide(TestLayer)), { timeout: 30_000 })
 })
