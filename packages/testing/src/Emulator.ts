@@ -218,8 +218,21 @@ export interface Options {
   readonly federationPort?: number | undefined
   /** Lifetime of the access tokens the identity provider issues. Default 3600 seconds. */
   readonly tokenLifetime?: Duration.DurationInput | undefined
-  /** The user the authorize endpoint approves as, and who owns the default PAT. */
-  readonly user?: { readonly userName: string; readonly displayName: string } | undefined
+  /**
+   * The user the authorize endpoint approves as, and who owns the default PAT. `password` is theirs on the
+   * login page (default: a random one, `Emulator.userPassword`).
+   */
+  readonly user?: {
+    readonly userName: string
+    readonly displayName: string
+    readonly password?: Redacted.Redacted<string> | undefined
+  } | undefined
+  /**
+   * Serve the login and consent page at the authorize endpoint (an HTML form: user name, password, "Allow",
+   * "Deny"), for tests that drive a real browser, instead of approving as `user` at once. Default false; see
+   * `Emulator.setAuthorize` to switch it on a running emulator.
+   */
+  readonly loginPage?: boolean | undefined
   /** Seed `samples.nyctaxi.trips` (1000 rows, the columns of Databricks' sample table). Default false. */
   readonly samples?: boolean | undefined
   readonly warehouse?: {
@@ -322,6 +335,8 @@ export interface Emulator {
   readonly adminToken: Redacted.Redacted<string>
   /** The default user: the authorize endpoint approves as them, and `pat` is theirs. */
   readonly user: Principal
+  /** The default user's password on the login page (see `Options.loginPage`). */
+  readonly userPassword: Redacted.Redacted<string>
   /** A personal access token of `user`. */
   readonly pat: Redacted.Redacted<string>
   /** A service principal with an OAuth secret, for `client_credentials`. */
@@ -340,8 +355,15 @@ export interface Emulator {
     readonly contentSessionToken: Redacted.Redacted<string>
     readonly integrations: ReadonlyArray<ConnectIntegration>
   }
-  /** A user who can log in, hold PATs and be a Connect viewer. */
-  readonly registerUser: (user: { readonly userName: string; readonly displayName: string }) => Effect.Effect<Principal>
+  /**
+   * A user who can log in, hold PATs and be a Connect viewer. With a `password` they can also log in on the
+   * login page (see `Options.loginPage`); without one, only through the authorize endpoint's silent approval.
+   */
+  readonly registerUser: (user: {
+    readonly userName: string
+    readonly displayName: string
+    readonly password?: Redacted.Redacted<string> | undefined
+  }) => Effect.Effect<Principal>
   /** A service principal with an OAuth secret (generated unless given), for `client_credentials`. */
   readonly registerServicePrincipal: (options?: {
     readonly displayName?: string | undefined
@@ -370,10 +392,16 @@ export interface Emulator {
   readonly expireSessionToken: (token: Redacted.Redacted<string>) => Effect.Effect<void>
   /** Replaces the integrations associated with the content. */
   readonly setConnectIntegrations: (integrations: ReadonlyArray<ConnectIntegration>) => Effect.Effect<void>
-  /** Who the authorize endpoint approves as, and whether it denies instead (`error=access_denied`). */
+  /**
+   * How the authorize endpoint answers from now on. Without the login page (the default), at once: approving
+   * as `user` (default: the emulator's user), or denying (`error=access_denied`) with `decision: "deny"`. With
+   * `loginPage: true`, with the login and consent page (see `Options.loginPage`), where the person at the
+   * browser types a user name and password and chooses; `user` and `decision` then do not apply.
+   */
   readonly setAuthorize: (options: {
     readonly user?: Principal | undefined
     readonly decision?: "approve" | "deny" | undefined
+    readonly loginPage?: boolean | undefined
   }) => Effect.Effect<void>
   readonly faults: {
     /** Adds a fault; faults apply in the order they were added. */

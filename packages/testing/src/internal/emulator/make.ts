@@ -130,8 +130,14 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
     const registry = new Registry(`${host}/oidc`, lifetimeMs, [
       ...(options?.connect?.integrations ?? defaultIntegrations())
     ])
-    const user = registry.addUser(options?.user ?? { userName: "ada@example.com", displayName: "Ada Lovelace" })
-    registry.approval = { principalId: user.id, decision: "approve" }
+    const userPassword = options?.user?.password === undefined
+      ? Random.secret("pw-", 12)
+      : Redacted.value(options.user.password)
+    const user = registry.addUser({
+      userName: options?.user?.userName ?? "ada@example.com",
+      displayName: options?.user?.displayName ?? "Ada Lovelace"
+    }, userPassword)
+    registry.approval = { principalId: user.id, decision: "approve", loginPage: options?.loginPage ?? false }
     const servicePrincipal = registry.addServicePrincipal({ displayName: "effect-databricks-emulator" })
     const pat = registry.addPat(user.id, undefined, now)
     for (const clientId of [defaultU2mClient, ...sdkClients]) registry.addOAuthClient(clientId)
@@ -239,6 +245,7 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
       caCertPath,
       adminToken: Redacted.make(adminToken),
       user,
+      userPassword: Redacted.make(userPassword),
       pat: Redacted.make(pat),
       servicePrincipal: {
         clientId: servicePrincipal.clientId,
@@ -258,7 +265,13 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
           return [...registry.integrations]
         }
       },
-      registerUser: (newUser) => Effect.sync(() => registry.addUser(newUser)),
+      registerUser: (newUser) =>
+        Effect.sync(() =>
+          registry.addUser(
+            { userName: newUser.userName, displayName: newUser.displayName },
+            newUser.password === undefined ? undefined : Redacted.value(newUser.password)
+          )
+        ),
       registerServicePrincipal: (spOptions) =>
         Effect.sync(() => {
           const created = registry.addServicePrincipal({
@@ -311,7 +324,8 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
         Effect.sync(() => {
           registry.approval = {
             principalId: authorizeOptions.user?.id ?? registry.approval.principalId,
-            decision: authorizeOptions.decision ?? registry.approval.decision
+            decision: authorizeOptions.decision ?? registry.approval.decision,
+            loginPage: authorizeOptions.loginPage ?? registry.approval.loginPage
           }
         }),
       faults: {

@@ -1,11 +1,11 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Crypto from "node:crypto"
 import type { Principal } from "../../Emulator.js"
 import type { Federation } from "./federation.js"
 import { credential, json, readForm, Reply, type RequestInfo } from "./http.js"
+import * as LoginPage from "./loginPage.js"
 import type { Registry } from "./registry.js"
 import type { Stats } from "./stats.js"
 
@@ -245,8 +245,9 @@ export const token = (registry: Registry, stats: Stats, federation: Federation) 
 
 /**
  * `GET /oidc/v1/authorize`: checks the request, then approves (or denies) as the
- * configured user at once and redirects back. It never redirects to a
- * redirect_uri it cannot trust: that is a 400 instead.
+ * configured user at once and redirects back, or (`loginPage`) answers with the
+ * login and consent page (`loginPage.ts`, whose form posts back here). It never
+ * redirects to a redirect_uri it cannot trust: that is a 400 instead.
  */
 export const authorize = (registry: Registry) => (info: RequestInfo) =>
   Effect.gen(function*() {
@@ -263,12 +264,7 @@ export const authorize = (registry: Registry) => (info: RequestInfo) =>
       return yield* Effect.fail(invalidRequest(400, "redirect_uri must be an http:// loopback URL (RFC 8252)"))
     }
     const state = query.get("state")
-    const back = (params: Record<string, string>) => {
-      const location = new URL(redirectUri)
-      for (const [key, value] of Object.entries(params)) location.searchParams.set(key, value)
-      if (state !== null) location.searchParams.set("state", state)
-      return HttpServerResponse.redirect(location.toString(), { status: 302 })
-    }
+    const back = (params: Record<string, string>) => LoginPage.redirectBack(redirectUri, state, params)
     const refuse = (error: string, description: string) => back({ error, error_description: description })
 
     if (query.get("response_type") !== "code") {
@@ -284,9 +280,14 @@ export const authorize = (registry: Registry) => (info: RequestInfo) =>
     const bad = checkScope(scope, userScopes)
     if (bad !== undefined) return refuse("invalid_scope", bad)
 
+    if (registry.approval.loginPage) {
+      return yield* LoginPage.start(registry, { clientId, redirectUri, challenge, scope, state })
+    }
     const principal = registry.principals.get(registry.approval.principalId)!
     info.principal = principal.userName
-    if (registry.approval.decision === "deny") return refuse("access_denied", "The user denied the request")
+    if (registry.approval.decision === "deny") {
+      return refuse("access_denied", "The user denied the request")
+    }
     const now = yield* Clock.currentTimeMillis
     const code = registry.addCode({ clientId, redirectUri, challenge, scope, principalId: principal.id }, now)
     return back({ code })

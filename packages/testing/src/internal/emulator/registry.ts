@@ -1,6 +1,7 @@
 import * as Crypto from "node:crypto"
 import type { ConnectIntegration, Principal } from "../../Emulator.js"
 import * as Jwt from "./jwt.js"
+import type { PendingAuthorization } from "./loginPage.js"
 import * as Random from "./random.js"
 
 /** An authorization code waiting to be exchanged (RFC 6749 §4.1, with PKCE). */
@@ -56,7 +57,19 @@ export class Registry {
   private readonly rotatedRefreshTokens = new Set<string>()
   readonly userSessions = new Map<string, { readonly principalId: string; expired: boolean }>()
   readonly contentSessions = new Map<string, { readonly contentGuid: string; expired: boolean }>()
-  approval: { principalId: string; decision: "approve" | "deny" } = { principalId: "", decision: "approve" }
+  /**
+   * How the authorize endpoint answers: at once, approving (or denying) as `principalId`, or (`loginPage`) with
+   * the login and consent page, where a user types a user name and password (`loginPage.ts`).
+   */
+  approval: { principalId: string; decision: "approve" | "deny"; loginPage: boolean } = {
+    principalId: "",
+    decision: "approve",
+    loginPage: false
+  }
+  /** Users' passwords for the login page, by principal id. A user without one cannot log in there. */
+  private readonly passwords = new Map<string, string>()
+  /** Authorization requests waiting on the login page's answer, by their unguessable id. */
+  readonly pendingAuthorizations = new Map<string, PendingAuthorization>()
   /** Consulted, in order, for a bearer that is neither a PAT nor a token of this workspace. */
   readonly verifiers: Array<BearerVerifier> = []
 
@@ -66,10 +79,21 @@ export class Registry {
     readonly integrations: Array<ConnectIntegration>
   ) {}
 
-  addUser(user: { readonly userName: string; readonly displayName: string }): Principal {
+  addUser(user: { readonly userName: string; readonly displayName: string }, password?: string): Principal {
     const principal: Principal = { id: Random.numericId(), kind: "user", ...user }
     this.principals.set(principal.id, principal)
+    if (password !== undefined) this.passwords.set(principal.id, password)
     return principal
+  }
+
+  /** The user with this user name and password (compared in constant time), for the login page. */
+  userByPassword(userName: string, password: string): Principal | undefined {
+    for (const principal of this.principals.values()) {
+      if (principal.kind !== "user" || principal.userName !== userName) continue
+      const expected = this.passwords.get(principal.id)
+      return expected !== undefined && Random.safeEqual(expected, password) ? principal : undefined
+    }
+    return undefined
   }
 
   addServicePrincipal(options?: {
@@ -141,7 +165,11 @@ export class Registry {
     return { token, expiresIn }
   }
 
-  authenticate(bearer: string, now: number, headers: Readonly<Record<string, string | undefined>> = {}): Authentication {
+  authenticate(
+    bearer: string,
+    now: number,
+    headers: Readonly<Record<string, string | undefined>> = {}
+  ): Authentication {
     const pat = this.pats.get(bearer)
     if (pat !== undefined) {
       const principal = this.principals.get(pat.principalId)

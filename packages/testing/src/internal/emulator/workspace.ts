@@ -12,6 +12,7 @@ import { Fault } from "./fault.js"
 import type { Faults } from "./faults.js"
 import type { Federation } from "./federation.js"
 import { credential, endpoint, endpointsOf, fail, json, readJson, Reply, type RequestInfo } from "./http.js"
+import * as LoginPage from "./loginPage.js"
 import * as OAuth from "./oauth.js"
 import * as Random from "./random.js"
 import type { Registry } from "./registry.js"
@@ -159,6 +160,7 @@ export const router = (deps: Deps) => {
     HttpRouter.get("/oidc/.well-known/openid-configuration", discovery),
     HttpRouter.post("/oidc/v1/token", on("token", OAuth.token(deps.registry, deps.stats, deps.federation))),
     HttpRouter.get("/oidc/v1/authorize", on("authorize", OAuth.authorize(deps.registry))),
+    HttpRouter.post("/oidc/v1/authorize", on("authorize", LoginPage.submit(deps.registry))),
     HttpRouter.get("/api/2.0/preview/scim/v2/Me", on("scim", me(deps.registry))),
     HttpRouter.get("/api/2.0/sql/warehouses", on("sql_warehouses", listWarehouses(deps))),
     HttpRouter.get(
