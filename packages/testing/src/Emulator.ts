@@ -418,6 +418,85 @@ export interface Emulator {
   readonly metadataService: MetadataService
   /** Clears faults and stats; principals and credentials stay. */
   readonly reset: Effect.Effect<void>
+  /**
+   * Plays the Databricks Apps proxy in front of an app listening at `options.target`, for the life of the scope.
+   *
+   * @since 0.3.0
+   */
+  readonly appsProxy: (options: AppsProxyOptions) => Effect.Effect<AppsProxy, EmulatorError, Scope.Scope>
+}
+
+/**
+ * @since 0.3.0
+ * @category apps
+ */
+export interface AppsProxyOptions {
+  /** The app's own server, `http://127.0.0.1:PORT`: the proxy forwards every request there. */
+  readonly target: string
+  /** `DATABRICKS_APP_NAME`. Default `"emulated-app"`. */
+  readonly name?: string | undefined
+  /**
+   * User authorization: the scopes of the viewer's token the proxy forwards in `X-Forwarded-Access-Token`
+   * (default `["sql", "iam.current-user.read"]`, written into the token's `scope` claim), or `false` for an app
+   * without user authorization (no `X-Forwarded-Access-Token`).
+   */
+  readonly userAuthorization?: false | { readonly scopes?: ReadonlyArray<string> | undefined } | undefined
+  /** The proxy's port; 0 (the default) picks a free one. */
+  readonly port?: number | undefined
+}
+
+/**
+ * The emulator's Databricks Apps proxy: a loopback reverse proxy that logs a workspace user in and forwards each
+ * request to the app with the headers Databricks Apps adds (`X-Forwarded-Access-Token` with a fresh token of the
+ * user, `X-Forwarded-User`, `-Email`, `-Preferred-Username`, `-Host`, `X-Real-Ip`, `X-Request-Id`), after removing
+ * any of them the client sent.
+ *
+ * Who the user is, in this order: the test header `X-Emulator-Apps-User: <userName>`; `Authorization: Bearer
+ * <OAuth token>` of a workspace user, as API clients call an app; the session cookie of a browser login (a `GET`
+ * that accepts HTML is redirected through the workspace's authorize endpoint and back). Anything else is a 401.
+ * Fault target `"apps_proxy"` (forwarded requests) and `"apps_login"` (the login callback); both count in `stats`.
+ *
+ * @since 0.3.0
+ * @category apps
+ */
+export interface AppsProxy {
+  /** `http://127.0.0.1:PORT`: the app's URL, where users and tests send requests. */
+  readonly url: string
+  readonly appName: string
+  /** The service principal the emulator created for the app. */
+  readonly servicePrincipal: {
+    readonly clientId: string
+    readonly clientSecret: Redacted.Redacted<string>
+    readonly principal: Principal
+  }
+  /**
+   * The variables Databricks Apps sets in the app's environment (`DATABRICKS_APP_NAME`, `DATABRICKS_APP_PORT`,
+   * `DATABRICKS_APP_URL`, `DATABRICKS_HOST`, `DATABRICKS_WORKSPACE_ID`, `DATABRICKS_CLIENT_ID`,
+   * `DATABRICKS_CLIENT_SECRET`), for `ConfigProvider.fromMap` or a child process. The secret is in the clear.
+   */
+  readonly env: Readonly<Record<string, string>>
+  /** `"x-emulator-apps-user"`. */
+  readonly testUserHeader: string
+  /** The headers that log `user` in for one request. */
+  readonly headersFor: (user: Principal) => Readonly<Record<string, string>>
+  readonly stats: Effect.Effect<AppsProxyStats>
+}
+
+/**
+ * @since 0.3.0
+ * @category apps
+ */
+export interface AppsProxyStats {
+  /** Requests forwarded to the app (whatever it answered). */
+  readonly forwarded: number
+  /** Requests refused with 401 (no user, or a credential that is not a user's valid OAuth token). */
+  readonly unauthenticated: number
+  /** Browser logins completed. */
+  readonly logins: number
+  /** Client-sent headers the proxy removed because only it may set them (`X-Forwarded-*`, `X-Real-Ip`, ...). */
+  readonly spoofedHeadersRemoved: number
+  /** Requests answered 502 because the app did not answer. */
+  readonly appUnreachable: number
 }
 
 /**
@@ -768,7 +847,9 @@ export interface Azure {
    * Writes a test `az` into a temporary directory (removed with the scope), logged in as `login` (default: the
    * default service principal). It runs with the Node.js that runs the tests and asks this authority for tokens.
    */
-  readonly cli: (options?: { readonly login?: AzureCliLogin | undefined }) => Effect.Effect<AzureCli, never, Scope.Scope>
+  readonly cli: (
+    options?: { readonly login?: AzureCliLogin | undefined }
+  ) => Effect.Effect<AzureCli, never, Scope.Scope>
 }
 
 /**

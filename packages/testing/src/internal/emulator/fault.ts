@@ -32,6 +32,8 @@ export const FaultTarget = Schema.Literal(
   "entra_token",
   "managed_identity",
   "metadata_service",
+  "apps_proxy",
+  "apps_login",
   ...rpcNames,
   "warehouse",
   "cloudFetch",

@@ -16,6 +16,7 @@ import { EmulatorError } from "../../EmulatorError.js"
 import * as LoopbackCertificate from "../../LoopbackCertificate.js"
 import * as CloudFetch from "../warehouse/cloudFetch.js"
 import * as Warehouse from "../warehouse/warehouse.js"
+import * as AppsProxy from "./appsProxy.js"
 import * as AzureServers from "./azure.js"
 import * as Connect from "./connect.js"
 import type { Fault } from "./fault.js"
@@ -238,6 +239,7 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
     })
 
     const lookup = (principal: Principal | undefined) => principal?.id ?? user.id
+    const workspaceId = Random.numericId()
 
     const emulator: Emulator = {
       host,
@@ -337,7 +339,8 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
       azure: azure.azure,
       metadataService: azure.metadataService,
       federation: federation.api,
-      reset: Effect.sync(reset)
+      reset: Effect.sync(reset),
+      appsProxy: (proxyOptions) => AppsProxy.make({ listen, registry, faults, stats, host, workspaceId }, proxyOptions)
     }
     return emulator
   }).pipe(Effect.annotateLogs("component", "emulator"))
