@@ -8,40 +8,33 @@
  *   layer (U2MPkce, DatabricksCli, LocalM2M, ...).
  * - On Connect without a session token it fails: it **never** falls back to
  *   the service account.
- * - Exchanged tokens are cached per (hash of the session token, audience)
- *   until their expiry minus `refreshAhead`, in a bounded LRU, with one
- *   exchange at a time per viewer.
+ * - Built on the one per-request identity model, `Viewer`: a Connect viewer
+ *   is a `Viewer.connectSession`, and `layerViewers` is the one `Viewers`
+ *   cache (keyed by a hash of the session token and the audience; each entry
+ *   a `TokenSource.make`, so one exchange at a time per viewer and
+ *   refresh-ahead; at most `maxViewers`, closed after `idleTimeToLive`
+ *   unused), recognising Connect only.
  * - In a web server, provide `layerViewers` once and wrap handlers with
- *   `withViewer`: each request's handler gets that viewer's `TokenSource`.
+ *   `withViewer` (or use `ViewerMiddleware`): each request's handler gets
+ *   that viewer's `TokenSource`.
  *
  * @since 0.1.0
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as Cache from "effect/Cache"
-import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
+import type * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Equal from "effect/Equal"
-import * as Exit from "effect/Exit"
-import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as Crypto from "node:crypto"
-import * as ConnectEnvironment from "./ConnectEnvironment.js"
-import { AuthenticationError, type ConfigurationError } from "./DatabricksError.js"
-import * as Connect from "./internal/connect.js"
-import * as ConnectApiKey from "./internal/connectApiKey.js"
-import * as Expiry from "./internal/expiry.js"
-import * as OptionChecks from "./internal/options.js"
+import type { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import type * as Retry from "./internal/retry.js"
-import * as TokenValue from "./internal/tokenValue.js"
+import * as ViewerCache from "./internal/viewerCache.js"
 import * as TokenSource from "./TokenSource.js"
+import * as Viewer from "./Viewer.js"
 
 /**
  * The header Connect adds to every request of a logged-in viewer.
@@ -49,7 +42,7 @@ import * as TokenSource from "./TokenSource.js"
  * @since 0.1.0
  * @category constants
  */
-export const headerName = "Posit-Connect-User-Session-Token"
+export const headerName = ViewerCache.connectHeaderName
 
 /**
  * The viewer's session token from request headers (any letter case), if present.
@@ -57,17 +50,9 @@ export const headerName = "Posit-Connect-User-Session-Token"
  * @since 0.1.0
  * @category utils
  */
-export const userSessionToken = (
+export const userSessionToken: (
   headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
-): Option.Option<Redacted.Redacted<string>> => {
-  const wanted = headerName.toLowerCase()
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== wanted) continue
-    const first = typeof value === "string" ? value : value?.[0]
-    if (first !== undefined && first.trim() !== "") return Option.some(Redacted.make(first.trim()))
-  }
-  return Option.none()
-}
+) => Option.Option<Redacted.Redacted<string>> = ViewerCache.userSessionToken
 
 /**
  * Shared settings of the viewer layers.
@@ -80,12 +65,18 @@ export interface SharedOptions<E, R> {
   readonly local: Layer.Layer<TokenSource.TokenSource, E, R>
   /** The GUID of the OAuth integration to use, when several are associated with the content. */
   readonly audience?: string | undefined
-  /** Stop using a cached token this long before it expires. Default 5 minutes. */
+  /** Refresh a viewer's token in the background this long before it expires. Default 5 minutes (at least 60 s). */
   readonly refreshAhead?: Duration.DurationInput | undefined
-  /** How long to cache a token whose expiry is unknown. Default 2 minutes. */
+  /** How long to treat a token whose expiry is unknown as valid. Default 2 minutes. */
   readonly ttlWithoutExpiry?: Duration.DurationInput | undefined
-  /** Viewers kept in the cache. Default 1000. */
+  /** Viewers kept in the cache, least recently used evicted first. Default 1000 (`Viewer.Options`). */
   readonly maxViewers?: number | undefined
+  /**
+   * A viewer unused this long is dropped from the cache. Default 5 minutes.
+   *
+   * @since 0.3.0
+   */
+  readonly idleTimeToLive?: Duration.DurationInput | undefined
   /** Default `CONNECT_SERVER`. */
   readonly server?: string | undefined
   /** Default `CONNECT_API_KEY`. */
@@ -104,117 +95,51 @@ export interface Options<E, R> extends SharedOptions<E, R> {
 }
 
 /**
- * One `TokenSource` per viewer, from a shared, bounded cache.
+ * The one per-viewer cache, `Viewer.Viewers` (its `sourceFor` takes a Connect
+ * session token).
  *
  * @since 0.1.0
  * @category models
  */
-export interface Viewers {
-  /** The `TokenSource` of the viewer with this user-session token (the local one off Connect). */
-  readonly sourceFor: (
-    userSessionToken: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined
-  ) => Effect.Effect<TokenSource.TokenSource, AuthenticationError>
-}
+export type Viewers = Viewer.Viewers
 
 /**
+ * The same tag as `Viewer.Viewers`: a layer of either provides both.
+ *
  * @since 0.1.0
  * @category tags
  */
-export const Viewers: Context.Tag<Viewers, Viewers> = Context.GenericTag<Viewers>(
-  "@effect-databricks/auth/ConnectViewer/Viewers"
-)
+export const Viewers: Context.Tag<Viewers, Viewers> = Viewer.Viewers
 
-/** Cache key: equal by (hash of the token, audience); it carries the token for the exchange. */
-class ViewerKey implements Equal.Equal {
-  readonly id: string
-  constructor(readonly token: Redacted.Redacted<string>, readonly audience: string | undefined) {
-    this.id = `${Crypto.createHash("sha256").update(Redacted.value(token)).digest("hex")}|${audience ?? ""}`
+/** ConnectViewer's flat options as the model's. */
+const toViewerOptions = <E, R>(options: SharedOptions<E, R>): Viewer.Options<E, R> => ({
+  local: options.local,
+  maxViewers: options.maxViewers,
+  idleTimeToLive: options.idleTimeToLive,
+  refreshAhead: options.refreshAhead,
+  ttlWithoutExpiry: options.ttlWithoutExpiry,
+  connect: {
+    audience: options.audience,
+    server: options.server,
+    apiKey: options.apiKey,
+    requestTimeout: options.requestTimeout,
+    retry: options.retry
   }
-  [Equal.symbol](that: Equal.Equal): boolean {
-    return that instanceof ViewerKey && that.id === this.id
-  }
-  [Hash.symbol](): number {
-    return Hash.string(this.id)
-  }
-}
-
-interface Entry {
-  readonly token: TokenSource.AccessToken
-  /** How long the cache may keep it. */
-  readonly keepFor: Duration.Duration
-}
-
-const required = new AuthenticationError({
-  message: "The user-session-token is required for viewer authentication",
-  hint:
-    `Pass the ${headerName} request header (ConnectViewer.userSessionToken(headers)); Connect sends it only to content with logged-in viewers`
 })
+
+const connectOnly: ViewerCache.Flavour = { name: "ConnectViewer", databricksApps: false }
 
 const makeViewers = <E, R>(
   options: SharedOptions<E, R>
 ): Effect.Effect<Viewers, E | ConfigurationError, R | HttpClient.HttpClient | Scope.Scope> =>
-  Effect.gen(function*() {
-    const kind = yield* ConnectEnvironment.current
-    if (!ConnectEnvironment.isConnect(kind)) {
-      const local = yield* Layer.build(options.local).pipe(Effect.map(Context.get(TokenSource.TokenSource)))
-      yield* Effect.logInfo(
-        `ConnectViewer: not on Posit Connect (${kind}); using the local ${local.authType} credential`
-      )
-      return { sourceFor: () => Effect.succeed(local) }
-    }
-    yield* OptionChecks.durations(options, ["refreshAhead", "ttlWithoutExpiry", "requestTimeout"])
-    yield* ConnectApiKey.check(options)
-    const client = yield* Connect.make(options)
-    const refreshAhead = Duration.toMillis(Duration.decode(options.refreshAhead ?? Duration.minutes(5)))
-    const fallbackTtl = Duration.decode(options.ttlWithoutExpiry ?? Duration.minutes(2))
-    const cache = yield* Cache.makeWith({
-      capacity: options.maxViewers ?? 1000,
-      lookup: (key: ViewerKey) =>
-        Effect.gen(function*() {
-          const exchanged = yield* client.exchange({
-            subjectTokenType: Connect.userSessionTokenType,
-            subjectToken: key.token,
-            audience: key.audience
-          })
-          const value = yield* TokenValue.issued(exchanged.accessToken, "Posit Connect's credential exchange")
-          const now = yield* Clock.currentTimeMillis
-          // `expires_in: 1e20` or a JWT `exp: 1e20` is clamped by the one expiry rule (it used to be a defect).
-          const expiry = yield* Expiry.resolve({ expiresIn: exchanged.expiresIn, token: Redacted.value(value) }, now)
-          if (Option.isNone(expiry)) {
-            return { token: { value, expiresAt: Option.none() }, keepFor: fallbackTtl } satisfies Entry
-          }
-          const lifetime = DateTime.toEpochMillis(expiry.value) - now
-          // Like TokenSource.make: a token shorter-lived than refreshAhead is kept for half its life.
-          const keep = lifetime > refreshAhead ? lifetime - refreshAhead : lifetime / 2
-          return {
-            token: { value, expiresAt: expiry },
-            keepFor: Duration.millis(Math.max(0, keep))
-          } satisfies Entry
-        }),
-      timeToLive: (exit) => Exit.isSuccess(exit) ? exit.value.keepFor : Duration.zero
-    })
-    const sourceFor = (token: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined) => {
-      const given: unknown = Option.isOption(token) ? Option.getOrUndefined(token) : token
-      // Untyped callers may pass the header's plain string: wrapped, never a defect.
-      const value = typeof given === "string"
-        ? Redacted.make(given.trim())
-        : Redacted.isRedacted(given) && typeof Redacted.value(given) === "string"
-        ? given as Redacted.Redacted<string>
-        : undefined
-      if (value === undefined || Redacted.value(value).trim() === "") return Effect.fail(required)
-      const key = new ViewerKey(value, options.audience)
-      return Effect.succeed<TokenSource.TokenSource>({
-        authType: "posit-oauth-integration",
-        token: Effect.map(cache.get(key), (entry) => entry.token),
-        invalidate: cache.invalidate(key)
-      })
-    }
-    return { sourceFor }
-  })
+  ViewerCache.make(toViewerOptions(options), connectOnly)
 
 /**
  * The shared per-viewer cache, for web servers: provide it once, then use
- * `withViewer` (or `Viewers.sourceFor`) per request.
+ * `withViewer` (or `Viewers.sourceFor`) per request. It is `Viewer.layer`
+ * recognising Posit Connect only (elsewhere, Databricks Apps included, it
+ * uses `local`); it provides `Viewer.Viewers`, so `SqlClient.layerViewers`
+ * and `ViewerMiddleware` work on it.
  *
  * @since 0.1.0
  * @category layers

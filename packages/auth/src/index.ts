@@ -161,3 +161,18 @@ export * as MetadataService from "./MetadataService.js"
  * @since 0.3.0
  */
 export * as AzureCli from "./AzureCli.js"
+
+/**
+ * The identity of a request (the viewer an app acts for) on Posit Connect, Databricks Apps or a custom server,
+ * and the one bounded cache of viewers' token sources.
+ *
+ * @since 0.3.0
+ */
+export * as Viewer from "./Viewer.js"
+
+/**
+ * `HttpRouter` and `HttpApi` middleware that gives every request its viewer, or answers 401.
+ *
+ * @since 0.3.0
+ */
+export * as ViewerMiddleware from "./ViewerMiddleware.js"
