@@ -176,3 +176,11 @@ export * as Viewer from "./Viewer.js"
  * @since 0.3.0
  */
 export * as ViewerMiddleware from "./ViewerMiddleware.js"
+
+/**
+ * The Databricks Apps runtime: detection, the app's service principal, the viewer whose token the Apps proxy
+ * forwards, and where to listen.
+ *
+ * @since 0.3.0
+ */
+export * as DatabricksApps from "./DatabricksApps.js"

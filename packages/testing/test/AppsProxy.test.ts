@@ -47,8 +47,14 @@ const echoApp = Effect.gen(function*() {
     })
   })
   yield* Effect.acquireRelease(
-    Effect.async<void>((resume) => server.listen(0, "127.0.0.1", () => resume(Effect.void))),
-    () => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+    Effect.async<void>((resume) => {
+      server.listen(0, "127.0.0.1", () => resume(Effect.void))
+    }),
+    () =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
   )
   const address = server.address()
   const port = typeof address === "object" && address !== null ? address.port : 0
