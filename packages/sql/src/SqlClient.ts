@@ -36,16 +36,16 @@
  * the driver calls and their deadlines in `internal/connection.ts`, the
  * session pool in `internal/sessionPool.ts`, statements and streams in
  * `internal/statement.ts`, assembled by `internal/client.ts`; per-viewer
- * clients (Posit Connect) in `internal/viewers.ts`; every retry decision in
+ * clients (Posit Connect, Databricks Apps, custom servers) in `internal/viewers.ts`; every retry decision in
  * `RetryPolicy`, and the errors in `SqlError`.
  *
  * @since 0.1.0
  */
 import * as AuthConfig from "@effect-databricks/auth/AuthConfig"
-import type * as ConnectViewer from "@effect-databricks/auth/ConnectViewer"
 import type { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
 import { type AuthenticationError, type RateLimitError } from "@effect-databricks/auth/DatabricksError"
-import type * as TokenSource from "@effect-databricks/auth/TokenSource"
+import * as TokenSource from "@effect-databricks/auth/TokenSource"
+import * as Viewer from "@effect-databricks/auth/Viewer"
 import * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as EffectSqlClient from "@effect/sql/SqlClient"
@@ -56,7 +56,7 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/client.js"
 import * as ClientOptions from "./internal/clientOptions.js"
@@ -262,17 +262,41 @@ export const layerConfig = (
   )
 
 /**
- * One `SqlClient` per Posit Connect viewer, for apps that query Databricks as
- * the person viewing them.
+ * One `SqlClient` per viewer, for apps that query Databricks as the person
+ * viewing them, on Posit Connect, on Databricks Apps or in a custom server
+ * alike (see the `Viewer` module of `@effect-databricks/auth`).
  *
  * @since 0.1.0
  * @category viewers
  */
 export interface Viewers {
-  /** The viewer's client (their own sessions, their own token), held for the scope. */
+  /**
+   * The viewer's client (their own sessions, their own token), held for the scope. It takes a `Viewer.Viewer`
+   * (from `ViewerMiddleware` or `Viewer.fromHeaders`), or a Posit Connect user-session token as before.
+   */
   readonly forViewer: (
-    userSessionToken: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined
+    viewer: Viewer.Viewer | Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined
   ) => Effect.Effect<SqlClient, AuthenticationError | ConfigurationError | RateLimitError, Scope.Scope>
+  /**
+   * `@effect/sql`'s client for the viewer, over the same per-viewer client as `forViewer` (the same sessions).
+   *
+   * @since 0.3.0
+   */
+  readonly effectSqlFor: (
+    viewer: Viewer.Viewer | Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string> | undefined
+  ) => Effect.Effect<EffectSqlClient.SqlClient, AuthenticationError | ConfigurationError | RateLimitError, Scope.Scope>
+  /**
+   * Clients held at most.
+   *
+   * @since 0.3.0
+   */
+  readonly maxViewers: number
+  /**
+   * A viewer's client unused this long is closed.
+   *
+   * @since 0.3.0
+   */
+  readonly idleTimeToLive: Duration.Duration
 }
 
 /**
@@ -282,21 +306,85 @@ export interface Viewers {
 export const Viewers: Context.Tag<Viewers, Viewers> = internalViewers.Viewers
 
 /**
- * The per-viewer pattern: a client per viewer, built on `ConnectViewer.Viewers`
- * (which exchanges and caches their tokens), kept while in use and for
- * `idleTimeToLive` (5 minutes) after, at most `maxViewers` (100) at once. A
- * session is only ever used with the identity that opened it. The options
- * are checked when the layer is built (`ConfigurationError`).
+ * @since 0.3.0
+ * @category viewers
+ */
+export interface ViewersOptions {
+  /**
+   * Viewers' clients held at once, idle ones included; one more is a `RateLimitError`. Default: the
+   * `Viewer.Viewers` cache's `maxViewers` (1000).
+   */
+  readonly maxViewers?: number | undefined
+  /** A viewer's client unused this long is closed. Default: the `Viewer.Viewers` cache's (5 minutes). */
+  readonly idleTimeToLive?: Duration.DurationInput | undefined
+}
+
+/**
+ * The per-viewer pattern: a client per viewer (per `Viewer.ViewerKey`), built
+ * on the viewer's token source from the one `Viewer.Viewers` cache
+ * (`Viewer.layer`, or `ConnectViewer.layerViewers`), kept while in use and for
+ * `idleTimeToLive` after, at most `maxViewers` at once. A session is only ever
+ * used with the identity that opened it: a viewer's client is never handed to
+ * another viewer. Each client comes with `@effect/sql`'s over it
+ * (`effectSqlFor`, `asViewer`). The options are checked when the layer is built
+ * (`ConfigurationError`).
  *
  * @since 0.1.0
  * @category viewers
  */
 export const layerViewers: (
-  options: Options & {
-    readonly maxViewers?: number | undefined
-    readonly idleTimeToLive?: Duration.DurationInput | undefined
-  }
-) => Layer.Layer<Viewers, ConfigurationError, ConnectViewer.Viewers> = internalViewers.layer
+  options: Options & ViewersOptions
+) => Layer.Layer<Viewers, ConfigurationError, Viewer.Viewers> = internalViewers.layer
+
+/**
+ * Runs `effect` as the request's viewer (`Viewer.Viewer`, provided by
+ * `ViewerMiddleware`): provides that viewer's `SqlClient`, `@effect/sql`'s
+ * `SqlClient` over it, and their `TokenSource`, held while it runs.
+ *
+ * @since 0.3.0
+ * @category viewers
+ */
+export const asViewer = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<
+  A,
+  E | AuthenticationError | ConfigurationError | RateLimitError,
+  Exclude<R, SqlClient | EffectSqlClient.SqlClient | TokenSource.TokenSource> | Viewers | Viewer.Viewer
+> =>
+  Effect.gen(function*() {
+    const viewer = yield* Viewer.Viewer
+    const viewers = yield* Viewers
+    return yield* Effect.scopedWith((scope) =>
+      Effect.gen(function*() {
+        const client = yield* Scope.extend(viewers.forViewer(viewer), scope)
+        const sql = yield* Scope.extend(viewers.effectSqlFor(viewer), scope)
+        return yield* effect.pipe(
+          Effect.provideService(SqlClient, client),
+          Effect.provideService(EffectSqlClient.SqlClient, sql),
+          Effect.provideService(TokenSource.TokenSource, viewer.tokenSource)
+        )
+      })
+    )
+  }) as Effect.Effect<
+    A,
+    E | AuthenticationError | ConfigurationError | RateLimitError,
+    Exclude<R, SqlClient | EffectSqlClient.SqlClient | TokenSource.TokenSource> | Viewers | Viewer.Viewer
+  >
+
+/**
+ * `@effect/sql`'s `SqlClient` over one of ours, for a client you built
+ * yourself (`make`, a reserved client, a viewer's): the `sql` template,
+ * `SqlSchema`, `SqlResolver` and `Model` then run through it, as with
+ * `layer`. `host`, `catalog` and `schema` name the target in its spans. It
+ * uses the `Reactivity` service if one is provided, else its own.
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const toEffectSql: (
+  client: SqlClient,
+  options: Pick<Options, "host" | "catalog" | "schema">
+) => Effect.Effect<EffectSqlClient.SqlClient, ConfigurationError> = internalViewers.toEffectSql
 
 /**
  * The current `SqlClient`'s `query`.
