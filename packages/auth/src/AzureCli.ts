@@ -21,14 +21,15 @@
  * @since 0.3.0
  */
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import { ConfigurationError } from "./DatabricksError.js"
+import type { ConfigurationError } from "./DatabricksError.js"
 import * as internal from "./internal/azureCli.js"
-import * as Settings from "./internal/config.js"
-import * as TokenSource from "./TokenSource.js"
+import * as Credential from "./internal/credential.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.3.0
@@ -52,6 +53,29 @@ export interface Options {
 }
 
 /**
+ * The default `layerConfig` reads, each when set: `ARM_TENANT_ID`,
+ * `DATABRICKS_AZURE_RESOURCE_ID` and `ARM_ENVIRONMENT`.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  tenantId: Credential.optional("ARM_TENANT_ID"),
+  workspaceResourceId: Credential.optional("DATABRICKS_AZURE_RESOURCE_ID"),
+  environment: Credential.optional("ARM_ENVIRONMENT")
+}
+
+const credential = Credential.make({
+  build: internal.make,
+  optionNames: internal.optionNames,
+  envNames: internal.envNames,
+  config,
+  hints: {},
+  notAnObject: { message: "AzureCli takes an options object", hint: "Pass {} or leave it out" },
+  optional: true
+})
+
+/**
  * @since 0.3.0
  * @category constructors
  */
@@ -59,18 +83,7 @@ export const make = (options?: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   CommandExecutor.CommandExecutor | Scope.Scope
-> =>
-  Effect.suspend(() =>
-    options !== undefined && (typeof options !== "object" || options === null)
-      ? Effect.fail(
-        new ConfigurationError({
-          setting: "options",
-          message: "AzureCli takes an options object",
-          hint: "Pass {} or leave it out"
-        })
-      )
-      : internal.make(options ?? {}, internal.optionNames)
-  )
+> => credential.make(options)
 
 /**
  * @since 0.3.0
@@ -79,27 +92,18 @@ export const make = (options?: Options): Effect.Effect<
 export const layer = (
   options?: Options
 ): Layer.Layer<TokenSource.TokenSource, ConfigurationError, CommandExecutor.CommandExecutor> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+  credential.layer(options)
 
 /**
- * Reads `ARM_TENANT_ID`, `DATABRICKS_AZURE_RESOURCE_ID` and `ARM_ENVIRONMENT`,
- * each when set; options given here win.
+ * Reads the options through `Config`: by default `config`, the names the
+ * Databricks SDKs read. A setting that is unreadable is a
+ * `ConfigurationError` naming it. Other options go in the same `Config`, for
+ * example `{ ...AzureCli.config, cliPath: Config.succeed("/opt/az/bin/az") }`.
  *
  * @since 0.3.0
  * @category layers
  */
 export const layerConfig = (
-  options?: Options
+  options: Config.Config.Wrap<Options> = config
 ): Layer.Layer<TokenSource.TokenSource, ConfigurationError, CommandExecutor.CommandExecutor> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Effect.gen(function*() {
-      const names = internal.envNames
-      return yield* internal.make({
-        ...options,
-        tenantId: options?.tenantId ?? (yield* Settings.env(names.tenantId)),
-        workspaceResourceId: options?.workspaceResourceId ?? (yield* Settings.env(names.workspaceResourceId)),
-        environment: options?.environment ?? (yield* Settings.env(names.environment))
-      }, names)
-    })
-  )
+  credential.layerConfig(options)

@@ -22,16 +22,17 @@
  * @since 0.3.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { ConfigurationError } from "./DatabricksError.js"
+import type { ConfigurationError } from "./DatabricksError.js"
 import * as internal from "./internal/azureClientSecret.js"
-import * as Settings from "./internal/config.js"
+import * as Credential from "./internal/credential.js"
 import type * as Retry from "./internal/retry.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.3.0
@@ -64,10 +65,39 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
-const notAnObject = new ConfigurationError({
-  setting: "options",
-  message: "AzureClientSecret needs an options object with clientId, clientSecret and tenantId",
-  hint: "Pass { clientId, clientSecret: Redacted.make(...), tenantId }, or use AzureClientSecret.layerConfig()"
+const optional = Credential.optional
+
+/**
+ * The default `layerConfig` reads: `ARM_CLIENT_ID`, `ARM_CLIENT_SECRET`,
+ * `ARM_TENANT_ID`, and when set `DATABRICKS_AZURE_RESOURCE_ID`,
+ * `ARM_ENVIRONMENT` and `AZURE_AUTHORITY_HOST`.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  clientId: Config.string("ARM_CLIENT_ID"),
+  clientSecret: Config.redacted("ARM_CLIENT_SECRET"),
+  tenantId: Config.string("ARM_TENANT_ID"),
+  workspaceResourceId: optional("DATABRICKS_AZURE_RESOURCE_ID"),
+  environment: optional("ARM_ENVIRONMENT"),
+  authorityHost: optional("AZURE_AUTHORITY_HOST")
+}
+
+const credential = Credential.make({
+  build: internal.make,
+  optionNames: internal.optionNames,
+  envNames: internal.envNames,
+  config,
+  hints: {
+    ARM_CLIENT_ID: "Set it to the app registration's Application (client) ID",
+    ARM_CLIENT_SECRET: "Set it to a client secret's Value from the app registration's Certificates & secrets",
+    ARM_TENANT_ID: "Set it to the app registration's Directory (tenant) ID"
+  },
+  notAnObject: {
+    message: "AzureClientSecret needs an options object with clientId, clientSecret and tenantId",
+    hint: "Pass { clientId, clientSecret: Redacted.make(...), tenantId }, or use AzureClientSecret.layerConfig()"
+  }
 })
 
 /**
@@ -78,12 +108,7 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> =>
-  Effect.suspend(() =>
-    typeof options !== "object" || options === null
-      ? Effect.fail(notAnObject)
-      : internal.make(options, internal.optionNames)
-  )
+> => credential.make(options)
 
 /**
  * @since 0.3.0
@@ -91,38 +116,17 @@ export const make = (options: Options): Effect.Effect<
  */
 export const layer = (
   options: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads `ARM_CLIENT_ID`, `ARM_CLIENT_SECRET`, `ARM_TENANT_ID`, and when set
- * `DATABRICKS_AZURE_RESOURCE_ID`, `ARM_ENVIRONMENT` and
- * `AZURE_AUTHORITY_HOST`; the other options may be passed directly.
+ * Reads the options through `Config`: by default `config`, the names the
+ * Databricks SDKs read. A setting that is missing or unreadable is a
+ * `ConfigurationError` naming it. Other options go in the same `Config`, for
+ * example `{ ...AzureClientSecret.config, requestTimeout: Config.succeed("10 seconds") }`.
  *
  * @since 0.3.0
  * @category layers
  */
 export const layerConfig = (
-  options?: Omit<Options, "clientId" | "clientSecret" | "tenantId">
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Effect.gen(function*() {
-      const names = internal.envNames
-      const clientId = yield* Settings.env(names.clientId)
-      const clientSecret = yield* Settings.envSecret(names.clientSecret)
-      const tenantId = yield* Settings.env(names.tenantId)
-      const workspaceResourceId = yield* Settings.env(names.workspaceResourceId)
-      const environment = yield* Settings.env(names.environment)
-      const authorityHost = yield* Settings.env(names.authorityHost)
-      return yield* internal.make({
-        ...options,
-        clientId: clientId!,
-        clientSecret: clientSecret!,
-        tenantId: tenantId!,
-        workspaceResourceId: options?.workspaceResourceId ?? workspaceResourceId,
-        environment: options?.environment ?? environment,
-        authorityHost: options?.authorityHost ?? authorityHost
-      }, names)
-    })
-  )
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

@@ -18,15 +18,16 @@
  * @since 0.3.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import { ConfigurationError } from "./DatabricksError.js"
+import type { ConfigurationError } from "./DatabricksError.js"
 import * as internal from "./internal/azureMsi.js"
-import * as Settings from "./internal/config.js"
+import * as Credential from "./internal/credential.js"
 import type * as Retry from "./internal/retry.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.3.0
@@ -51,6 +52,36 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
+const optional = Credential.optional
+
+/**
+ * The default `layerConfig` reads, each when set: `ARM_CLIENT_ID`,
+ * `DATABRICKS_AZURE_RESOURCE_ID`, `AZURE_POD_IDENTITY_AUTHORITY_HOST` and
+ * `ARM_ENVIRONMENT`.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  clientId: optional("ARM_CLIENT_ID"),
+  workspaceResourceId: optional("DATABRICKS_AZURE_RESOURCE_ID"),
+  endpoint: optional("AZURE_POD_IDENTITY_AUTHORITY_HOST"),
+  environment: optional("ARM_ENVIRONMENT")
+}
+
+const credential = Credential.make({
+  build: internal.make,
+  optionNames: internal.optionNames,
+  envNames: internal.envNames,
+  config,
+  hints: {},
+  notAnObject: {
+    message: "AzureMsi takes an options object",
+    hint: "Pass {} or leave it out for the system-assigned identity"
+  },
+  optional: true
+})
+
 /**
  * @since 0.3.0
  * @category constructors
@@ -59,18 +90,7 @@ export const make = (options?: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> =>
-  Effect.suspend(() =>
-    options !== undefined && (typeof options !== "object" || options === null)
-      ? Effect.fail(
-        new ConfigurationError({
-          setting: "options",
-          message: "AzureMsi takes an options object",
-          hint: "Pass {} or leave it out for the system-assigned identity"
-        })
-      )
-      : internal.make(options ?? {}, internal.optionNames)
-  )
+> => credential.make(options)
 
 /**
  * @since 0.3.0
@@ -78,30 +98,17 @@ export const make = (options?: Options): Effect.Effect<
  */
 export const layer = (
   options?: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads `ARM_CLIENT_ID`, `DATABRICKS_AZURE_RESOURCE_ID`,
- * `AZURE_POD_IDENTITY_AUTHORITY_HOST` and `ARM_ENVIRONMENT`, each when set;
- * options given here win.
+ * Reads the options through `Config`: by default `config`, the names the
+ * Databricks SDKs and the Azure Identity libraries read. A setting that is
+ * unreadable is a `ConfigurationError` naming it. Other options go in the same
+ * `Config`, for example `{ ...AzureMsi.config, requestTimeout: Config.succeed("5 seconds") }`.
  *
  * @since 0.3.0
  * @category layers
  */
 export const layerConfig = (
-  options?: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Effect.gen(function*() {
-      const names = internal.envNames
-      return yield* internal.make({
-        ...options,
-        clientId: options?.clientId ?? (yield* Settings.env(names.clientId)),
-        workspaceResourceId: options?.workspaceResourceId ?? (yield* Settings.env(names.workspaceResourceId)),
-        endpoint: options?.endpoint ?? (yield* Settings.env(names.endpoint)),
-        environment: options?.environment ?? (yield* Settings.env(names.environment))
-      }, names)
-    })
-  )
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

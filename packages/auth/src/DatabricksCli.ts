@@ -17,6 +17,7 @@
  */
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Clock from "effect/Clock"
+import type * as Config from "effect/Config"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -27,7 +28,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import * as Cli from "./internal/cli.js"
-import * as Settings from "./internal/config.js"
+import * as Credential from "./internal/credential.js"
 import * as Expiry from "./internal/expiry.js"
 import * as Jwt from "./internal/jwt.js"
 import * as OptionChecks from "./internal/options.js"
@@ -88,51 +89,64 @@ const optionalArgument = (value: unknown, setting: string, hint: string) =>
     : Effect.succeed(value)
 
 /**
- * @since 0.1.0
- * @category constructors
+ * The default `layerConfig` reads, each when set: `DATABRICKS_HOST`,
+ * `DATABRICKS_CONFIG_PROFILE` and `DATABRICKS_CLI_PATH`.
+ *
+ * @since 0.3.0
+ * @category config
  */
-export const make = (options?: Options): Effect.Effect<
-  TokenSource.TokenSource,
-  ConfigurationError,
-  CommandExecutor.CommandExecutor | Scope.Scope
-> =>
+export const config: Config.Config.Wrap<Options> = {
+  host: Credential.optional("DATABRICKS_HOST"),
+  profile: Credential.optional("DATABRICKS_CONFIG_PROFILE"),
+  cliPath: Credential.optional("DATABRICKS_CLI_PATH")
+}
+
+interface Names {
+  readonly host: string
+  readonly profile: string
+  readonly cliPath: string
+}
+
+const optionNames: Names = { host: "host", profile: "profile", cliPath: "cliPath" }
+const envNames: Names = {
+  host: "DATABRICKS_HOST",
+  profile: "DATABRICKS_CONFIG_PROFILE",
+  cliPath: "DATABRICKS_CLI_PATH"
+}
+
+/** "Pass the workspace URL" for an option, "Set it to the workspace URL" for a variable. */
+const hint = (name: string, what: string) => name in optionNames ? `Pass ${what}` : `Set it to ${what}`
+
+const build = (options: Options, names: Names) =>
   Effect.gen(function*() {
     // Untyped callers: every option is checked before it is used, so a wrong type is a ConfigurationError.
-    const given = typeof options === "object" && options !== null ? options : undefined
-    const profileOption = yield* optionalArgument(
-      given?.profile,
-      "profile",
-      "Pass the name of a ~/.databrickscfg profile"
+    const profileInput = yield* optionalArgument(
+      options.profile,
+      names.profile,
+      hint(names.profile, "the name of a ~/.databrickscfg profile")
     )
-    const hostOption = yield* optionalArgument(given?.host, "host", "Pass the workspace URL")
-    const cliOption = yield* optionalArgument(given?.cliPath, "cliPath", "Pass the path of the databricks executable")
-    yield* OptionChecks.durations(given ?? {}, ["timeout", "refreshAhead"])
-    const profileEnv = yield* optionalArgument(
-      yield* Settings.env("DATABRICKS_CONFIG_PROFILE"),
-      "DATABRICKS_CONFIG_PROFILE",
-      "Set it to the name of a ~/.databrickscfg profile"
+    const hostInput = yield* optionalArgument(options.host, names.host, hint(names.host, "the workspace URL"))
+    const cliInput = yield* optionalArgument(
+      options.cliPath,
+      names.cliPath,
+      hint(names.cliPath, "the path of the databricks executable")
     )
-    const profile = profileOption?.trim() || profileEnv?.trim() || undefined
-    const hostInput = hostOption ?? (profile === undefined ? yield* Settings.env("DATABRICKS_HOST") : undefined)
+    yield* OptionChecks.durations(options, ["timeout", "refreshAhead"])
+    const profile = profileInput?.trim() || undefined
     if (profile === undefined && (hostInput === undefined || hostInput.trim() === "")) {
       return yield* Effect.fail(
         new ConfigurationError({
-          setting: "DATABRICKS_HOST",
+          setting: names.host,
           message: "DatabricksCli needs a host or a profile",
-          hint: "Pass host or profile, or set DATABRICKS_HOST or DATABRICKS_CONFIG_PROFILE"
+          hint: names === optionNames
+            ? "Pass host or profile"
+            : `Pass host or profile, or set ${names.host} or ${names.profile}`
         })
       )
     }
-    const host = hostInput === undefined
-      ? undefined
-      : yield* WorkspaceHost.make(hostInput, { setting: hostOption === undefined ? "DATABRICKS_HOST" : "host" })
-    const cliEnv = yield* optionalArgument(
-      yield* Settings.env("DATABRICKS_CLI_PATH"),
-      "DATABRICKS_CLI_PATH",
-      "Set it to the path of the databricks executable"
-    )
-    const cli = cliOption?.trim() || cliEnv?.trim() || "databricks"
-    const timeout = Duration.decode(options?.timeout ?? Duration.seconds(30))
+    const host = hostInput === undefined ? undefined : yield* WorkspaceHost.make(hostInput, { setting: names.host })
+    const cli = cliInput?.trim() || "databricks"
+    const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
     const args = profile !== undefined
       ? ["auth", "token", "--profile", profile]
       : ["auth", "token", "--host", host!.url]
@@ -186,7 +200,44 @@ export const make = (options?: Options): Effect.Effect<
       return { value, expiresAt: Option.getOrUndefined(expiresAt) } satisfies TokenSource.IssuedToken
     }).pipe(Effect.withSpan("DatabricksCli.fetchToken"))
 
-    return yield* TokenSource.make(fetch, { authType: "databricks-cli", refreshAhead: options?.refreshAhead })
+    return yield* TokenSource.make(fetch, { authType: "databricks-cli", refreshAhead: options.refreshAhead })
+  })
+
+const blank = (value: unknown) => typeof value !== "string" || value.trim() === ""
+
+/**
+ * The options as given; those left out (a blank profile or CLI path too) are
+ * read from `config`, the Databricks names. A profile, given or read, wins
+ * over a host read from `DATABRICKS_HOST`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): Effect.Effect<
+  TokenSource.TokenSource,
+  ConfigurationError,
+  CommandExecutor.CommandExecutor | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const given: Options = typeof options === "object" && options !== null ? options : {}
+    // A wrong type from untyped code is named by its option before anything is read.
+    yield* optionalArgument(given.profile, "profile", hint("profile", "the name of a ~/.databrickscfg profile"))
+    yield* optionalArgument(given.cliPath, "cliPath", hint("cliPath", "the path of the databricks executable"))
+    const read = yield* Credential.read(config, {})
+    const profileFromEnv = blank(given.profile)
+    const profile = profileFromEnv ? read.profile : given.profile
+    const hostFromEnv = given.host === undefined
+    const cliFromEnv = blank(given.cliPath)
+    return yield* build({
+      ...given,
+      profile,
+      host: hostFromEnv ? (blank(profile) ? read.host : undefined) : given.host,
+      cliPath: cliFromEnv ? read.cliPath : given.cliPath
+    }, {
+      host: hostFromEnv ? envNames.host : optionNames.host,
+      profile: profileFromEnv ? envNames.profile : optionNames.profile,
+      cliPath: cliFromEnv ? envNames.cliPath : optionNames.cliPath
+    })
   })
 
 /**
@@ -197,3 +248,22 @@ export const layer = (
   options?: Options
 ): Layer.Layer<TokenSource.TokenSource, ConfigurationError, CommandExecutor.CommandExecutor> =>
   Layer.scoped(TokenSource.TokenSource, make(options))
+
+/**
+ * Reads the options through `Config` only: by default `config`, the
+ * Databricks names. A setting that is unreadable is a `ConfigurationError`
+ * naming it.
+ *
+ * @since 0.3.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, CommandExecutor.CommandExecutor> =>
+  Layer.scoped(
+    TokenSource.TokenSource,
+    Effect.flatMap(
+      Credential.read(options, {}),
+      (read) => build(read, Credential.namesFor(options, { config, optionNames, envNames }))
+    )
+  )

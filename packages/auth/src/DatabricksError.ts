@@ -194,13 +194,6 @@ export const isDatabricksError = (u: unknown): u is DatabricksError => Predicate
  * (RFC 9110 §10.2.3), a date in the past being zero. `None` when absent or unreadable. It is what
  * `RateLimitError.retryAfter` holds, for the REST calls and the SQL driver alike.
  *
- * @example
- * ```ts
- * import { DatabricksError } from "@effect-databricks/auth"
- *
- * DatabricksError.parseRetryAfter("3", Date.now()) // Option.some(Duration.seconds(3))
- * ```
- *
  * @since 0.3.0
  * @category parsing
  */
@@ -211,6 +204,8 @@ export const parseRetryAfter = (
   if (typeof value !== "string") return Option.none()
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Option.some(Duration.seconds(Number(trimmed)))
+  // Every HTTP-date names its month; without that check `Date.parse` would read "-1" or "1.5" as dates.
+  if (!/[A-Za-z]{3}/.test(trimmed)) return Option.none()
   const date = Date.parse(trimmed)
   return Number.isNaN(date) ? Option.none() : Option.some(Duration.millis(Math.max(0, date - now)))
 }

@@ -21,15 +21,15 @@ import type * as ConfigProvider from "effect/ConfigProvider"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
-import * as ConfigErrors from "./internal/configError.js"
+import * as Credential from "./internal/credential.js"
 import * as Federation from "./internal/federation.js"
 import type * as Retry from "./internal/retry.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.3.0
@@ -63,8 +63,8 @@ export interface Options {
  */
 export const config: Config.Config.Wrap<Options> = {
   host: Config.string("DATABRICKS_HOST"),
-  clientId: Config.string("DATABRICKS_CLIENT_ID").pipe(Config.option, Config.map(Option.getOrUndefined)),
-  tokenEnv: Config.string("DATABRICKS_OIDC_TOKEN_ENV").pipe(Config.option, Config.map(Option.getOrUndefined))
+  clientId: Credential.optional("DATABRICKS_CLIENT_ID"),
+  tokenEnv: Credential.optional("DATABRICKS_OIDC_TOKEN_ENV")
 }
 
 const defaultEnv = "DATABRICKS_OIDC_TOKEN"
@@ -128,6 +128,18 @@ const build = (options: Options, settingNames: { readonly host: string; readonly
     })
   })
 
+const credential = Credential.make({
+  build,
+  optionNames: names,
+  envNames,
+  config,
+  hints: { DATABRICKS_HOST: "Set it to the workspace URL" },
+  notAnObject: {
+    message: "EnvOidc needs an options object with host",
+    hint: "Pass { host }, or use EnvOidc.layerConfig()"
+  }
+})
+
 /**
  * @since 0.3.0
  * @category constructors
@@ -136,7 +148,7 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> => Effect.suspend(() => build(options, names))
+> => credential.make(options)
 
 /**
  * The entry point for a resolved configuration: host, client id and the
@@ -147,12 +159,11 @@ export const make = (options: Options): Effect.Effect<
  */
 export const layer = (
   options: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads the settings through `Config` (default: `config`, the Databricks
- * names); a setting that is missing or invalid is a `ConfigurationError`
+ * Reads the options through `Config`: by default `config`, the Databricks
+ * names. A setting that is missing or unreadable is a `ConfigurationError`
  * naming it.
  *
  * @since 0.3.0
@@ -160,14 +171,4 @@ export const layer = (
  */
 export const layerConfig = (
   options: Config.Config.Wrap<Options> = config
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Config.unwrap(options).pipe(
-      Effect.mapError((error) =>
-        ConfigErrors.toConfigurationError(error, { DATABRICKS_HOST: "Set it to the workspace URL" })
-      ),
-      // Errors name the Databricks variables when the default config read them, the options otherwise.
-      Effect.flatMap((resolved) => build(resolved, options === config ? envNames : names))
-    )
-  )
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

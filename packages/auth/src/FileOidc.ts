@@ -21,15 +21,14 @@ import * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
+import type * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
 import * as BoundedRead from "./internal/boundedRead.js"
-import * as ConfigErrors from "./internal/configError.js"
+import * as Credential from "./internal/credential.js"
 import * as Federation from "./internal/federation.js"
 import type * as Retry from "./internal/retry.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.3.0
@@ -54,7 +53,7 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
-const optional = (name: string) => Config.string(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+const optional = Credential.optional
 
 /**
  * The default `layerConfig` reads: `DATABRICKS_HOST`,
@@ -87,20 +86,27 @@ const read = (path: string) =>
     )
   )
 
-const build = (options: Options, names: { readonly host: string; readonly clientId: string; readonly path: string }) =>
+const build = (
+  options: Options,
+  names: { readonly host: string; readonly clientId: string; readonly tokenFilepath: string }
+) =>
   Effect.gen(function*() {
     const { clientId } = yield* Federation.checkCommon(options, names)
     const path = typeof options.tokenFilepath === "string" ? options.tokenFilepath.trim() : ""
     const hint =
-      `Set ${names.path} to the file that holds the workload's ID token (a JWT), such as a Kubernetes projected service-account token`
+      `Set ${names.tokenFilepath} to the file that holds the workload's ID token (a JWT), such as a Kubernetes projected service-account token`
     if (path === "") {
       return yield* Effect.fail(
-        new ConfigurationError({ setting: names.path, message: `${names.path} is not set. ${hint}.`, hint })
+        new ConfigurationError({
+          setting: names.tokenFilepath,
+          message: `${names.tokenFilepath} is not set. ${hint}.`,
+          hint
+        })
       )
     }
     const first = yield* read(path)
     if (Either.isLeft(first)) {
-      return yield* Effect.fail(new ConfigurationError({ setting: names.path, message: first.left, hint }))
+      return yield* Effect.fail(new ConfigurationError({ setting: names.tokenFilepath, message: first.left, hint }))
     }
     return yield* Federation.make({
       authType: "file-oidc",
@@ -119,15 +125,34 @@ const build = (options: Options, names: { readonly host: string; readonly client
         Effect.flatMap(read(path), (jwt) =>
           Either.isRight(jwt)
             ? Effect.succeed(jwt.right)
-            : Effect.fail(new AuthenticationError({ message: jwt.left, hint: `${names.path}: ${hint}` }))),
+            : Effect.fail(new AuthenticationError({ message: jwt.left, hint: `${names.tokenFilepath}: ${hint}` }))),
       refreshAhead: options.refreshAhead,
       requestTimeout: options.requestTimeout,
       retry: options.retry
     })
   })
 
-const names = { host: "host", clientId: "clientId", path: "tokenFilepath" }
-const envNames = { host: "DATABRICKS_HOST", clientId: "DATABRICKS_CLIENT_ID", path: "DATABRICKS_OIDC_TOKEN_FILEPATH" }
+const names = { host: "host", clientId: "clientId", tokenFilepath: "tokenFilepath" }
+const envNames = {
+  host: "DATABRICKS_HOST",
+  clientId: "DATABRICKS_CLIENT_ID",
+  tokenFilepath: "DATABRICKS_OIDC_TOKEN_FILEPATH"
+}
+
+const credential = Credential.make({
+  build,
+  optionNames: names,
+  envNames,
+  config,
+  hints: {
+    DATABRICKS_HOST: "Set it to the workspace URL",
+    DATABRICKS_OIDC_TOKEN_FILEPATH: "Set it to the file that holds the workload's ID token (a JWT)"
+  },
+  notAnObject: {
+    message: "FileOidc needs an options object with host and tokenFilepath",
+    hint: "Pass { host, tokenFilepath }, or use FileOidc.layerConfig()"
+  }
+})
 
 /**
  * @since 0.3.0
@@ -137,7 +162,7 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> => Effect.suspend(() => build(options, names))
+> => credential.make(options)
 
 /**
  * The entry point for a resolved configuration: host, client id and the
@@ -148,12 +173,11 @@ export const make = (options: Options): Effect.Effect<
  */
 export const layer = (
   options: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads the settings through `Config` (default: `config`, the Databricks
- * names); a setting that is missing or invalid is a `ConfigurationError`
+ * Reads the options through `Config`: by default `config`, the Databricks
+ * names. A setting that is missing or unreadable is a `ConfigurationError`
  * naming it.
  *
  * @since 0.3.0
@@ -161,16 +185,4 @@ export const layer = (
  */
 export const layerConfig = (
   options: Config.Config.Wrap<Options> = config
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Config.unwrap(options).pipe(
-      Effect.mapError((error) =>
-        ConfigErrors.toConfigurationError(error, {
-          DATABRICKS_HOST: "Set it to the workspace URL",
-          DATABRICKS_OIDC_TOKEN_FILEPATH: "Set it to the file that holds the workload's ID token (a JWT)"
-        })
-      ),
-      Effect.flatMap((resolved) => build(resolved, options === config ? envNames : names))
-    )
-  )
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

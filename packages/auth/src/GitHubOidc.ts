@@ -23,20 +23,21 @@ import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { AuthenticationError, ConfigurationError, type DatabricksError } from "./DatabricksError.js"
-import * as ConfigErrors from "./internal/configError.js"
+import type { ConfigurationError } from "./DatabricksError.js"
+import { AuthenticationError, type DatabricksError } from "./DatabricksError.js"
+import * as Credential from "./internal/credential.js"
 import * as Federation from "./internal/federation.js"
 import * as HttpErrors from "./internal/httpErrors.js"
 import * as Oidc from "./internal/oidc.js"
 import * as Redirects from "./internal/redirects.js"
 import * as Retry from "./internal/retry.js"
 import * as TokenValue from "./internal/tokenValue.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.3.0
@@ -65,7 +66,7 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
-const optional = (name: string) => Config.string(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+const optional = Credential.optional
 
 /**
  * The default `layerConfig` reads: `DATABRICKS_HOST`,
@@ -190,6 +191,22 @@ const build = (options: Options, settingNames: Names) =>
     })
   })
 
+const credential = Credential.make({
+  build,
+  optionNames: names,
+  envNames,
+  config,
+  hints: {
+    DATABRICKS_HOST: "Set it to the workspace URL",
+    ACTIONS_ID_TOKEN_REQUEST_URL: permissionHint,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: permissionHint
+  },
+  notAnObject: {
+    message: "GitHubOidc needs an options object with host, requestUrl and requestToken",
+    hint: "Pass { host, requestUrl, requestToken: Redacted.make(...) }, or use GitHubOidc.layerConfig()"
+  }
+})
+
 /**
  * @since 0.3.0
  * @category constructors
@@ -198,16 +215,7 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> =>
-  Effect.suspend(() =>
-    typeof options === "object" && options !== null ? build(options, names) : Effect.fail(
-      new ConfigurationError({
-        setting: "options",
-        message: "GitHubOidc needs an options object with host, requestUrl and requestToken",
-        hint: "Pass { host, requestUrl, requestToken: Redacted.make(...) }, or use GitHubOidc.layerConfig()"
-      })
-    )
-  )
+> => credential.make(options)
 
 /**
  * The entry point for a resolved configuration: host, client id, the
@@ -218,30 +226,16 @@ export const make = (options: Options): Effect.Effect<
  */
 export const layer = (
   options: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads the settings through `Config` (default: `config`, the Databricks and
- * GitHub names); a setting that is missing or invalid is a
- * `ConfigurationError` naming it.
+ * Reads the options through `Config`: by default `config`, the Databricks
+ * names. A setting that is missing or unreadable is a `ConfigurationError`
+ * naming it.
  *
  * @since 0.3.0
  * @category layers
  */
 export const layerConfig = (
   options: Config.Config.Wrap<Options> = config
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Config.unwrap(options).pipe(
-      Effect.mapError((error) =>
-        ConfigErrors.toConfigurationError(error, {
-          DATABRICKS_HOST: "Set it to the workspace URL",
-          ACTIONS_ID_TOKEN_REQUEST_URL: permissionHint,
-          ACTIONS_ID_TOKEN_REQUEST_TOKEN: permissionHint
-        })
-      ),
-      Effect.flatMap((resolved) => build(resolved, options === config ? envNames : names))
-    )
-  )
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

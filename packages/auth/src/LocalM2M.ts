@@ -1,6 +1,8 @@
 /**
- * OAuth machine-to-machine: a service principal's client id and OAuth secret
- * exchanged for short-lived tokens with the `client_credentials` grant.
+ * `oauth-m2m` with the secret held here: a service principal's client id and
+ * OAuth secret, which this process holds ("local", unlike `ConnectContent`,
+ * where Posit Connect holds the credential), exchanged for short-lived tokens
+ * with the `client_credentials` grant.
  *
  * - The token endpoint comes from OIDC discovery at
  *   `{host}/oidc/.well-known/oauth-authorization-server` (cached after the
@@ -16,18 +18,19 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { ConfigurationError } from "./DatabricksError.js"
-import * as Settings from "./internal/config.js"
+import * as Credential from "./internal/credential.js"
 import * as internal from "./internal/m2m.js"
 import * as OptionChecks from "./internal/options.js"
 import type * as Retry from "./internal/retry.js"
 import * as TokenValue from "./internal/tokenValue.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.1.0
@@ -53,6 +56,19 @@ export interface Options {
 }
 
 /**
+ * The default `layerConfig` reads: `DATABRICKS_HOST`, `DATABRICKS_CLIENT_ID`
+ * and `DATABRICKS_CLIENT_SECRET`.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  host: Config.string("DATABRICKS_HOST"),
+  clientId: Config.string("DATABRICKS_CLIENT_ID"),
+  clientSecret: Config.redacted("DATABRICKS_CLIENT_SECRET")
+}
+
+/**
  * Checks the options' types and the values sent in headers before anything
  * else, so untyped callers get a `ConfigurationError` naming the option, never
  * a defect. The client id and secret go into HTTP Basic authentication, so
@@ -63,15 +79,6 @@ const checked = (
   names: internal.Names
 ): Effect.Effect<Options, ConfigurationError> =>
   Effect.gen(function*() {
-    if (typeof options !== "object" || options === null) {
-      return yield* Effect.fail(
-        new ConfigurationError({
-          setting: "options",
-          message: "LocalM2M needs an options object with host, clientId and clientSecret",
-          hint: "Pass { host, clientId, clientSecret: Redacted.make(...) }, or use LocalM2M.layerConfig()"
-        })
-      )
-    }
     yield* OptionChecks.optionalString(options.host, names.host, "Set it to the workspace URL")
     const verb = names === internal.envNames ? "Set it to" : "Use"
     const clientId = yield* TokenValue.configuredText(options.clientId, {
@@ -97,6 +104,23 @@ const checked = (
     return { ...options, clientId, clientSecret }
   })
 
+const credential = Credential.make({
+  build: (options: Options, names: internal.Names) =>
+    Effect.flatMap(checked(options, names), (valid) => internal.make(valid, names)),
+  optionNames: internal.optionNames,
+  envNames: internal.envNames,
+  config,
+  hints: {
+    DATABRICKS_HOST: "Set it to the workspace URL",
+    DATABRICKS_CLIENT_ID: "Set it to the service principal's application (client) id",
+    DATABRICKS_CLIENT_SECRET: "Set it to an OAuth secret of the service principal"
+  },
+  notAnObject: {
+    message: "LocalM2M needs an options object with host, clientId and clientSecret",
+    hint: "Pass { host, clientId, clientSecret: Redacted.make(...) }, or use LocalM2M.layerConfig()"
+  }
+})
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -105,11 +129,7 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> =>
-  Effect.flatMap(
-    Effect.suspend(() => checked(options, internal.optionNames)),
-    (valid) => internal.make(valid, internal.optionNames)
-  )
+> => credential.make(options)
 
 /**
  * @since 0.1.0
@@ -117,30 +137,17 @@ export const make = (options: Options): Effect.Effect<
  */
 export const layer = (
   options: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads `DATABRICKS_HOST`, `DATABRICKS_CLIENT_ID` and `DATABRICKS_CLIENT_SECRET`;
- * the other options may be passed directly.
+ * Reads the options through `Config`: by default `config`, the Databricks
+ * names. A setting that is missing or unreadable is a `ConfigurationError`
+ * naming it. Other options go in the same `Config`, for example
+ * `LocalM2M.layerConfig({ ...LocalM2M.config, scopes: Config.succeed(["sql"]) })`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options?: Omit<Options, "host" | "clientId" | "clientSecret">
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Effect.gen(function*() {
-      const host = yield* Settings.env("DATABRICKS_HOST")
-      const clientId = yield* Settings.env("DATABRICKS_CLIENT_ID")
-      const clientSecret = yield* Settings.envSecret("DATABRICKS_CLIENT_SECRET")
-      const hostValue = yield* Settings.nonBlank(host, { name: "DATABRICKS_HOST", hint: "Set it to the workspace URL" })
-      const valid = yield* checked(
-        { ...options, host: hostValue, clientId: clientId!, clientSecret: clientSecret! },
-        internal.envNames
-      )
-      return yield* internal.make(valid, internal.envNames)
-    })
-  )
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

@@ -16,16 +16,17 @@
  * @since 0.3.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { ConfigurationError } from "./DatabricksError.js"
-import * as Settings from "./internal/config.js"
+import type { ConfigurationError } from "./DatabricksError.js"
+import * as Credential from "./internal/credential.js"
 import * as internal from "./internal/metadataService.js"
 import type * as Retry from "./internal/retry.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.3.0
@@ -45,6 +46,34 @@ export interface Options {
 }
 
 /**
+ * The default `layerConfig` reads: `DATABRICKS_HOST` and
+ * `DATABRICKS_METADATA_SERVICE_URL`.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  host: Config.string("DATABRICKS_HOST"),
+  url: Config.redacted("DATABRICKS_METADATA_SERVICE_URL")
+}
+
+const credential = Credential.make({
+  build: internal.make,
+  optionNames: internal.optionNames,
+  envNames: internal.envNames,
+  config,
+  hints: {
+    DATABRICKS_HOST: "Set it to the workspace URL",
+    DATABRICKS_METADATA_SERVICE_URL:
+      "Set it to the URL the tool that runs the metadata service gives (http://127.0.0.1:<port>/<path>)"
+  },
+  notAnObject: {
+    message: "MetadataService needs an options object with host and url",
+    hint: "Pass { host, url: Redacted.make(...) }, or use MetadataService.layerConfig()"
+  }
+})
+
+/**
  * @since 0.3.0
  * @category constructors
  */
@@ -52,18 +81,7 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> =>
-  Effect.suspend(() =>
-    typeof options !== "object" || options === null
-      ? Effect.fail(
-        new ConfigurationError({
-          setting: "options",
-          message: "MetadataService needs an options object with host and url",
-          hint: "Pass { host, url: Redacted.make(...) }, or use MetadataService.layerConfig()"
-        })
-      )
-      : internal.make(options, internal.optionNames)
-  )
+> => credential.make(options)
 
 /**
  * @since 0.3.0
@@ -71,27 +89,16 @@ export const make = (options: Options): Effect.Effect<
  */
 export const layer = (
   options: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads `DATABRICKS_HOST` and `DATABRICKS_METADATA_SERVICE_URL`.
+ * Reads the options through `Config`: by default `config`, the names the
+ * Databricks SDKs read. A setting that is missing or unreadable is a
+ * `ConfigurationError` naming it.
  *
  * @since 0.3.0
  * @category layers
  */
 export const layerConfig = (
-  options?: Omit<Options, "host" | "url">
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Effect.gen(function*() {
-      const names = internal.envNames
-      const host = yield* Settings.nonBlank(yield* Settings.env(names.host), {
-        name: names.host,
-        hint: "Set it to the workspace URL"
-      })
-      const url = yield* Settings.envSecret(names.url)
-      return yield* internal.make({ ...options, host, url: url! }, names)
-    })
-  )
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

@@ -7,11 +7,12 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { ConfigurationError } from "./DatabricksError.js"
-import * as Settings from "./internal/config.js"
+import * as Credential from "./internal/credential.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as TokenSource from "./TokenSource.js"
 
@@ -62,13 +63,32 @@ export const layer = (options: Options): Layer.Layer<TokenSource.TokenSource, Co
   Layer.effect(TokenSource.TokenSource, make(options))
 
 /**
- * Reads the token from `DATABRICKS_TOKEN`.
+ * The default `layerConfig` reads: `DATABRICKS_TOKEN`.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  token: Config.redacted("DATABRICKS_TOKEN")
+}
+
+const credential = Credential.make({
+  build: (options: Options, names: Credential.Names<Options>) => fromToken(options.token, names.token ?? "token"),
+  optionNames: { token: "token" },
+  envNames: { token: "DATABRICKS_TOKEN" },
+  config,
+  hints: { DATABRICKS_TOKEN: hint },
+  notAnObject: { message: "Pat needs an options object with token", hint: "Pass { token: Redacted.make(\"dapi…\") }" }
+})
+
+/**
+ * Reads the token through `Config`: by default `config`, `DATABRICKS_TOKEN`.
+ * A token that is missing or unreadable is a `ConfigurationError` naming the
+ * setting.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (): Layer.Layer<TokenSource.TokenSource, ConfigurationError> =>
-  Layer.effect(
-    TokenSource.TokenSource,
-    Effect.flatMap(Settings.envSecret("DATABRICKS_TOKEN"), (token) => fromToken(token, "DATABRICKS_TOKEN"))
-  )
+export const layerConfig = (
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError> => credential.layerConfig(options)

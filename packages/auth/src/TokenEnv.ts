@@ -1,6 +1,7 @@
 /**
- * A token obtained beforehand (by a CI job, a sidecar, another tool) and
- * handed to the app, typically in `DATABRICKS_ACCESS_TOKEN`.
+ * `token-env`: an access token obtained beforehand (by a CI job, a sidecar,
+ * another tool) and handed to the app in an environment variable, typically
+ * `DATABRICKS_ACCESS_TOKEN`; served as it is, never refreshed.
  *
  * The source cannot refresh it. When the token is a JWT, its `exp` claim is
  * read, and once it is within 30 seconds of expiry (Databricks rejects it from
@@ -10,13 +11,14 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AuthenticationError, ConfigurationError } from "./DatabricksError.js"
-import * as Settings from "./internal/config.js"
+import * as Credential from "./internal/credential.js"
 import * as Expiry from "./internal/expiry.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import type * as TokenSource from "./TokenSource.js"
@@ -108,16 +110,33 @@ export const layer = (options: Options): Layer.Layer<TokenSource.TokenSource, Co
   Layer.effect(Tag, make(options))
 
 /**
- * Reads the token from `DATABRICKS_ACCESS_TOKEN`.
+ * The default `layerConfig` reads: `DATABRICKS_ACCESS_TOKEN`.
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  token: Config.redacted("DATABRICKS_ACCESS_TOKEN")
+}
+
+const credential = Credential.make({
+  build: (options: Options, names: Credential.Names<Options>) =>
+    fromToken(options.token, options.expiresAt, names.token ?? "token"),
+  optionNames: { token: "token" },
+  envNames: { token: "DATABRICKS_ACCESS_TOKEN" },
+  config,
+  hints: { DATABRICKS_ACCESS_TOKEN: "Set it to an access token obtained beforehand" },
+  notAnObject: { message: "TokenEnv needs an options object with token", hint: "Pass { token: Redacted.make(...) }" }
+})
+
+/**
+ * Reads the token (and `expiresAt`, when the `Config` has one) through
+ * `Config`: by default `config`, `DATABRICKS_ACCESS_TOKEN`. A token that is
+ * missing or unreadable is a `ConfigurationError` naming the setting.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (): Layer.Layer<TokenSource.TokenSource, ConfigurationError> =>
-  Layer.effect(
-    Tag,
-    Effect.flatMap(
-      Settings.envSecret("DATABRICKS_ACCESS_TOKEN"),
-      (token) => fromToken(token, undefined, "DATABRICKS_ACCESS_TOKEN")
-    )
-  )
+export const layerConfig = (
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError> => credential.layerConfig(options)
