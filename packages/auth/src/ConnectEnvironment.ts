@@ -45,8 +45,11 @@ const workbenchVariables = ["RSW_LAUNCHER", "RSTUDIO_MULTI_SESSION", "RS_SERVER_
  *
  * - Connect: `RSTUDIO_PRODUCT=CONNECT` or `POSIT_PRODUCT=CONNECT`;
  * - Connect Cloud: `POSIT_PRODUCT=CONNECT_CLOUD`;
- * - Workbench: any of `RSW_LAUNCHER`, `RSTUDIO_MULTI_SESSION`, `RS_SERVER_ADDRESS`, `RS_SERVER_URL`;
+ * - Workbench: `POSIT_PRODUCT=WORKBENCH` (what posit-sdk-py's Workbench client checks), or any of
+ *   `RSW_LAUNCHER`, `RSTUDIO_MULTI_SESSION`, `RS_SERVER_ADDRESS`, `RS_SERVER_URL`;
  * - otherwise local.
+ *
+ * `Platform` adds Databricks Apps to these.
  *
  * @since 0.1.0
  * @category detection
@@ -56,6 +59,7 @@ export const detect: Effect.Effect<Kind> = Effect.gen(function*() {
   const posit = (yield* Settings.env("POSIT_PRODUCT"))?.trim().toUpperCase()
   if (rstudio === "CONNECT" || posit === "CONNECT") return "connect"
   if (posit === "CONNECT_CLOUD") return "connect-cloud"
+  if (posit === "WORKBENCH") return "workbench"
   for (const name of workbenchVariables) {
     const value = yield* Settings.env(name)
     if (value !== undefined && value !== "") return "workbench"
