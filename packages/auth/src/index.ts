@@ -184,3 +184,10 @@ export * as ViewerMiddleware from "./ViewerMiddleware.js"
  * @since 0.3.0
  */
 export * as DatabricksApps from "./DatabricksApps.js"
+
+/**
+ * Where the code runs: Posit Connect, Connect Cloud, Posit Workbench, Databricks Apps, or local.
+ *
+ * @since 0.3.0
+ */
+export * as Platform from "./Platform.js"
