@@ -63,7 +63,7 @@ describe("login page", () => {
       assert.strictEqual(reply.headers["cache-control"], "no-store")
       assert.strictEqual(reply.headers["x-frame-options"], "DENY")
       assert.include(reply.headers["content-security-policy"], "frame-ancestors 'none'")
-      assert.strictEqual(reply.headers["referrer-policy"], "no-referrer")
+      assert.strictEqual(reply.headers["referrer-policy"], "same-origin")
       assert.match(reply.text, /<form method="post" action="\/oidc\/v1\/authorize"/)
       assert.include(reply.text, "name=\"username\"")
       assert.include(reply.text, "name=\"password\" type=\"password\"")
@@ -171,6 +171,8 @@ describe("login page", () => {
       const crossSite = yield* submit({ ...credentials, authorization_id: id! }, { origin: "https://evil.example" })
       assert.strictEqual(crossSite.status, 403)
       assert.include(crossSite.text, "posted from another site")
+      const opaque = yield* submit({ ...credentials, authorization_id: id! }, { origin: "null" })
+      assert.strictEqual(opaque.status, 403)
       const notAForm = yield* send(
         HttpClientRequest.post(`${emulator.host}/oidc/v1/authorize`).pipe(
           HttpClientRequest.bodyUnsafeJson({ authorization_id: id, ...credentials })

@@ -41,14 +41,15 @@ const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]!)
 
 /**
- * No script, no framing (clickjacking), no referrer (the callback's code must not leak). There is no
- * `form-action`: browsers apply it to the redirect after the post too, which goes to the client's loopback URL.
+ * No script, no framing (clickjacking), no referrer to other sites. The policy is `same-origin`, not
+ * `no-referrer`: under `no-referrer` a browser posts the form with `Origin: null`, which the check below refuses.
+ * There is no `form-action`: browsers apply it to the redirect after the post too, to the client's loopback URL.
  */
 const pageHeaders = {
   "cache-control": "no-store",
   "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
   "x-content-type-options": "nosniff"
 }
 
@@ -157,7 +158,8 @@ export const submit = (registry: Registry) => (info: RequestInfo) =>
     const host = hostOf(registry)
     const request = yield* HttpServerRequest.HttpServerRequest
     const origin = header(request, "origin")
-    // Browsers send Origin with every form post; one from another site is a cross-site request, whatever it holds.
+    // Browsers send Origin with every form post: another site's (or `null`, from a sandboxed or opaque page) is a
+    // cross-site request, whatever the form holds. A client that is not a browser sends none.
     if (origin !== undefined && origin !== host) {
       return yield* Effect.fail(refuse(403, "The form was posted from another site; it was refused."))
     }
