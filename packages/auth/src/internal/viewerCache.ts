@@ -15,12 +15,13 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as Scope from "effect/Scope"
 import * as ConnectEnvironment from "../ConnectEnvironment.js"
 import * as DatabricksApps from "../DatabricksApps.js"
@@ -66,7 +67,7 @@ const general: Flavour = { name: "Viewer", databricksApps: true }
 
 /** The RcMap's key: equal by the viewer's key; it carries the credential that creates the entry. */
 class Slot implements Equal.Equal {
-  constructor(readonly key: ViewerKey, readonly credential: Viewer.Credential) {}
+  constructor(readonly key: ViewerKey, readonly latest: Latest) {}
   [Equal.symbol](that: Equal.Equal): boolean {
     return that instanceof Slot && that.key.id === this.key.id
   }
@@ -76,10 +77,23 @@ class Slot implements Equal.Equal {
 }
 
 interface Entry {
-  readonly source: TokenSource.TokenSource
+  /** The token of the entry's current source. */
+  readonly token: Effect.Effect<TokenSource.AccessToken, AuthenticationError>
   /** Records the credential of a new request; a different forwarded token or custom source replaces the last. */
-  readonly observe: (credential: Viewer.Credential) => Effect.Effect<void, AuthenticationError>
+  readonly observe: (latest: Latest) => Effect.Effect<void>
   readonly invalidate: Effect.Effect<void>
+}
+
+/**
+ * One `TokenSource.make` over one credential. A new credential (the viewer's next forwarded token) gets a new
+ * one, with no failure backoff left from the last; the old one is closed once no call is using it.
+ */
+interface Generation {
+  readonly latest: Latest
+  readonly source: TokenSource.TokenSource
+  readonly scope: Scope.CloseableScope
+  inFlight: number
+  retired: boolean
 }
 
 /** What the entry fetches from: the latest credential, and for a forwarded or custom one its own source. */
@@ -265,26 +279,45 @@ export const make = <E, R>(
 
     const lookup = (slot: Slot): Effect.Effect<Entry, never, Scope.Scope> =>
       Effect.gen(function*() {
-        // A credential that cannot make a source (a bad forwarded token) is refused in `observe`, before this.
-        const first = yield* Effect.orElseSucceed(innerOf(slot.credential), () => undefined)
-        const latest = yield* Ref.make<Latest>({ credential: slot.credential, inner: first })
-        const source = yield* TokenSource.make(Effect.flatMap(Ref.get(latest), fetchFor), {
-          authType: authTypeOf(slot.credential),
-          refreshAhead
-        })
-        const invalidate = Effect.zipRight(
-          source.invalidate,
-          Effect.flatMap(Ref.get(latest), (l) => l.inner?.invalidate ?? Effect.void)
-        )
-        const observe = (credential: Viewer.Credential) =>
-          Effect.flatMap(Ref.get(latest), (current) => {
-            if (!replaces(current.credential, credential)) return Effect.void
-            return Effect.flatMap(
-              innerOf(credential),
-              (inner) => Effect.zipRight(Ref.set(latest, { credential, inner }), source.invalidate)
+        const entryScope = yield* Effect.scope
+        const generationOf = (latest: Latest) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.fork(entryScope, ExecutionStrategy.sequential)
+            const source = yield* Scope.extend(
+              TokenSource.make(fetchFor(latest), { authType: authTypeOf(latest.credential), refreshAhead }),
+              scope
             )
+            return { latest, source, scope, inFlight: 0, retired: false } satisfies Generation
           })
-        return { source, observe, invalidate }
+        let current: Generation = yield* generationOf(slot.latest)
+        const release = (generation: Generation) =>
+          generation.retired && generation.inFlight === 0 ? Scope.close(generation.scope, Exit.void) : Effect.void
+        const token = Effect.suspend(() => {
+          const generation = current
+          generation.inFlight++
+          return Effect.ensuring(
+            generation.source.token,
+            Effect.suspend(() => {
+              generation.inFlight--
+              return release(generation)
+            })
+          )
+        })
+        const invalidate = Effect.suspend(() =>
+          Effect.zipRight(current.source.invalidate, current.latest.inner?.invalidate ?? Effect.void)
+        )
+        const observe = (latest: Latest) =>
+          Effect.suspend(() =>
+            replaces(current.latest.credential, latest.credential)
+              ? Effect.flatMap(generationOf(latest), (next) => {
+                const old = current
+                current = next
+                old.retired = true
+                return release(old)
+              })
+              : Effect.void
+          )
+        return { token, observe, invalidate }
       })
 
     // Least recently used first; every key of the map is here (an id may outlive its entry: evicting it is a no-op).
@@ -328,12 +361,10 @@ export const make = <E, R>(
       Effect.suspend(() => Effect.zipRight(closed ? usedAfterClose : touch(slot), RcMap.get(map, slot)))
 
     const handle = (slot: Slot): TokenSource.TokenSource => {
-      const custom = slot.credential._tag === "Custom" && isTokenSource(slot.credential.token)
-        ? slot.credential.token
-        : undefined
+      const custom = slot.latest.credential._tag === "Custom" ? slot.latest.inner : undefined
       return {
-        authType: authTypeOf(slot.credential),
-        token: Effect.scoped(Effect.flatMap(acquire(slot), (entry) => entry.source.token)),
+        authType: authTypeOf(slot.latest.credential),
+        token: Effect.scoped(Effect.flatMap(acquire(slot), (entry) => entry.token)),
         invalidate: Effect.suspend(() =>
           Effect.flatMap(
             RcMap.has(map, slot),
@@ -347,8 +378,10 @@ export const make = <E, R>(
 
     const cached = (key: ViewerKey, credential: Viewer.Credential, name: Option.Option<string>) =>
       Effect.gen(function*() {
-        const slot = new Slot(key, credential)
-        yield* Effect.scoped(Effect.flatMap(acquire(slot), (entry) => entry.observe(credential)))
+        // A forwarded token that cannot be sent is refused here, before it reaches the cache.
+        const latest: Latest = { credential, inner: yield* innerOf(credential) }
+        const slot = new Slot(key, latest)
+        yield* Effect.scoped(Effect.flatMap(acquire(slot), (entry) => entry.observe(latest)))
         return { key, kind: key.kind, name, tokenSource: handle(slot) } satisfies Viewer.Viewer
       })
 
