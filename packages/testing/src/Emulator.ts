@@ -424,6 +424,77 @@ export interface Emulator {
    * @since 0.3.0
    */
   readonly appsProxy: (options: AppsProxyOptions) => Effect.Effect<AppsProxy, EmulatorError, Scope.Scope>
+  /**
+   * Plays Posit Workbench for a session with managed Databricks credentials, for the life of the scope: the
+   * `workbench` profile it writes (and refreshes) and its session OAuth integration API.
+   *
+   * @since 0.3.0
+   */
+  readonly workbench: (options?: WorkbenchOptions) => Effect.Effect<Workbench, EmulatorError, Scope.Scope>
+}
+
+/**
+ * @since 0.3.0
+ * @category workbench
+ */
+export interface WorkbenchOptions {
+  /** The session's user, whose credentials Workbench manages. Default the emulator's `user`. */
+  readonly user?: Principal | undefined
+  /** The OAuth integration's name. Default `"databricks"`. */
+  readonly integrationName?: string | undefined
+  /** `RSTUDIO_VERSION`. Default `"2026.01.0"`, the first with the OAuth integration API. */
+  readonly version?: string | undefined
+  /** The server's port; 0 (the default) picks a free one. */
+  readonly port?: number | undefined
+}
+
+/**
+ * Posit Workbench as a session sees it:
+ *
+ * - managed Databricks credentials: a `.databrickscfg` in a temporary `posit-workbench-*` directory with a
+ *   `[workbench]` profile (`host`, and `token` an OAuth token of the session's user), named by the session's
+ *   `DATABRICKS_CONFIG_FILE` and `DATABRICKS_CONFIG_PROFILE=workbench`; `refreshCredentials` writes a new token,
+ *   as Workbench does while the session is active;
+ * - the OAuth integration API (`GET /oauth_token`, `GET /oauth_integrations`, authenticated by the session's RPC
+ *   cookie in `X-RS-Session-Server-RPC-Cookie`), with one integration for the workspace.
+ *
+ * @since 0.3.0
+ * @category workbench
+ */
+export interface Workbench {
+  /** `RS_SERVER_ADDRESS`: `http://127.0.0.1:PORT`. */
+  readonly url: string
+  /** The generated config file (`DATABRICKS_CONFIG_FILE`). */
+  readonly configFile: string
+  /** The session's RPC cookie (`RS_SESSION_RPC_COOKIE`). */
+  readonly rpcCookie: Redacted.Redacted<string>
+  /** The Databricks integration: its GUID is the `audience` a session asks credentials for. */
+  readonly integration: { readonly guid: string; readonly name: string }
+  /**
+   * The session's environment: `POSIT_PRODUCT=WORKBENCH`, `RS_SERVER_ADDRESS`, `RS_SESSION_RPC_COOKIE` (in the
+   * clear), `RSTUDIO_VERSION`, `DATABRICKS_CONFIG_FILE`, `DATABRICKS_CONFIG_PROFILE=workbench`.
+   */
+  readonly env: Readonly<Record<string, string>>
+  /** Writes a fresh token into the profile (the file is replaced through a rename). */
+  readonly refreshCredentials: Effect.Effect<void>
+  /** Signed out, `/oauth_token` answers `{}` and the integration is not `authenticated`. */
+  readonly setSignedIn: (signedIn: boolean) => Effect.Effect<void>
+  readonly stats: Effect.Effect<WorkbenchStats>
+}
+
+/**
+ * @since 0.3.0
+ * @category workbench
+ */
+export interface WorkbenchStats {
+  /** `/oauth_token` calls with the right cookie. */
+  readonly tokenRequests: number
+  /** `/oauth_integrations` calls with the right cookie. */
+  readonly integrationRequests: number
+  /** Requests refused for a missing or wrong RPC cookie. */
+  readonly refusedCookies: number
+  /** Times the profile was written. */
+  readonly profileWrites: number
 }
 
 /**

@@ -25,6 +25,7 @@ import * as WorkloadIdentity from "./federationApi.js"
 import * as Random from "./random.js"
 import { Registry } from "./registry.js"
 import { Stats } from "./stats.js"
+import * as Workbench from "./workbench.js"
 import * as Workspace from "./workspace.js"
 
 /**
@@ -340,7 +341,8 @@ export const make = (options?: Options): Effect.Effect<Emulator, EmulatorError, 
       metadataService: azure.metadataService,
       federation: federation.api,
       reset: Effect.sync(reset),
-      appsProxy: (proxyOptions) => AppsProxy.make({ listen, registry, faults, stats, host, workspaceId }, proxyOptions)
+      appsProxy: (proxyOptions) => AppsProxy.make({ listen, registry, faults, stats, host, workspaceId }, proxyOptions),
+      workbench: (workbenchOptions) => Workbench.make({ listen, registry, host, user }, workbenchOptions)
     }
     return emulator
   }).pipe(Effect.annotateLogs("component", "emulator"))
