@@ -191,3 +191,11 @@ export * as DatabricksApps from "./DatabricksApps.js"
  * @since 0.3.0
  */
 export * as Platform from "./Platform.js"
+
+/**
+ * Posit Workbench: the session's managed Databricks credentials (the `workbench` profile) and its OAuth
+ * integration API.
+ *
+ * @since 0.3.0
+ */
+export * as Workbench from "./Workbench.js"
