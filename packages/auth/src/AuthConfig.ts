@@ -38,6 +38,7 @@ import * as FileOidc from "./FileOidc.js"
 import * as GitHubOidc from "./GitHubOidc.js"
 import * as Env from "./internal/config.js"
 import * as M2M from "./internal/m2m.js"
+import * as ProfileToken from "./internal/profileToken.js"
 import * as Resolution from "./internal/resolution.js"
 import * as Settings from "./internal/settings.js"
 import * as TokenValue from "./internal/tokenValue.js"
@@ -515,8 +516,15 @@ const build = (
     const { collected, config } = resolution
     const { settings } = collected
     switch (config.authType) {
-      case "pat":
-        return yield* Pat.make({ token: Redacted.make(get(settings, "token").value) })
+      case "pat": {
+        const token = get(settings, "token")
+        const pat = yield* Pat.make({ token: Redacted.make(token.value) })
+        // A token from a profile is read from its file again for each new token, as Posit Workbench refreshes
+        // the one it keeps there (its `workbench` profile); checked once here so a bad one fails at startup.
+        return collected.profile !== undefined && token.source === `profile:${collected.profile.name}`
+          ? yield* ProfileToken.make({ file: collected.profile.file, profile: collected.profile.name, authType: "pat" })
+          : pat
+      }
       case "token-env":
         return yield* TokenEnv.make({ token: Redacted.make(get(settings, "access_token").value) })
       case "oauth-m2m": {
