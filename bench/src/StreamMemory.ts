@@ -11,7 +11,10 @@
  * - `raw-stream`: the same calls as an Effect `Stream` (`repeatEffectChunkOption`), each batch one chunk.
  * - `client`: `SqlClient.stream`, as row 4's client reader.
  *
- * Add `--trace-gc-nvp` to node's flags to see each scavenge's `promoted=` bytes.
+ * Add `--trace-gc-nvp` to node's flags to see each scavenge's `promoted=` bytes. With `SINK=drain` in the
+ * environment the stream modes are read by `Stream.runDrain(Stream.mapChunks(...))` instead of
+ * `Stream.runForEachChunk`, which runs an effect per chunk through `Channel.fromEffect` (see
+ * EffectPromotionRepro.ts).
  */
 import { Pat } from "@effect-databricks/auth"
 import { SqlClient } from "@effect-databricks/sql"
@@ -100,9 +103,16 @@ const measure = async (read: (onChunk: () => void) => Promise<number>) => {
   }
 }
 
-/** Counts a stream's rows a chunk at a time, as row 4's reader does. */
+/** Counts a stream's rows a chunk at a time, as row 4's reader does (with SINK=drain, without an effect per chunk). */
 const count = (stream: Stream.Stream<unknown, unknown>, onChunk: () => void) => {
   let n = 0
+  if (process.env.SINK === "drain") {
+    return Effect.runPromise(Stream.runDrain(Stream.mapChunks(stream, (c) => {
+      onChunk()
+      for (const _ of c) n++
+      return c
+    }))).then(() => n)
+  }
   return Effect.runPromise(Stream.runForEachChunk(stream, (c) =>
     Effect.sync(() => {
       onChunk()
