@@ -6,7 +6,7 @@ import { HttpClient, HttpClientRequest, HttpRouter, type HttpServer, HttpServerR
 import { NodeHttpServer } from "@effect/platform-node"
 import * as EffectSql from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import * as Http from "node:http"
 import { stats, withEmulator } from "./utils.js"
 
@@ -28,7 +28,7 @@ const me = SqlClient.asViewer(
 const startApp = (
   env: (
     url: string
-  ) => Effect.Effect<Record<string, string>, unknown, Emulator.Emulator | import("effect").Scope.Scope>,
+  ) => Effect.Effect<Record<string, string>, unknown, Emulator.Emulator | Scope.Scope>,
   middleware = ViewerMiddleware.middleware
 ) =>
   Effect.gen(function*() {
