@@ -76,13 +76,9 @@ export const namesFor = <Options, N extends Names<Options>>(
   // The tables themselves when no key is mixed, so a module can tell which ones it got.
   if (keys.every(fromDefault)) return spec.envNames
   if (!keys.some(fromDefault)) return spec.optionNames
-  const names: Record<string, string | undefined> = {}
-  for (const key of keys) {
-    names[key] = (fromDefault(key) ? spec.envNames : spec.optionNames as Readonly<Record<string, string | undefined>>)[
-      key as keyof N
-    ]
-  }
-  return names as N
+  const table = (key: string) =>
+    (fromDefault(key) ? spec.envNames : spec.optionNames) as Readonly<Record<string, string | undefined>>
+  return Object.fromEntries(keys.map((key) => [key, table(key)[key]])) as N
 }
 
 export const make = <Options, N extends Names<Options>, R>(spec: Spec<Options, N, R>): Credential<Options, R> => {
