@@ -7,6 +7,14 @@
 export * as DatabricksError from "./DatabricksError.js"
 
 /**
+ * The one backoff schedule (exponential, capped, jittered, bounded) that the
+ * REST retries and `SqlClient`'s `RetryPolicy` build on.
+ *
+ * @since 0.3.0
+ */
+export * as Backoff from "./Backoff.js"
+
+/**
  * The contract every credential layer provides, and the caching wrapper the
  * OAuth layers are built on.
  *

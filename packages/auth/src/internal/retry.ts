@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as Backoff from "../Backoff.js"
 import type { RateLimitError } from "../DatabricksError.js"
 
 /**
@@ -34,10 +35,11 @@ const retryAfter = (error: Tagged): Option.Option<Duration.Duration> =>
 
 export const transient = <E extends Tagged>(what: string, options?: RetryOptions) => {
   const maxRetryAfter = Duration.decode(options?.maxRetryAfter ?? Duration.seconds(60))
-  return Schedule.exponential(options?.base ?? Duration.millis(250), 2).pipe(
-    Schedule.union(Schedule.spaced(options?.maxDelay ?? Duration.seconds(5))),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(options?.times ?? 4)),
+  return Backoff.exponential({
+    base: options?.base ?? Duration.millis(250),
+    maxDelay: options?.maxDelay ?? Duration.seconds(5),
+    retries: options?.times ?? 4
+  }).pipe(
     Schedule.zipRight(Schedule.identity<E>()),
     Schedule.whileInput((error: E) =>
       isTransient(error) &&
