@@ -343,9 +343,11 @@ export interface Options<E = never, R = never> {
  * @since 0.3.0
  * @category constructors
  */
-export const make: <E = never, R = never>(
+export const make = <E = never, R = never>(
   options: Options<E, R>
-) => Effect.Effect<Viewers, E | ConfigurationError, R | HttpClient.HttpClient | Scope.Scope> = internal.make
+): Effect.Effect<Viewers, E | ConfigurationError, R | HttpClient.HttpClient | Scope.Scope> =>
+  // A function, not the internal one itself: the two modules import each other (the key class lives here).
+  internal.make(options)
 
 /**
  * The one `Viewers` cache, for web servers: provide it once; `ViewerMiddleware`
