@@ -1,10 +1,11 @@
 // Type-checked by `pnpm check`. A browser login for a person, cached and refreshed; CLI tokens as a fallback.
 import { DatabricksCli, TokenCache, U2MPkce, WorkspaceClient } from "@effect-databricks/auth"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
-import { Console, Effect, Layer } from "effect"
+import { Config, Console, Effect, Layer } from "effect"
 
-// DATABRICKS_HOST, DATABRICKS_U2M_CLIENT_ID and (optionally) DATABRICKS_REDIRECT_URI from the environment.
-const BrowserLogin = U2MPkce.layerConfig({ loginTimeout: "3 minutes" })
+// DATABRICKS_HOST, and optionally DATABRICKS_U2M_CLIENT_ID (default databricks-cli), DATABRICKS_U2M_CLIENT_SECRET
+// and DATABRICKS_REDIRECT_URI, as U2MPkce.config reads them; other options as Configs too.
+const BrowserLogin = U2MPkce.layerConfig({ ...U2MPkce.config, loginTimeout: Config.succeed("3 minutes") })
 
 // In tests or short-lived processes: keep tokens in memory instead of ~/.config/effect-databricks/oauth.
 export const InMemory = (host: string, clientId: string) =>

@@ -22,19 +22,21 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { ConfigurationError } from "./DatabricksError.js"
-import * as Settings from "./internal/config.js"
+import * as Credential from "./internal/credential.js"
 import * as OptionChecks from "./internal/options.js"
 import type * as Retry from "./internal/retry.js"
 import * as TokenValue from "./internal/tokenValue.js"
 import * as internal from "./internal/u2m.js"
 import type * as TokenCache from "./TokenCache.js"
-import * as TokenSource from "./TokenSource.js"
+import type * as TokenSource from "./TokenSource.js"
 
 /**
  * @since 0.1.0
@@ -73,6 +75,26 @@ export interface Options {
   readonly retry?: Retry.RetryOptions | undefined
 }
 
+/** A blank optional setting counts as unset, so the default applies (as it always has for these two). */
+const unlessBlank = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value
+
+/**
+ * The default `layerConfig` reads: `DATABRICKS_HOST`, and optionally
+ * `DATABRICKS_U2M_CLIENT_ID` (unset or blank: `databricks-cli`),
+ * `DATABRICKS_U2M_CLIENT_SECRET` and `DATABRICKS_REDIRECT_URI` (unset or
+ * blank: the default redirect).
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config.Wrap<Options> = {
+  host: Config.string("DATABRICKS_HOST"),
+  clientId: Credential.optional("DATABRICKS_U2M_CLIENT_ID").pipe(Config.map(unlessBlank)),
+  clientSecret: Config.redacted("DATABRICKS_U2M_CLIENT_SECRET").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  redirectUri: Credential.optional("DATABRICKS_REDIRECT_URI").pipe(Config.map(unlessBlank))
+}
+
 /**
  * Checks the options' types and the values that go into headers (the client
  * id and secret of HTTP Basic, for a confidential app) before anything else,
@@ -81,15 +103,6 @@ export interface Options {
  */
 const checked = (options: Options, names: internal.Names): Effect.Effect<Options, ConfigurationError> =>
   Effect.gen(function*() {
-    if (typeof options !== "object" || options === null) {
-      return yield* Effect.fail(
-        new ConfigurationError({
-          setting: "options",
-          message: "U2MPkce needs an options object with host",
-          hint: "Pass { host }, or use U2MPkce.layerConfig()"
-        })
-      )
-    }
     yield* OptionChecks.optionalString(options.host, names.host, "Set it to the workspace URL")
     yield* OptionChecks.optionalString(
       options.redirectUri,
@@ -122,6 +135,19 @@ const checked = (options: Options, names: internal.Names): Effect.Effect<Options
     }
   })
 
+const credential = Credential.make({
+  build: (options: Options, names: internal.Names) =>
+    Effect.flatMap(checked(options, names), (valid) => internal.make(valid, names)),
+  optionNames: internal.optionNames,
+  envNames: internal.envNames,
+  config,
+  hints: { DATABRICKS_HOST: "Set it to the workspace URL" },
+  notAnObject: {
+    message: "U2MPkce needs an options object with host",
+    hint: "Pass { host }, or use U2MPkce.layerConfig()"
+  }
+})
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -130,11 +156,7 @@ export const make = (options: Options): Effect.Effect<
   TokenSource.TokenSource,
   ConfigurationError,
   HttpClient.HttpClient | Scope.Scope
-> =>
-  Effect.flatMap(
-    Effect.suspend(() => checked(options, internal.optionNames)),
-    (valid) => internal.make(valid, internal.optionNames)
-  )
+> => credential.make(options)
 
 /**
  * @since 0.1.0
@@ -142,38 +164,17 @@ export const make = (options: Options): Effect.Effect<
  */
 export const layer = (
   options: Options
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(TokenSource.TokenSource, make(options))
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layer(options)
 
 /**
- * Reads `DATABRICKS_HOST`, and optionally `DATABRICKS_U2M_CLIENT_ID` (default
- * `databricks-cli`), `DATABRICKS_U2M_CLIENT_SECRET` and
- * `DATABRICKS_REDIRECT_URI`; the other options may be passed directly.
+ * Reads the options through `Config`: by default `config`, the Databricks
+ * names. A setting that is missing or unreadable is a `ConfigurationError`
+ * naming it. Other options go in the same `Config`, for example
+ * `U2MPkce.layerConfig({ ...U2MPkce.config, loginTimeout: Config.succeed("3 minutes") })`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options?: Omit<Options, "host" | "clientId" | "clientSecret" | "redirectUri">
-): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> =>
-  Layer.scoped(
-    TokenSource.TokenSource,
-    Effect.gen(function*() {
-      const host = yield* Settings.nonBlank(yield* Settings.env("DATABRICKS_HOST"), {
-        name: "DATABRICKS_HOST",
-        hint: "Set it to the workspace URL"
-      })
-      const clientIdEnv = yield* Settings.env("DATABRICKS_U2M_CLIENT_ID")
-      const clientId = clientIdEnv === undefined || clientIdEnv.trim() === "" ? undefined : clientIdEnv
-      const clientSecret = yield* Settings.envSecret("DATABRICKS_U2M_CLIENT_SECRET")
-      const redirectUri = yield* Settings.env("DATABRICKS_REDIRECT_URI")
-      const valid = yield* checked({
-        ...options,
-        host,
-        ...(clientId === undefined ? {} : { clientId }),
-        ...(clientSecret === undefined ? {} : { clientSecret }),
-        ...(redirectUri === undefined || redirectUri.trim() === "" ? {} : { redirectUri })
-      }, internal.envNames)
-      return yield* internal.make(valid, internal.envNames)
-    })
-  )
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<TokenSource.TokenSource, ConfigurationError, HttpClient.HttpClient> => credential.layerConfig(options)

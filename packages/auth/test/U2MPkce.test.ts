@@ -2,7 +2,7 @@ import { TokenCache, TokenSource, U2MPkce } from "@effect-databricks/auth"
 import { Emulator } from "@effect-databricks/testing"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Duration, Effect, Layer, Logger, LogLevel, Option, Redacted, TestClock } from "effect"
+import { Config, DateTime, Duration, Effect, Layer, Logger, LogLevel, Option, Redacted, TestClock } from "effect"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
@@ -200,7 +200,12 @@ describe("U2MPkce", () => {
       const fromEnv = yield* Effect.flip(
         Effect.flatMap(TokenSource.TokenSource, (source) => source.token).pipe(
           Effect.provide(
-            U2MPkce.layerConfig({ openBrowser: browser.open, tokenCache: TokenCache.memory(), interactive: true })
+            U2MPkce.layerConfig({
+              ...U2MPkce.config,
+              openBrowser: Config.succeed(browser.open),
+              tokenCache: Config.succeed(TokenCache.memory()),
+              interactive: Config.succeed(true)
+            })
           ),
           Effect.provide(withEnv({
             DATABRICKS_HOST: emulator.host,
