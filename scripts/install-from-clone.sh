@@ -23,6 +23,6 @@ cd "$app"
 [ -f package.json ] || npm init -y >/dev/null
 # region install
 npm install "$tarballs"/effect-databricks-auth-*.tgz "$tarballs"/effect-databricks-sql-*.tgz \
-  effect@^3.22 @effect/platform@^0.97 @effect/platform-node@^0.108 @effect/sql@^0.52 @effect/experimental@^0.61
+  effect@^3.22 @effect/platform@^0.97 @effect/platform-node@^0.108 @effect/sql@^0.52.1 @effect/experimental@^0.61.1
 npm install --save-dev "$tarballs"/effect-databricks-testing-*.tgz
 # endregion

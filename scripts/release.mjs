@@ -33,8 +33,14 @@ const fail = (message) => {
   console.error(`\nrelease: ${message}`)
   process.exit(1)
 }
-const run = (command, commandArgs, options = {}) =>
-  execFileSync(command, commandArgs, { cwd: root, stdio: "inherit", ...options })
+const run = (command, commandArgs) => {
+  try {
+    execFileSync(command, commandArgs, { cwd: root, stdio: "inherit" })
+  } catch {
+    // The command printed why; a stack trace of this script would only bury it.
+    fail(`${[path.basename(command), ...commandArgs.map((arg) => path.basename(arg))].join(" ")} failed (above)`)
+  }
+}
 const output = (command, commandArgs) =>
   execFileSync(command, commandArgs, { cwd: root, stdio: ["ignore", "pipe", "pipe"] }).toString().trim()
 // Under `pnpm run`, npm_execpath is pnpm itself: the same pnpm runs every step.
@@ -75,7 +81,12 @@ if (test) {
 }
 // The smoke test runs the README's install commands, which build before packing.
 step("build, pack, install the tarballs into a new project, and use them")
-const tarballs = smoke(tarballFolder)
+let tarballs
+try {
+  tarballs = smoke(tarballFolder)
+} catch (error) {
+  fail(`the pack smoke test failed: ${error.message}`)
+}
 
 step("what each tarball holds")
 const warnings = []
