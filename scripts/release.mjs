@@ -1,7 +1,8 @@
 // `pnpm release`: everything a release needs, in order, stopping at the first failure: type-check, lint, (tests),
 // build and pack, install the tarballs into a new project and use them (scripts/pack-smoke.mjs), check what each
 // tarball holds; then, only with --publish, publish those same tarballs with provenance and tag the release.
-// Run: node scripts/release.mjs               (CI: stops before publishing and says so)
+// Run: node scripts/release.mjs               (stops before publishing and says so)
+//      node scripts/release.mjs --skip-checks (CI, which type-checked and linted the same tree a step earlier)
 //      node scripts/release.mjs --test        (also runs the whole test suite first)
 //      node scripts/release.mjs --publish     (a maintainer, with a registry token, after `pnpm changeset version`;
 //                                             runs the tests too, unless --skip-tests)
@@ -14,16 +15,23 @@ import { smoke } from "./pack-smoke.mjs"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const args = process.argv.slice(2)
-const known = ["--publish", "--test", "--skip-tests"]
+const known = ["--publish", "--test", "--skip-tests", "--skip-checks"]
 const unknown = args.filter((arg) => !known.includes(arg))
 if (unknown.length > 0) {
   console.error(
-    `unknown option ${unknown.join(" ")}; usage: node scripts/release.mjs [--publish] [--test | --skip-tests]`
+    `unknown option ${
+      unknown.join(" ")
+    }; usage: node scripts/release.mjs [--publish] [--test | --skip-tests] [--skip-checks]`
   )
   process.exit(2)
 }
 const publish = args.includes("--publish")
 const test = args.includes("--test") || (publish && !args.includes("--skip-tests"))
+const checks = !args.includes("--skip-checks")
+if (publish && !checks) {
+  console.error("--skip-checks is for CI's dry runs: a publish always type-checks and lints")
+  process.exit(2)
+}
 // Published in this order, so a package never names a dependency that is not out yet.
 const packages = ["auth", "sql", "testing"]
 const tarballFolder = path.join(root, "build", "release")
@@ -71,10 +79,12 @@ if (publish) {
   }
 }
 
-step("type-check")
-pnpm("check")
-step("lint")
-pnpm("lint")
+if (checks) {
+  step("type-check")
+  pnpm("check")
+  step("lint")
+  pnpm("lint")
+}
 if (test) {
   step("tests")
   pnpm("test")
