@@ -26,12 +26,15 @@
 import { AuthConfig, ConnectEnvironment, Platform, TokenSource, WorkspaceClient } from "@effect-databricks/auth"
 import { Workbench } from "@effect-databricks/auth"
 import { Emulator } from "@effect-databricks/testing"
+import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, Redacted, TestClock } from "effect"
 import * as Fs from "node:fs"
 import { until, withEnv } from "./utils.js"
 
-const emulatorLayer = (options?: Emulator.Options) => Layer.provideMerge(Emulator.httpClient, Emulator.layer(options))
+// AuthConfig.layer needs a CommandExecutor too (for the CLI methods), although the workbench profile never runs one.
+const emulatorLayer = (options?: Emulator.Options) =>
+  Layer.merge(Layer.provideMerge(Emulator.httpClient, Emulator.layer(options)), NodeContext.layer)
 
 const tokenOf = (source: TokenSource.TokenSource) => Effect.map(source.token, (token) => Redacted.value(token.value))
 
