@@ -88,7 +88,15 @@ const readContentToken: Effect.Effect<Redacted.Redacted<string>, AuthenticationE
   const variable = yield* Settings.envSecret("CONNECT_CONTENT_SESSION_TOKEN")
   if (variable === undefined || Redacted.value(variable).trim() === "") return yield* Effect.fail(noToken)
   return variable
-})
+}).pipe(
+  // Read on every exchange, inside the token fetch, whose channel is AuthenticationError: an unreadable variable
+  // fails it, still naming the variable, instead of counting as unset.
+  Effect.catchTag(
+    "ConfigurationError",
+    (error) =>
+      Effect.fail(new AuthenticationError({ message: error.message, hint: error.hint ?? "Check the setting's value" }))
+  )
+)
 
 /**
  * The content's service-account `TokenSource`.

@@ -55,13 +55,14 @@ const workbenchVariables = ["RSW_LAUNCHER", "RSTUDIO_MULTI_SESSION", "RS_SERVER_
  * @category detection
  */
 export const detect: Effect.Effect<Kind> = Effect.gen(function*() {
-  const rstudio = (yield* Settings.env("RSTUDIO_PRODUCT"))?.trim().toUpperCase()
-  const posit = (yield* Settings.env("POSIT_PRODUCT"))?.trim().toUpperCase()
+  // `detect` is public with no error channel: an unreadable variable here counts as unset (envOrUnset).
+  const rstudio = (yield* Settings.envOrUnset("RSTUDIO_PRODUCT"))?.trim().toUpperCase()
+  const posit = (yield* Settings.envOrUnset("POSIT_PRODUCT"))?.trim().toUpperCase()
   if (rstudio === "CONNECT" || posit === "CONNECT") return "connect"
   if (posit === "CONNECT_CLOUD") return "connect-cloud"
   if (posit === "WORKBENCH") return "workbench"
   for (const name of workbenchVariables) {
-    const value = yield* Settings.env(name)
+    const value = yield* Settings.envOrUnset(name)
     if (value !== undefined && value !== "") return "workbench"
   }
   return "local"

@@ -131,7 +131,8 @@ const appPort: Effect.Effect<Option.Option<number>, ConfigurationError> = Effect
  * @category detection
  */
 export const isDatabricksApps: Effect.Effect<boolean> = Effect.map(
-  Settings.env("DATABRICKS_APP_NAME"),
+  // Public with no error channel: an unreadable DATABRICKS_APP_NAME counts as unset here (`detect` fails on it).
+  Settings.envOrUnset("DATABRICKS_APP_NAME"),
   (name) => Option.isSome(present(name))
 )
 

@@ -88,8 +88,9 @@ const staleHint =
  * @category detection
  */
 export const hasManagedDatabricks: Effect.Effect<boolean> = Effect.gen(function*() {
-  const profile = (yield* Settings.env("DATABRICKS_CONFIG_PROFILE"))?.trim()
-  const file = (yield* Settings.env("DATABRICKS_CONFIG_FILE"))?.trim()
+  // Public with no error channel: an unreadable variable counts as unset here (envOrUnset).
+  const profile = (yield* Settings.envOrUnset("DATABRICKS_CONFIG_PROFILE"))?.trim()
+  const file = (yield* Settings.envOrUnset("DATABRICKS_CONFIG_FILE"))?.trim()
   return profile === profileName && file !== undefined && file !== ""
 })
 

@@ -4,7 +4,7 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { AuthenticationError } from "../DatabricksError.js"
+import { AuthenticationError, type ConfigurationError } from "../DatabricksError.js"
 import * as Redaction from "../Redaction.js"
 import * as Settings from "./config.js"
 
@@ -47,7 +47,8 @@ const text = <E>(stream: Stream.Stream<Uint8Array, E>) =>
  * `Failed`, for the caller to word (its hint depends on what the tool said).
  */
 export const runner = (tool: Tool): Effect.Effect<
-  (args: ReadonlyArray<string>) => Effect.Effect<string, AuthenticationError | Failed, CommandExecutor.CommandExecutor>
+  (args: ReadonlyArray<string>) => Effect.Effect<string, AuthenticationError | Failed, CommandExecutor.CommandExecutor>,
+  ConfigurationError
 > =>
   Effect.map(Settings.env("PATH"), (path) => (args) => {
     const shown = [tool.cli, ...args].join(" ")

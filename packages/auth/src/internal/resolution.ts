@@ -216,7 +216,7 @@ const statFile = (path: string): Fs.Stats | undefined => {
 export const findOnPath = (
   name: string,
   minBytes = 0
-): Effect.Effect<{ readonly path: string } | { readonly problem: string }> =>
+): Effect.Effect<{ readonly path: string } | { readonly problem: string }, ConfigurationError> =>
   Effect.gen(function*() {
     const path = (yield* Env.env("PATH")) ?? ""
     let legacy = false
@@ -244,7 +244,10 @@ export interface CliPaths {
   readonly az?: string | undefined
 }
 
-type Probe = (settings: ReadonlyMap<Key, Setting>, cliPaths: CliPaths) => Effect.Effect<string | undefined>
+type Probe = (
+  settings: ReadonlyMap<Key, Setting>,
+  cliPaths: CliPaths
+) => Effect.Effect<string | undefined, ConfigurationError>
 
 const envSet = (name: string) => Effect.map(Env.env(name), (value) => value !== undefined && value.trim() !== "")
 

@@ -141,6 +141,9 @@ export const collect = (options: OptionValues): Effect.Effect<Collected, Configu
     for (const key of keys) {
       const names = keySpecs[key].env
       for (const name of names) {
+        // Read only what can still be used: a variable behind an option (or an earlier variable) is not read, so
+        // one that the provider cannot read fails the resolution only when it would have counted.
+        if (settings.has(key)) break
         const value = (keySpecs[key] as KeySpec).secret === true
           ? yield* Effect.map(
             Env.envSecret(name),
