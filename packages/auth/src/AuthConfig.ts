@@ -21,8 +21,6 @@ import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Encoding from "effect/Encoding"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -37,6 +35,7 @@ import * as EnvOidc from "./EnvOidc.js"
 import * as FileOidc from "./FileOidc.js"
 import * as GitHubOidc from "./GitHubOidc.js"
 import * as Env from "./internal/config.js"
+import * as Jwt from "./internal/jwt.js"
 import * as M2M from "./internal/m2m.js"
 import * as ProfileToken from "./internal/profileToken.js"
 import * as Resolution from "./internal/resolution.js"
@@ -341,24 +340,6 @@ interface Resolution {
   readonly collected: Settings.Collected
 }
 
-/** The `sub` claim of a token that is a JWT (read, not verified: it only names who the token is for). */
-const subject = (token: string): Option.Option<string> => {
-  const parts = token.split(".")
-  if (parts.length !== 3) return Option.none()
-  return Encoding.decodeBase64UrlString(parts[1]).pipe(
-    Either.getRight,
-    Option.flatMap((json) => {
-      try {
-        const claims: unknown = JSON.parse(json)
-        const sub = typeof claims === "object" && claims !== null ? (claims as { sub?: unknown }).sub : undefined
-        return typeof sub === "string" && sub !== "" ? Option.some(sub) : Option.none()
-      } catch {
-        return Option.none()
-      }
-    })
-  )
-}
-
 const warehouseIdPattern = /^[A-Za-z0-9]+$/
 
 /** The host and warehouse of collected settings, normalised, each with where it came from. */
@@ -431,7 +412,7 @@ const resolveSettings = (options: Options | undefined): Effect.Effect<Resolution
       : method === "azure-client-secret" || method === "azure-msi"
       ? value("azure_client_id")
       : method === "token-env"
-      ? Option.flatMap(value("access_token"), subject)
+      ? Option.flatMap(value("access_token"), Jwt.subject)
       : Option.none()
     return {
       config: {
@@ -672,7 +653,7 @@ const announcing = (source: TokenSource.TokenSource): Effect.Effect<TokenSource.
       Effect.flatMap(Ref.getAndSet(announced, true), (done) =>
         done
           ? Effect.void
-          : Option.match(subject(Redacted.value(token.value)), {
+          : Option.match(Jwt.subject(Redacted.value(token.value)), {
             onNone: () => Effect.void,
             onSome: (sub) => Effect.logInfo(`Databricks auth: ${source.authType} token belongs to ${sub}`)
           })))
