@@ -57,7 +57,19 @@ import * as WorkspaceHost from "./WorkspaceHost.js"
  * @since 0.1.0
  * @category models
  */
-export type Method = Resolution.Method
+export type Method =
+  | "pat"
+  | "token-env"
+  | "metadata-service"
+  | "oauth-m2m"
+  | "env-oidc"
+  | "file-oidc"
+  | "github-oidc"
+  | "azure-msi"
+  | "azure-client-secret"
+  | "azure-cli"
+  | "oauth-u2m"
+  | "databricks-cli"
 
 /**
  * The default chain, in order: without an explicit auth type, the first method whose settings are all there
@@ -76,7 +88,7 @@ export const defaultChain: ReadonlyArray<Method> = Resolution.defaultChain
  * @since 0.1.0
  * @category models
  */
-export type Source = Settings.Source
+export type Source = "option" | "env" | `profile:${string}`
 
 /**
  * A setting as resolved: its value (never a secret), where it came from, and how to name it to the user

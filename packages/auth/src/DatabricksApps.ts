@@ -299,7 +299,10 @@ export interface ForwardedViewer {
  */
 export type RequestHeaders =
   | Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
-  | { readonly get: (name: string) => string | null }
+  | {
+    /** A header's value by name, as the Fetch API's `Headers.get`. */
+    readonly get: (name: string) => string | null
+  }
 
 /** A header's first value, trimmed; `None` when absent or blank. Any letter case. */
 const header = (headers: RequestHeaders, name: string): Option.Option<string> => {

@@ -876,6 +876,7 @@ export interface Azure {
   readonly managedIdentity: { readonly clientId: string }
   /** Another tenant; its id. */
   readonly registerTenant: Effect.Effect<string>
+  /** A service principal of a tenant (the default one unless `tenantId`), with a client secret. */
   readonly registerServicePrincipal: (options?: {
     readonly tenantId?: string | undefined
     readonly clientId?: string | undefined
@@ -884,6 +885,7 @@ export interface Azure {
     /** Default `"member"`. */
     readonly workspace?: AzureWorkspaceAccess | undefined
   }) => Effect.Effect<AzureServicePrincipal>
+  /** A user of a tenant, who can sign in with the Azure CLI (a password is generated unless given). */
   readonly registerUser: (options: {
     readonly userName: string
     readonly displayName?: string | undefined

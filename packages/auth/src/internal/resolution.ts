@@ -14,23 +14,9 @@ import * as Env from "./config.js"
 import type { Collected, Family, Key, Setting } from "./settings.js"
 import * as Settings from "./settings.js"
 
-/**
- * The credential methods, by the SDKs' `DATABRICKS_AUTH_TYPE` names (`oauth-u2m` is their `external-browser`;
- * `token-env` is ours).
- */
-export type Method =
-  | "pat"
-  | "token-env"
-  | "metadata-service"
-  | "oauth-m2m"
-  | "env-oidc"
-  | "file-oidc"
-  | "github-oidc"
-  | "azure-msi"
-  | "azure-client-secret"
-  | "azure-cli"
-  | "oauth-u2m"
-  | "databricks-cli"
+/** The credential methods: defined with `AuthConfig`, whose public type it is. */
+export type { Method } from "../AuthConfig.js"
+import type { Method } from "../AuthConfig.js"
 
 interface MethodSpec {
   /** Settings that must all be set for the method to apply. */

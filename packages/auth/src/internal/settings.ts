@@ -85,10 +85,9 @@ export const spec = (key: Key): KeySpec => keySpecs[key]
 /** The primary environment variable of a setting, for messages. */
 export const envName = (key: Key): string => keySpecs[key].env[0]
 
-/**
- * Where a setting came from: an explicit option, an environment variable, or a profile (`profile:NAME`).
- */
-export type Source = "option" | "env" | `profile:${string}`
+/** Where a setting came from: defined with `AuthConfig`, whose public type it is. */
+export type { Source } from "../AuthConfig.js"
+import type { Source } from "../AuthConfig.js"
 
 export interface Setting {
   readonly value: string
