@@ -122,13 +122,6 @@ export * as ConnectContent from "./ConnectContent.js"
 export * as AuthMetrics from "./AuthMetrics.js"
 
 /**
- * `azure-client-secret`: a Microsoft Entra ID service principal's client id and secret.
- *
- * @since 0.3.0
- */
-export * as AzureClientSecret from "./AzureClientSecret.js"
-
-/**
  * Workload identity federation with the federated token in an environment variable (`env-oidc`).
  *
  * @since 0.3.0
@@ -148,6 +141,13 @@ export * as FileOidc from "./FileOidc.js"
  * @since 0.3.0
  */
 export * as GitHubOidc from "./GitHubOidc.js"
+
+/**
+ * `azure-client-secret`: a Microsoft Entra ID service principal's client id and secret.
+ *
+ * @since 0.3.0
+ */
+export * as AzureClientSecret from "./AzureClientSecret.js"
 
 /**
  * `azure-msi`: Entra ID tokens of an Azure managed identity.
@@ -171,6 +171,14 @@ export * as MetadataService from "./MetadataService.js"
 export * as AzureCli from "./AzureCli.js"
 
 /**
+ * The Databricks Apps runtime: detection, the app's service principal, the viewer whose token the Apps proxy
+ * forwards, and where to listen.
+ *
+ * @since 0.3.0
+ */
+export * as DatabricksApps from "./DatabricksApps.js"
+
+/**
  * The identity of a request (the viewer an app acts for) on Posit Connect, Databricks Apps or a custom server,
  * and the one bounded cache of viewers' token sources.
  *
@@ -184,14 +192,6 @@ export * as Viewer from "./Viewer.js"
  * @since 0.3.0
  */
 export * as ViewerMiddleware from "./ViewerMiddleware.js"
-
-/**
- * The Databricks Apps runtime: detection, the app's service principal, the viewer whose token the Apps proxy
- * forwards, and where to listen.
- *
- * @since 0.3.0
- */
-export * as DatabricksApps from "./DatabricksApps.js"
 
 /**
  * Where the code runs: Posit Connect, Connect Cloud, Posit Workbench, Databricks Apps, or local.
