@@ -18,6 +18,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -67,8 +68,12 @@ export const config: Config.Config.Wrap<Options> = {
   host: Config.string("DATABRICKS_HOST"),
   clientId: optional("DATABRICKS_CLIENT_ID"),
   tokenFilepath: Config.string("DATABRICKS_OIDC_TOKEN_FILEPATH").pipe(
-    // When neither is set, the error names the first: the current variable, not the alias.
-    Config.orElse(() => Config.string("DATABRICKS_OIDC_TOKEN_FILE"))
+    // The alias only stands in for a missing variable: one the provider cannot read fails, naming it. When
+    // neither is set, the error names the first: the current variable, not the alias.
+    Config.orElseIf({
+      if: ConfigError.isMissingDataOnly,
+      orElse: () => Config.string("DATABRICKS_OIDC_TOKEN_FILE")
+    })
   )
 }
 

@@ -1,4 +1,4 @@
-import { AuthConfig, U2MPkce } from "@effect-databricks/auth"
+import { AuthConfig, FileOidc, U2MPkce } from "@effect-databricks/auth"
 import type { ConfigurationError } from "@effect-databricks/auth/DatabricksError"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -80,5 +80,18 @@ describe("a variable the ConfigProvider cannot read is a ConfigurationError nami
     Effect.gen(function*() {
       const error = yield* buildError(u2m, withUnreadable({ DATABRICKS_HOST: host }, "DATABRICKS_U2M_CLIENT_ID"))
       assertNames(error, "DATABRICKS_U2M_CLIENT_ID")
+    }))
+
+  it.scoped("FileOidc: DATABRICKS_OIDC_TOKEN_FILEPATH unreadable fails naming it; the older alias does not stand in", () =>
+    Effect.gen(function*() {
+      const layer = FileOidc.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))
+      const error = yield* buildError(
+        layer,
+        withUnreadable(
+          { DATABRICKS_HOST: host, DATABRICKS_OIDC_TOKEN_FILE: "/nonexistent/token" },
+          "DATABRICKS_OIDC_TOKEN_FILEPATH"
+        )
+      )
+      assertNames(error, "DATABRICKS_OIDC_TOKEN_FILEPATH")
     }))
 })

@@ -40,6 +40,7 @@
  *
  * @since 0.1.0
  */
+import * as Backoff from "@effect-databricks/auth/Backoff"
 import type * as DatabricksError from "@effect-databricks/auth/DatabricksError"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -407,14 +408,11 @@ const retryAfterWithinPolicy = (policy: RetryPolicy, operation: string | undefin
   })
 
 /**
- * The policy's jittered backoff, capped at `maxDelay`, within its attempts and budget; its output is what
+ * The policy's jittered backoff (the library's one `Backoff`), capped at `maxDelay`, within its attempts and budget; its output is what
  * the schedule has seen (`Seen`), with the failure just fed in.
  */
 const backoff = (policy: RetryPolicy): Schedule.Schedule<Seen, Failure> =>
-  Schedule.exponential(policy.base, 2).pipe(
-    Schedule.union(Schedule.spaced(policy.maxDelay)),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
+  Backoff.exponential({ base: policy.base, maxDelay: policy.maxDelay, retries: policy.maxAttempts - 1 }).pipe(
     Schedule.upTo(policy.budget),
     Schedule.zipRight(seen)
   )
