@@ -13,7 +13,8 @@
  */
 import type * as WorkspaceHost from "@effect-databricks/auth/WorkspaceHost"
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
@@ -164,6 +165,25 @@ const failureCounter = (metrics: OperationMetrics, type: string) => {
  * `SqlMetrics.statements`, its duration in `SqlMetrics.statementDuration`. The metrics carry the fiber's
  * metric labels (`Effect.tagMetrics`), as `Metric.update` would, in one step.
  */
+const record = (
+  span: Tracer.Span,
+  metrics: OperationMetrics,
+  exit: Exit.Exit<unknown, unknown>,
+  labels: ReadonlyArray<MetricLabel.MetricLabel>,
+  clock: Clock.Clock,
+  start: bigint
+): void => {
+  if (Exit.isSuccess(exit)) {
+    metrics.succeeded(1, labels)
+  } else {
+    const type = errorType(exit.cause)
+    span.attribute("error.type", type)
+    failureCounter(metrics, type)(1, labels)
+  }
+  metrics.duration(Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, labels)
+}
+
+/** `record`, with the fiber's metric labels. */
 const finish = (
   span: Tracer.Span,
   metrics: OperationMetrics,
@@ -172,15 +192,7 @@ const finish = (
   start: bigint
 ) =>
   Effect.withFiberRuntime<void>((fiber) => {
-    const labels: ReadonlyArray<MetricLabel.MetricLabel> = fiber.getFiberRef(FiberRef.currentMetricLabels)
-    if (Exit.isSuccess(exit)) {
-      metrics.succeeded(1, labels)
-    } else {
-      const type = errorType(exit.cause)
-      span.attribute("error.type", type)
-      failureCounter(metrics, type)(1, labels)
-    }
-    metrics.duration(Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, labels)
+    record(span, metrics, exit, fiber.getFiberRef(FiberRef.currentMetricLabels), clock, start)
     return Effect.void
   })
 
@@ -202,16 +214,25 @@ export const statement = <A, E, R>(
   operation: Operation,
   sql: unknown
 ): Effect.Effect<A, E, R> =>
-  Effect.useSpan(spanNames[operation], target.spanOptions, (span) => {
-    describe(span, sql)
-    return Effect.clockWith((clock) => {
+  Effect.useSpan(spanNames[operation], target.spanOptions, (span) =>
+    // On the path of every query, so in one step what `Effect.withParentSpan`, `Effect.clockWith` and a metrics
+    // update in `Effect.onExit` would each do in several (`withParentSpan` alone is an acquire-use-release of
+    // the fiber's context): the span is made the parent by setting the context inside the `onExit`, which puts
+    // the caller's context back however `self` ends.
+    Effect.withFiberRuntime((fiber) => {
+      describe(span, sql)
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
       const start = clock.unsafeCurrentTimeNanos()
+      const context = fiber.currentContext
+      const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
       return Effect.onExit(
-        Effect.withParentSpan(self, span),
-        (exit) => finish(span, metricsByOperation[operation], exit, clock, start)
+        Effect.zipRight(FiberRef.set(FiberRef.currentContext, Context.add(context, Tracer.ParentSpan, span)), self),
+        (exit) => {
+          record(span, metricsByOperation[operation], exit, labels, clock, start)
+          return FiberRef.set(FiberRef.currentContext, context)
+        }
       )
-    })
-  })
+    }))
 
 /**
  * A stream as a span of kind client named `SqlClient.stream`, open for the stream's whole life (submit, every
