@@ -14,6 +14,7 @@ import { WarehouseError } from "../SqlError.js"
 import type { Classified } from "./classify.js"
 import { checkOptions } from "./clientOptions.js"
 import * as Connection from "./connection.js"
+import * as Deadline from "./deadline.js"
 import type * as Driver from "./driver.js"
 import * as SessionPool from "./sessionPool.js"
 import * as Statement from "./statement.js"
@@ -43,7 +44,8 @@ const pinned = (
   session: Driver.Session
 ): Effect.Effect<SqlClient, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const turn = yield* Effect.makeSemaphore(1)
+    // One call at a time; a call finding the turn free takes it at once, with no race against its deadline.
+    const turn = yield* Deadline.gate(1)
     let lost: Classified | undefined
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
@@ -55,14 +57,14 @@ const pinned = (
         "The reserved session was lost after an earlier call on it failed; its SET, USE and temporary views are gone"
       )
     })
-    const lease: SessionPool.Lease = (use) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.zipRight(restore(turn.take(1)), Effect.addFinalizer(() => turn.release(1)))
-      ).pipe(
+    const lease: SessionPool.Lease = (use, deadline) =>
+      turn(deadline).pipe(
         Effect.zipRight(Effect.suspend(() => lost === undefined ? Effect.void : Effect.fail(lost))),
         Effect.zipRight(Effect.suspend(() =>
           use(session, markLost).pipe(
-            Effect.tapError((failure) => RetryPolicy.spoilsSession(failure) ? markLost : Effect.void)
+            Effect.tapError((failure) =>
+              !Deadline.isExpired(failure) && RetryPolicy.spoilsSession(failure) ? markLost : Effect.void
+            )
           )
         ))
       )
@@ -84,7 +86,7 @@ export const make = (
 
     const reserve: SqlClient["reserve"] = Effect.gen(function*() {
       // Each attempt holds its session in a scope of its own, closed if the attempt fails.
-      const session = yield* Statement.retried(connection, Statement.holding(pool.reserve), {
+      const session = yield* Statement.retried(connection, (deadline) => Statement.holding(pool.reserve(deadline)), {
         idempotent: true,
         operation: "reserve",
         pinned: false

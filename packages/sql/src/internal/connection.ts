@@ -18,6 +18,7 @@ import type * as Scope from "effect/Scope"
 import * as RetryPolicy from "../RetryPolicy.js"
 import { type Classified, classify, type Phase, timedOut } from "./classify.js"
 import type { Resolved } from "./clientOptions.js"
+import { type Deadline, Expired, isExpired, left, retry, until } from "./deadline.js"
 import * as Driver from "./driver.js"
 import * as Telemetry from "./telemetry.js"
 
@@ -36,13 +37,14 @@ export interface Connection {
    */
   readonly token: Effect.Effect<void, Classified>
   /**
-   * One driver call with its deadline (`timeouts.rpc` unless given); its failure classified. The deadline is
-   * a timer of its own, not `Effect.timeout`: it holds where the caller cannot be interrupted (the pool
-   * opening a session, a finalizer closing one), where an empty HTTP 200 would otherwise leave the call
-   * pending forever; and it forks no fiber, which matters on a path of several calls per query. Like a
-   * socket timeout, it runs on real time. An interruptible caller can still give up at any moment.
+   * One driver call with its deadline, `timeouts.rpc`, or what is left of the statement's `deadline` when that
+   * is sooner (then it fails `Expired`, and at once when nothing is left: `f` is not called); its failure
+   * classified. The deadline is a timer of its own, not `Effect.timeout`: it holds where the caller cannot be
+   * interrupted (the pool opening a session, a finalizer closing one), where an empty HTTP 200 would otherwise
+   * leave the call pending forever; and it forks no fiber, which matters on a path of several calls per query.
+   * Like a socket timeout, it runs on real time. An interruptible caller can still give up at any moment.
    */
-  readonly call: <A>(phase: Phase, f: () => Promise<A>, timeout?: Duration.Duration) => Effect.Effect<A, Classified>
+  readonly call: <A>(phase: Phase, f: () => Promise<A>, deadline?: Deadline) => Effect.Effect<A, Classified>
   /**
    * A driver call whose result holds a server resource: when the caller gives up first (its deadline or an
    * interruption), a result that still arrives is closed (`close`, in the background), or the session or
@@ -51,15 +53,21 @@ export interface Connection {
   readonly callClosing: <A>(
     phase: Phase,
     f: () => Promise<A>,
-    close: (value: A) => Effect.Effect<void>
+    close: (value: A) => Effect.Effect<void>,
+    deadline?: Deadline
   ) => Effect.Effect<A, Classified>
   /**
    * A call that is always safe to send again (GetOperationStatus, GetResultSetMetadata: it only reads the
    * statement's state): a transient failure, or no answer within `timeouts.rpc`, is retried in place, under
    * `RetryPolicy.callSchedule`, never by running the statement again nor by cancelling it; `f` must send a
-   * new request each time (the driver's `status()` does; see `Driver.resultSchema`).
+   * new request each time (the driver's `status()` does; see `Driver.resultSchema`). Within the `deadline`.
    */
-  readonly repeated: <A>(phase: Phase, f: () => Promise<A>, operation: string) => Effect.Effect<A, Classified>
+  readonly repeated: <A>(
+    phase: Phase,
+    f: () => Promise<A>,
+    operation: string,
+    deadline?: Deadline
+  ) => Effect.Effect<A, Classified>
   /**
    * A close the warehouse must hear of, or the session or operation stays open there. The caller waits for
    * the first try only; a failed one is retried in the background under `RetryPolicy.closeSchedule`, each
@@ -76,11 +84,13 @@ export interface Connection {
    * driver's own `finished()` polls every 100 ms with no deadline per RPC, so an empty HTTP 200 would stall it
    * until `timeouts.query`. Polls back off to 1 s; long waits log progress. `onSettled` runs once the
    * statement stopped (finished, failed or was cancelled): from then on there is nothing left to cancel.
+   * Polls and the waits between them end at the `deadline`.
    */
   readonly awaitFinished: (
     operation: Driver.Operation,
     onSettled: () => void,
-    label: string
+    label: string,
+    deadline?: Deadline
   ) => Effect.Effect<void, Classified>
   /**
    * OpenSession with the options' catalog, schema and configuration; a late answer is closed. The span
@@ -142,13 +152,23 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
       Effect.asVoid(FiberSet.run(background, Effect.interruptible(effect)))
     const awaitBackground = FiberSet.awaitEmpty(background)
 
-    const call = <A>(
-      phase: Phase,
-      f: () => Promise<A>,
-      timeout: Duration.Duration = rpcTimeout
-    ): Effect.Effect<A, Classified> =>
+    const rpcMillis = Duration.toMillis(rpcTimeout)
+    const call = <A>(phase: Phase, f: () => Promise<A>, deadline?: Deadline): Effect.Effect<A, Classified> =>
       Effect.async<A, Classified | DriverFailure>((resume) => {
-        const timer = setTimeout(() => resume(Effect.fail(timedOut(phase, timeout))), Duration.toMillis(timeout))
+        let millis = rpcMillis
+        let expires = false
+        if (deadline !== undefined) {
+          const remaining = left(deadline)
+          if (remaining <= 0) return resume(Effect.fail(new Expired(deadline)))
+          if (remaining < millis) {
+            millis = remaining
+            expires = true
+          }
+        }
+        const timer = setTimeout(
+          () => resume(Effect.fail(expires ? new Expired(deadline!) : timedOut(phase, rpcTimeout))),
+          millis
+        )
         f().then(
           (value) => {
             clearTimeout(timer)
@@ -168,10 +188,15 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
         )
       )
 
-    const callClosing = <A>(phase: Phase, f: () => Promise<A>, close: (value: A) => Effect.Effect<void>) =>
+    const callClosing = <A>(
+      phase: Phase,
+      f: () => Promise<A>,
+      close: (value: A) => Effect.Effect<void>,
+      deadline?: Deadline
+    ) =>
       Effect.suspend(() => {
         let pending: Promise<A> | undefined
-        return call(phase, () => (pending = f())).pipe(
+        return call(phase, () => (pending = f()), deadline).pipe(
           Effect.onError(() => {
             const answer = pending
             return answer === undefined ? Effect.void : inBackground(
@@ -226,25 +251,33 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
         Effect.sync(() => Driver.forgetOperation(operation))
       )
 
-    const repeated = <A>(phase: Phase, f: () => Promise<A>, operation: string): Effect.Effect<A, Classified> => {
-      const attempt = call(phase, f)
-      return Effect.catchAll(attempt, (first) =>
-        Effect.retry(
-          replaying(first, attempt),
-          Telemetry.observeRetries(RetryPolicy.callSchedule(policy, { operation, onRefresh: source.invalidate }))
-        ))
+    const repeated = <A>(
+      phase: Phase,
+      f: () => Promise<A>,
+      operation: string,
+      deadline?: Deadline
+    ): Effect.Effect<A, Classified> => {
+      const attempt = call(phase, f, deadline)
+      return Effect.catchAll(attempt, (first) => {
+        if (isExpired(first)) return Effect.fail(first)
+        const schedule = RetryPolicy.callSchedule(policy, { operation, onRefresh: source.invalidate })
+        return deadline === undefined
+          ? Effect.retry(replaying(first, attempt), Telemetry.observeRetries(schedule))
+          : retry(replaying(first, attempt), Telemetry.observeRetries(until(schedule, deadline)))
+      })
     }
 
     const awaitFinished = (
       operation: Driver.Operation,
       onSettled: () => void,
-      label: string
+      label: string,
+      deadline?: Deadline
     ): Effect.Effect<void, Classified> =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         let delay = 100
         let reported = 0
-        const poll = repeated("wait", () => operation.status(false), `${label} (status poll)`)
+        const poll = repeated("wait", () => operation.status(false), `${label} (status poll)`, deadline)
         while (Driver.isRunning((yield* poll).operationState)) {
           const waited = (yield* Clock.currentTimeMillis) - started
           if (waited - reported >= 30_000) {
@@ -253,12 +286,13 @@ export const make = (options: Resolved): Effect.Effect<Connection, never, TokenS
               Effect.annotateLogs("operationId", operation.id)
             )
           }
-          yield* Effect.sleep(Duration.millis(delay))
+          // Not past the deadline: the poll after it then fails `Expired`.
+          yield* Effect.sleep(deadline === undefined ? delay : Math.max(0, Math.min(delay, left(deadline))))
           delay = Math.min(1_000, Math.round(delay * 1.5))
         }
         onSettled()
         // Finished, failed or cancelled: the driver reads its cached final status and raises its own error.
-        yield* call("wait", () => operation.finished())
+        yield* call("wait", () => operation.finished(), deadline)
       })
 
     const driver: DBSQLClient = yield* Effect.acquireRelease(

@@ -5,9 +5,8 @@
  *
  * @internal
  */
-import { PermissionError, TimeoutError } from "@effect-databricks/auth/DatabricksError"
+import { PermissionError } from "@effect-databricks/auth/DatabricksError"
 import * as Chunk from "effect/Chunk"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
@@ -22,6 +21,7 @@ import type * as SqlParam from "../SqlParam.js"
 import { checkArgument, checkStatement } from "./arguments.js"
 import type { Classified } from "./classify.js"
 import { type Connection, replaying } from "./connection.js"
+import * as Deadline from "./deadline.js"
 import * as Driver from "./driver.js"
 import * as Errors from "./errors.js"
 import * as Check from "./options.js"
@@ -73,40 +73,39 @@ const finalError = (failure: Classified, idempotent: boolean, pinned: boolean): 
 
 /**
  * Runs attempts under the retry policy, the token refreshed once after an expired-token 403, the whole
- * within `timeouts.query`. On a reserved session (`pinned`) a retry never moves to another session.
+ * within `timeouts.query`: a `Deadline` every attempt is given and keeps (see `Deadline`), so
+ * nothing races the statement. On a reserved session (`pinned`) a retry never moves to another session.
  */
 export const retried = <A, R>(
   connection: Connection,
-  attempt: Effect.Effect<A, Classified, R>,
+  attempt: (deadline: Deadline.Deadline) => Effect.Effect<A, Classified, R>,
   options: { readonly idempotent: boolean; readonly operation: string; readonly pinned: boolean }
 ): Effect.Effect<A, SqlClientError, R> => {
   const { queryTimeout, retry: policy } = connection.options
   const { idempotent, operation, pinned } = options
-  // Each attempt asks for the token first, in this fiber: a fetch it needs is then a child of the statement's
-  // span (after an expired-token 403 too), not of the driver's per-RPC fiber.
-  const tokenFirst = Effect.zipRight(connection.token, attempt)
-  return tokenFirst.pipe(
-    // The schedule is built only once an attempt failed: most calls succeed at once.
-    Effect.catchAll((first) =>
-      Effect.retry(
-        replaying(first, tokenFirst),
-        Telemetry.observeRetries(
-          RetryPolicy.schedule(policy, { idempotent, operation, pinned, onRefresh: connection.source.invalidate })
+  return Effect.clockWith((clock) => {
+    const deadline = Deadline.make(clock, queryTimeout, operation)
+    // Each attempt asks for the token first, with this fiber's context: a fetch it needs is then a child of the
+    // statement's span (after an expired-token 403 too), not of the driver's per-RPC fiber.
+    const tokenFirst = Effect.zipRight(Deadline.within(connection.token, deadline), attempt(deadline))
+    return tokenFirst.pipe(
+      // The schedule is built only once an attempt failed: most calls succeed at once.
+      Effect.catchAll((first) =>
+        Deadline.isExpired(first) ? Effect.fail(first) : Deadline.retry(
+          replaying(first, tokenFirst),
+          Telemetry.observeRetries(
+            Deadline.until(
+              RetryPolicy.schedule(policy, { idempotent, operation, pinned, onRefresh: connection.source.invalidate }),
+              deadline
+            )
+          )
         )
+      ),
+      Effect.mapError((failure) =>
+        Deadline.isExpired(failure) ? failure.error : finalError(failure, idempotent, pinned)
       )
-    ),
-    Effect.mapError((failure) => finalError(failure, idempotent, pinned)),
-    Effect.timeoutFail({
-      duration: queryTimeout,
-      onTimeout: () =>
-        new TimeoutError({
-          message: `${operation} did not finish within ${Duration.format(queryTimeout)}`,
-          operation,
-          timeout: queryTimeout,
-          hint: "Raise timeouts.query, or make the query cheaper; it was cancelled on the warehouse"
-        })
-    })
-  )
+    )
+  })
 }
 
 /**
@@ -140,7 +139,8 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
     sql: string,
     params: Params.DriverParams,
     maxRows: number,
-    label: string
+    label: string,
+    deadline: Deadline.Deadline
   ): Effect.Effect<{ readonly operation: Driver.Operation; readonly schema: Rows.Schema }, Classified, Scope.Scope> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
@@ -148,16 +148,17 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
           connection.callClosing(
             "submit",
             () => session.executeStatement(sql, { ...params, maxRows, useCloudFetch }),
-            (late) => release(late, true)
+            (late) => release(late, true),
+            deadline
           )
         )
         Driver.exactDecimals(operation)
         let settled = false
         const schema = yield* restore(
           Effect.gen(function*() {
-            yield* connection.awaitFinished(operation, () => (settled = true), label)
+            yield* connection.awaitFinished(operation, () => (settled = true), label, deadline)
             return Rows.schemaOf(
-              yield* repeated("wait", Driver.resultSchema(operation), `${label} (result metadata)`)
+              yield* repeated("wait", Driver.resultSchema(operation), `${label} (result metadata)`, deadline)
             )
           })
         ).pipe(Effect.onError(() => release(operation, !settled)))
@@ -168,11 +169,11 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
     )
 
   /** The rows as the driver gives them; `run` normalises them once the call has succeeded. */
-  const fetchAll = (operation: Driver.Operation, schema: Rows.Schema) =>
+  const fetchAll = (operation: Driver.Operation, schema: Rows.Schema, deadline: Deadline.Deadline) =>
     Effect.gen(function*() {
       const rows: Array<Record<string, unknown>> = []
-      while (yield* connection.call("fetch", () => operation.hasMoreRows())) {
-        const chunk = yield* connection.call("fetch", () => operation.fetchChunk({ maxRows: 10_000 }))
+      while (yield* connection.call("fetch", () => operation.hasMoreRows(), deadline)) {
+        const chunk = yield* connection.call("fetch", () => operation.fetchChunk({ maxRows: 10_000 }), deadline)
         for (const row of chunk as Array<Record<string, unknown>>) rows.push(row)
       }
       return { rows, schema }
@@ -186,14 +187,17 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
           connection,
           // One scope for the lease and the statement: the statement's close was added last, so it runs first,
           // and the session goes back to the pool (or is thrown away) after it.
-          Effect.scoped(
-            lease((session) =>
-              Effect.flatMap(
-                submit(session, statement, driverParams, 10_000, operation),
-                ({ operation, schema }) => fetchAll(operation, schema)
+          (deadline) =>
+            Effect.scoped(
+              lease(
+                (session) =>
+                  Effect.flatMap(
+                    submit(session, statement, driverParams, 10_000, operation, deadline),
+                    ({ operation, schema }) => fetchAll(operation, schema, deadline)
+                  ),
+                deadline
               )
-            )
-          ),
+            ),
           { idempotent, operation, pinned }
         ).pipe(
           // A value the client cannot represent is not a transient failure: it is not retried.
@@ -256,14 +260,17 @@ export const make = (connection: Connection, lease: Lease, pinned: boolean): Sta
         // Each attempt leases its own session (a spoiled one is thrown away before the next); the one
         // that succeeds keeps its session and statement until the stream ends.
         const outer = yield* Effect.scope
-        const attempt = holding(
-          lease((session, invalidate) =>
-            Effect.map(
-              submit(session, statement, driverParams, chunkSize, "stream"),
-              (opened) => ({ ...opened, invalidate })
+        const attempt = (deadline: Deadline.Deadline) =>
+          holding(
+            lease(
+              (session, invalidate) =>
+                Effect.map(
+                  submit(session, statement, driverParams, chunkSize, "stream", deadline),
+                  (opened) => ({ ...opened, invalidate })
+                ),
+              deadline
             )
           )
-        )
         const { invalidate, operation: started, schema } = yield* retried(connection, attempt, {
           idempotent: true,
           operation: "stream",
