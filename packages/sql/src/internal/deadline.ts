@@ -85,12 +85,18 @@ export const until = <Out, In, R>(
 export const retry = <A, R, Out, R2>(
   effect: Effect.Effect<A, Classified, R>,
   schedule: Schedule.Schedule<Out, Classified, R2>
-): Effect.Effect<A, Classified, R | R2> =>
-  Effect.retry(
-    Effect.catchIf(effect, isExpired, (expired): Effect.Effect<A | Expired> => Effect.succeed(expired)),
-    schedule
+): Effect.Effect<A, Classified, R | R2> => {
+  const expiredAsValue: Effect.Effect<A | Expired, Classified, R> = Effect.catchIf(
+    effect,
+    (failure: Classified): boolean => isExpired(failure),
+    (failure) => Effect.succeed(failure as Expired)
   )
-    .pipe(Effect.flatMap((result) => result instanceof Expired ? Effect.fail(result) : Effect.succeed(result)))
+  return Effect.retry(expiredAsValue, schedule).pipe(
+    Effect.flatMap((result): Effect.Effect<A, Classified> =>
+      result instanceof Expired ? Effect.fail(result) : Effect.succeed(result)
+    )
+  )
+}
 
 /**
  * `permits` held one per caller for its scope (a pooled session, a reserved session's turn), each wait bounded
